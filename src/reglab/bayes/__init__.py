@@ -1,0 +1,1 @@
+"""Bayesian models on NumPyro (optional extra ``reglab[bayes]``)."""

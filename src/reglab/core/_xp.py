@@ -1,0 +1,102 @@
+"""Array-namespace dispatch: the one place that knows about concrete array libraries.
+
+Everything in ``reglab.core`` and ``reglab.nn`` asks :func:`namespace` for the namespace of its inputs
+and then uses only the array API standard. The standard lacks a few special functions (``erf``,
+``lgamma``, ``digamma``); :func:`special` supplies them from the library that owns the array
+(SciPy for NumPy, ``torch.special``, ``cupyx.scipy.special``, ``jax.scipy.special``) and, for any
+other namespace, by a round trip through NumPy via DLPack.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = ["namespace", "special", "xlogy", "erf", "lgamma", "digamma", "to_numpy", "is_numpy"]
+
+
+def namespace(*arrays: Any) -> ModuleType:
+    """The array-API namespace shared by ``arrays`` (Python scalars and None are ignored)."""
+    arrs = [a for a in arrays if a is not None and not isinstance(a, int | float | bool | complex)]
+    if not arrs:
+        return array_api_compat.array_namespace(np.empty(0))
+    return array_api_compat.array_namespace(*arrs)
+
+
+def is_numpy(xp: ModuleType) -> bool:
+    return array_api_compat.is_numpy_namespace(xp)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A NumPy view or copy of any array-API array (for printing, SciPy and plotting)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if array_api_compat.is_torch_array(x):
+        return x.detach().cpu().numpy()
+    if array_api_compat.is_cupy_array(x):
+        return x.get()
+    try:
+        return np.from_dlpack(x)
+    except (TypeError, RuntimeError, BufferError, AttributeError):
+        return np.asarray(x)
+
+
+def _scipy_special(name: str, x: Any, xp: ModuleType) -> Any:
+    import scipy.special as sc
+
+    out = getattr(sc, name)(to_numpy(x))
+    dtype = x.dtype
+    return xp.asarray(np.asarray(out), dtype=dtype, device=array_api_compat.device(x))
+
+
+def special(name: str, x: Any) -> Any:
+    """``scipy.special.<name>`` (``erf``, ``gammaln``, ``digamma``, ...) in the namespace of ``x``."""
+    xp = namespace(x)
+    if is_numpy(xp):
+        import scipy.special as sc
+
+        return getattr(sc, name)(x)
+    if array_api_compat.is_torch_namespace(xp):
+        import torch
+
+        torch_name = {"gammaln": "gammaln", "erf": "erf", "digamma": "digamma", "ndtr": "ndtr",
+                      "ndtri": "ndtri", "expit": "expit", "logit": "logit", "erfc": "erfc",
+                      "log_ndtr": "log_ndtr"}[name]
+        return getattr(torch.special, torch_name)(x)
+    if array_api_compat.is_cupy_namespace(xp):
+        import cupyx.scipy.special as csp
+
+        return getattr(csp, name)(x)
+    if array_api_compat.is_jax_namespace(xp):
+        import jax.scipy.special as jsp
+
+        return getattr(jsp, name)(x)
+    return _scipy_special(name, x, xp)
+
+
+def erf(x: Any) -> Any:
+    return special("erf", x)
+
+
+def lgamma(x: Any) -> Any:
+    return special("gammaln", x)
+
+
+def digamma(x: Any) -> Any:
+    return special("digamma", x)
+
+
+def xlogy(x: Any, y: Any) -> Any:
+    """``x * log(y)`` with ``0 * log(0) = 0`` (written in the array API; no special function needed)."""
+    xp = namespace(x, y)
+    zero = x == 0
+    safe_y = xp.where(zero, xp.ones_like(y), y)
+    return xp.where(zero, xp.zeros_like(x * safe_y), x * xp.log(safe_y))
+
+
+SQRT2 = math.sqrt(2.0)
+LOG2PI = math.log(2.0 * math.pi)

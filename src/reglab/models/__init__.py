@@ -1,0 +1,1 @@
+"""reglab.models"""
