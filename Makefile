@@ -8,7 +8,7 @@ EXTRAS ?= dev,bayes,playground,bench
 # torch==2.13.0 is a benchmark peer and test reference only; pip finds the CPU wheel on disk when present.
 PIP_FIND := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: env demo test lint bench clean
+.PHONY: env demo test lint bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,7 +24,14 @@ demo: env
 lint: env
 	$(BIN)/ruff check src tests benchmarks
 
-test: env lint
+# Browser tests drive Debian's chromium through Playwright (which cannot download its own browser
+# here). As root with apt available, install it once; otherwise the browser tests skip and say why.
+browser:
+	@test -x /usr/bin/chromium || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and not root: browser tests will be skipped"; fi; }
+
+test: env lint browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: env
