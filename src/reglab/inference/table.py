@@ -121,26 +121,36 @@ def format_pvalue(p: float, digits: int = 3) -> str:
         return "< 2e-16"
     if p < 1e-4:
         return f"{p:.{digits - 1}e}"
-    return f"{p:.{digits}g}" if p >= 0.001 else f"{p:.{digits - 1}e}"
+    # fixed notation with `digits` significant digits ("0.000944", "0.0356", "0.863")
+    return f"{p:.{digits - 1 - math.floor(math.log10(p))}f}"
 
 
 def _format_column(values: np.ndarray, digits: int = 4) -> list[str]:
-    """Format a numeric column with a shared notation, R-style (fixed unless that gets too wide)."""
+    """Format a numeric column with one shared notation, as R's ``format`` does.
+
+    Fixed notation with enough decimals that the smallest nonzero magnitude keeps ``digits``
+    significant digits, unless that is wider than scientific notation; then scientific.
+    """
     finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return ["NA" if np.isnan(v) else str(v) for v in values]
     mags = np.abs(finite[finite != 0])
-    big = mags.size and mags.max() >= 1e6
-    small = mags.size and mags.min() < 1e-4
-    if big or small:
-        fmt = f"{{:.{digits - 1}e}}"
+    if mags.size:
+        lead = math.floor(math.log10(mags.min()))
+        fixed = f"{{:.{min(max(0, digits - 1 - lead), 15)}f}}"
     else:
-        # Enough decimals that the smallest nonzero magnitude keeps `digits` significant digits.
-        lead = math.floor(math.log10(mags.min())) if mags.size else 0
-        decimals = max(0, digits - 1 - lead)
-        fmt = f"{{:.{decimals}f}}"
-    return ["NA" if np.isnan(v) else ("Inf" if v > 0 else "-Inf") if np.isinf(v) else fmt.format(v)
-            for v in values]
+        fixed = "{:.0f}"
+    sci = f"{{:.{digits - 1}e}}"
+    width_fixed = max((len(fixed.format(v)) for v in finite), default=0)
+    width_sci = max((len(sci.format(v)) for v in finite), default=0)
+    fmt = fixed if width_fixed <= width_sci else sci
+
+    def one(v: float) -> str:
+        if np.isnan(v):
+            return "NA"
+        if np.isinf(v):
+            return "Inf" if v > 0 else "-Inf"
+        return fmt.format(v)
+
+    return [one(v) for v in values]
 
 
 def format_table(table: pd.DataFrame, digits: int = 4, stars: bool = True) -> str:
