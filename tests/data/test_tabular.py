@@ -1,0 +1,119 @@
+"""reading tables, task detection, one-hot encoding and the missing-value policy."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reglab.data import DataError, detect_task, encode, prepare, read_table
+
+
+def test_read_csv_and_parquet_roundtrip(tmp_path):
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "g": ["a", "b", "a"], "y": [0.5, 1.5, 2.0]})
+    df.to_csv(tmp_path / "d.csv", index=False)
+    df.to_parquet(tmp_path / "d.parquet")
+    for name in ("d.csv", "d.parquet"):
+        pd.testing.assert_frame_equal(read_table(tmp_path / name), df)
+
+
+@pytest.mark.parametrize(("content", "match"), [
+    ("", "is empty"),
+    ("a,b\n", "no data rows"),
+    ("\n\n", "no columns"),
+])
+def test_read_bad_files(tmp_path, content, match):
+    p = tmp_path / "bad.csv"
+    p.write_text(content)
+    with pytest.raises(DataError, match=match):
+        read_table(p)
+
+
+def test_read_missing_file(tmp_path):
+    with pytest.raises(DataError, match="file not found: .*nope.csv"):
+        read_table(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(("values", "task"), [
+    ([0, 1, 1, 0], "binary"),
+    ([0, 3, 1, 7], "counts"),
+    ([0.5, 3.0, 1.2], "positive"),
+    ([-0.5, 3.0, 1.2], "continuous"),
+    (["a", "b", "a"], "binary"),
+    (["a", "b", "c"], "multiclass"),
+    ([True, False, True], "binary"),
+])
+def test_detect_task(values, task):
+    assert detect_task(pd.Series(values)) == task
+
+
+def test_detect_task_mostly_numeric_with_a_typo_names_the_row():
+    with pytest.raises(DataError, match=r"target column 'y' is not numeric: row 2 has 'abc'"):
+        detect_task(pd.Series(["1.5", "2.0", "abc", "3.1"]), "y")
+
+
+def test_prepare_one_hot_with_note_and_baseline():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "g": ["b", "a", "c", "a"],
+                       "y": [1.0, 2.0, 3.5, 4.0]})
+    p = prepare(df, "y")
+    assert p.feature_names == ["x", "g[b]", "g[c]"]
+    np.testing.assert_array_equal(p.X[:, 1:], [[1, 0], [0, 0], [0, 1], [0, 0]])
+    assert any("one-hot encoded 'g'" in n and "baseline 'a'" in n for n in p.notes)
+    assert p.task == "positive"
+
+
+def test_encode_reproduces_training_columns_for_one_row():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "g": ["b", "a", "c"], "y": [1.0, -2.0, 3.0]})
+    p = prepare(df, "y")
+    X1, names = encode(df.iloc[[2]], p.schema)
+    assert names == p.feature_names
+    np.testing.assert_array_equal(X1, p.X[[2]])
+    with pytest.raises(DataError, match="level 'z' in row 0 that was not in the training"):
+        encode(pd.DataFrame({"x": [1.0], "g": ["z"]}), p.schema)
+    with pytest.raises(DataError, match="column 'g' is missing"):
+        encode(pd.DataFrame({"x": [1.0]}), p.schema)
+
+
+def test_missing_values_error_names_columns_and_drop_policy():
+    df = pd.DataFrame({"x1": [1.0, np.nan, 3.0, 4.0], "x2": [1.0, 2.0, np.nan, np.nan],
+                       "y": [1.0, 2.0, -3.0, 4.0]})
+    with pytest.raises(DataError, match=r"3 of 4 rows have missing values in columns x1 \(1\), "
+                                        r"x2 \(2\); pass --drop-missing"):
+        prepare(df, "y")
+    p = prepare(df.assign(x2=[1.0, 2.0, 3.0, np.nan]), "y", drop_missing=True)
+    assert p.X.shape == (2, 2)
+    assert "dropped 2 of 4 rows" in p.notes[0]
+
+
+@pytest.mark.parametrize(("df", "kwargs", "match"), [
+    (pd.DataFrame({"x": [1, 2], "y": [1, 2]}), {"target": "z"},
+     "target column 'z' not found; columns are: x, y"),
+    (pd.DataFrame({"x": [1.0, 2.0], "y": [np.nan, np.nan]}), {"target": "y"},
+     "no values at all .*: y"),
+    (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "a", "a"]}), {"target": "y"},
+     "single class 'a'"),
+    (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["a", "b", "c"]}),
+     {"target": "y", "task": "continuous"}, "must be numeric for continuous regression: row 0"),
+    (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, -1.0, 2.0]}),
+     {"target": "y", "task": "counts"}, "non-negative integer .* row 1 has -1"),
+    (pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [2.0, 2.0, 2.0]}), {"target": "y"},
+     "constant"),
+    (pd.DataFrame({"x": ["1", "2", "q"], "y": [1.0, 2.0, 3.0]}), {"target": "y"},
+     None),
+])
+def test_prepare_errors(df, kwargs, match):
+    if match is None:  # a text feature column is one-hot encoded, not an error
+        assert prepare(df, **kwargs).X.shape == (3, 2)
+        return
+    with pytest.raises(DataError, match=match):
+        prepare(df, **kwargs)
+
+
+def test_formula_design_and_prediction_rows():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "g": ["a", "b", "a", "b"],
+                       "y": [1.0, 4.1, 8.9, 16.2]})
+    p = prepare(df, None, formula="y ~ x + I(x**2) + g")
+    assert p.target == "y"
+    np.testing.assert_array_equal(p.X[:, 1], df["x"] ** 2)
+    X1, _ = encode(df.iloc[[0]], p.schema)  # one row with level 'a' still gets the g column
+    np.testing.assert_array_equal(X1, p.X[[0]])
+    with pytest.raises(DataError, match="differs from the target"):
+        prepare(df, "x", formula="y ~ x")
