@@ -1,8 +1,8 @@
 """Array-namespace dispatch: the one place that knows about concrete array libraries.
 
-Everything in ``reglab.core`` and ``reglab.nn`` asks :func:`namespace` for the namespace of its inputs
-and then uses only the array API standard. The standard lacks a few special functions (``erf``,
-``lgamma``, ``digamma``); :func:`special` supplies them from the library that owns the array
+Everything in ``reglab.core`` and ``reglab.nn`` asks :func:`namespace` for the namespace of its
+inputs and then uses only the array API standard. The standard lacks a few special functions
+(``erf``, ``lgamma``, ``digamma``); :func:`special` supplies them from the library owning the array
 (SciPy for NumPy, ``torch.special``, ``cupyx.scipy.special``, ``jax.scipy.special``) and, for any
 other namespace, by a round trip through NumPy via DLPack.
 """
@@ -16,7 +16,10 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-__all__ = ["namespace", "special", "xlogy", "erf", "lgamma", "digamma", "to_numpy", "is_numpy"]
+__all__ = [
+    "namespace", "special", "xlogy", "erf", "lgamma", "digamma", "to_numpy", "is_numpy",
+    "as_float", "exp_bound",
+]
 
 
 def namespace(*arrays: Any) -> ModuleType:
@@ -54,7 +57,7 @@ def _scipy_special(name: str, x: Any, xp: ModuleType) -> Any:
 
 
 def special(name: str, x: Any) -> Any:
-    """``scipy.special.<name>`` (``erf``, ``gammaln``, ``digamma``, ...) in the namespace of ``x``."""
+    """``scipy.special.<name>`` (``erf``, ``gammaln``, ``digamma``, ...) in ``x``'s namespace."""
     xp = namespace(x)
     if is_numpy(xp):
         import scipy.special as sc
@@ -91,7 +94,7 @@ def digamma(x: Any) -> Any:
 
 
 def xlogy(x: Any, y: Any) -> Any:
-    """``x * log(y)`` with ``0 * log(0) = 0`` (written in the array API; no special function needed)."""
+    """``x * log(y)`` with ``0 * log(0) = 0`` (plain array API; no special function needed)."""
     xp = namespace(x, y)
     zero = x == 0
     safe_y = xp.where(zero, xp.ones_like(y), y)
@@ -100,3 +103,28 @@ def xlogy(x: Any, y: Any) -> Any:
 
 SQRT2 = math.sqrt(2.0)
 LOG2PI = math.log(2.0 * math.pi)
+
+
+def as_float(x: Any, xp: ModuleType | None = None) -> Any:
+    """``x`` as a floating array: lists and scalars become float64 NumPy arrays, integer and boolean
+    arrays become the namespace's default float; floating arrays pass through unchanged (so float32
+    stays float32)."""
+    if isinstance(x, list | tuple | int | float) or (
+        not isinstance(x, np.ndarray) and not array_api_compat.is_array_api_obj(x)
+    ):
+        return np.asarray(x, dtype=np.float64)
+    xp = namespace(x) if xp is None else xp
+    if xp.isdtype(x.dtype, "real floating"):
+        return x
+    return xp.astype(x, xp.float64)
+
+
+def exp_bound(x: Any, xp: ModuleType | None = None) -> float:
+    """Half the log of the largest float of ``x``'s dtype (354.9 for float64, 44.4 for float32).
+
+    Exponential inverse links clip ``eta`` to ``[-B, B]`` so that ``mu``, ``mu**2``, ``y / mu`` and
+    their sums over a batch stay finite and strictly positive in that dtype; a mean beyond
+    ``exp(B)`` (1e154 / 1.8e19) is not a meaningful fitted value in that precision anyway.
+    """
+    xp = namespace(x) if xp is None else xp
+    return 0.5 * math.log(float(xp.finfo(x.dtype).max))
