@@ -1,0 +1,114 @@
+"""Random forest shells: max_nodes mapping, bad input, hooks, scikit-learn estimator checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import ensemble
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from reglab.models.forest import RandomForestClassifier, RandomForestRegressor
+
+
+def _data(rng, n=200):
+    X = rng.uniform(-1, 1, size=(n, 3))
+    y = np.sin(3 * X[:, 0]) + 0.5 * X[:, 1] + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _expected_failures(estimator):
+    # Bootstrap resampling draws rows, so a row of weight 2 is not the same as a duplicated row
+    # (scikit-learn lists the same expected failure for its own forests).
+    reason = "bootstrap draws rows: weight 2 is not a repeated row (as for sklearn's forests)"
+    return {"check_sample_weight_equivalence_on_dense_data": reason}
+
+
+@parametrize_with_checks([RandomForestRegressor(n_estimators=5, random_state=0),
+                          RandomForestClassifier(n_estimators=5, max_nodes=6, random_state=0)],
+                         expected_failed_checks=_expected_failures)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_same_predictions_as_sklearn_forest(rng):
+    X, y = _data(rng)
+    ours = RandomForestRegressor(n_estimators=20, max_nodes=8, random_state=3).fit(X, y)
+    ref = ensemble.RandomForestRegressor(n_estimators=20, max_leaf_nodes=8, max_features=1.0,
+                                         random_state=3).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    assert all(t.get_n_leaves() <= 8 for t in ours.forest_.estimators_)
+
+
+def test_max_nodes_one_gives_bootstrap_means(rng):
+    X, y = _data(rng)
+    m = RandomForestRegressor(n_estimators=10, max_nodes=1, random_state=0).fit(X, y)
+    assert all(t.get_n_leaves() == 1 for t in m.forest_.estimators_)
+    pred = m.predict(X)
+    # Every tree predicts its bootstrap sample's mean, so the forest is constant, near mean(y).
+    np.testing.assert_allclose(pred, pred[0], rtol=0, atol=1e-12)
+    assert abs(pred[0] - y.mean()) < 3 * y.std() / np.sqrt(len(y))
+
+
+def test_more_nodes_fit_training_data_better(rng):
+    X, y = _data(rng, n=400)
+    mse = [np.mean((RandomForestRegressor(n_estimators=20, max_nodes=m, random_state=0)
+                    .fit(X, y).predict(X) - y) ** 2) for m in (1, 2, 5, 50, None)]
+    assert all(a > b for a, b in zip(mse, mse[1:])), mse
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "10", True])
+def test_bad_max_nodes_raises_and_names_value(rng, bad):
+    X, y = _data(rng, n=30)
+    with pytest.raises(ValueError, match="max_nodes"):
+        RandomForestRegressor(n_estimators=3, max_nodes=bad).fit(X, y)
+
+
+def test_nan_names_column_and_row_and_failed_fit_leaves_model(rng):
+    X, y = _data(rng, n=50)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    m = RandomForestRegressor(n_estimators=5, random_state=0).fit(df, y)
+    before = m.predict(df)
+    bad = df.copy()
+    bad.iloc[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"column 'b'.*row 7"):
+        m.fit(bad, y)
+    np.testing.assert_array_equal(m.predict(df), before)
+    assert list(m.feature_names_in_) == ["a", "b", "c"]
+    ybad = y.copy()
+    ybad[4] = np.inf
+    with pytest.raises(ValueError, match=r"'y'.*row 4"):
+        RandomForestRegressor(n_estimators=3).fit(X, ybad)
+
+
+def test_classifier_probabilities_and_names(rng):
+    X, _ = _data(rng)
+    y = np.where(X[:, 0] > 0, "up", "down")
+    m = RandomForestClassifier(n_estimators=20, max_nodes=4, random_state=0).fit(X, y)
+    assert list(m.classes_) == ["down", "up"]
+    p = m.predict_proba(X)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert np.mean(m.predict(X) == y) > 0.95
+    assert m.feature_names_ == ["x0", "x1", "x2"]
+
+
+def test_partial_dependence_tracks_the_signal(rng):
+    X, y = _data(rng, n=400)
+    m = RandomForestRegressor(n_estimators=30, random_state=0).fit(X, y)
+    pd0 = m.partial_dependence(X, 0, grid_resolution=20)
+    pd2 = m.partial_dependence(X, "x2", grid_resolution=20)
+    assert pd0["x"].shape == pd0["fit"].shape == (20,)
+    # x0 drives y through sin(3 x0) (range ~2); x2 is noise (flat partial dependence).
+    assert np.ptp(pd0["fit"]) > 1.2 and np.ptp(pd2["fit"]) < 0.3
+    with pytest.raises(ValueError, match="nope"):
+        m.partial_dependence(X, "nope")
+
+
+def test_plot_draws_one_axis_per_feature(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, y = _data(rng, n=100)
+    m = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, y)
+    axes = m.plot(X, features=[0, 1])
+    assert len(axes) == 2 and axes[0].get_xlabel() == "x0" and len(axes[1].lines) == 1
