@@ -1,0 +1,206 @@
+"""R-style formulas for any reglab estimator, through formulaic.
+
+``Model.from_formula("y ~ x1 + x2 + I(x1**2) + np.sin(x1**2 * x2)", df, **params)`` builds the
+design matrix with formulaic, fits the estimator on it and keeps formulaic's ``ModelSpec``, so that
+``predict(new_df)`` re-applies exactly the same transform (the same categorical levels, the same
+stateful-transform state such as spline knots or centring constants).
+
+The design's ``Intercept`` column is not passed to the estimator: it becomes
+``fit_intercept=True`` (and its absence, as in ``y ~ x - 1``, ``fit_intercept=False``), so the
+estimator's own intercept handling, term names (``"Intercept"``) and inference apply unchanged.
+
+Extension point: formula functions are looked up in a registry. The GAM module registers its smooth
+term with ``register_formula_transform("s", s)`` (typically a formulaic ``stateful_transform``, so
+its knots live in the ModelSpec); an estimator may also add names per class by overriding
+:meth:`FormulaMixin._formula_context`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FormulaMixin", "register_formula_transform", "FORMULA_TRANSFORMS",
+           "design_from_formula"]
+
+#: Name -> function available inside every formula (beside ``np`` and formulaic's built-ins).
+FORMULA_TRANSFORMS: dict[str, Callable[..., Any]] = {}
+
+
+def register_formula_transform(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """Make ``func`` callable as ``name(...)`` inside formulas; returns ``func`` (decorator use)."""
+    if not name.isidentifier():
+        raise ValueError(f"formula transform name must be an identifier, got {name!r}")
+    FORMULA_TRANSFORMS[name] = func
+    return func
+
+
+def _context(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"np": np, "numpy": np}
+    ctx.update(FORMULA_TRANSFORMS)
+    if extra:
+        ctx.update(extra)
+    return ctx
+
+
+def _check_data(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, Mapping):
+        return pd.DataFrame(dict(data))
+    raise TypeError(f"formula data must be a pandas DataFrame or a mapping, got {type(data)!r}")
+
+
+def design_from_formula(formula: str, data: Any, context: Mapping[str, Any] | None = None):
+    """Evaluate ``formula`` on ``data``: ``(y, X, spec, kept_rows)``.
+
+    Returns
+    -------
+    y : pandas Series, shape (n_kept,), or None for a one-sided formula (``"~ x1 + x2"``).
+        A response that is a plain column name is returned raw (strings stay strings, so
+        classifiers see labels rather than formulaic's dummy columns).
+    X : pandas DataFrame, shape (n_kept, n_columns), with formulaic's column names
+        (including ``Intercept`` when present).
+    spec : formulaic ``ModelSpec`` of the right-hand side (re-apply with ``spec.get_model_matrix``).
+    kept_rows : ndarray of int, positions in ``data`` of the rows kept. Rows with a missing value in
+        any variable the formula uses are dropped, as R's ``na.omit`` does, with a warning.
+    """
+    from formulaic import Formula, model_matrix
+
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string, got {type(formula)!r}")
+    data = _check_data(data)
+    frame = data.reset_index(drop=True)  # positions, so kept rows can index fit arguments
+    parsed = Formula(formula)
+    ctx = _context(context)
+    two_sided = hasattr(parsed, "lhs")
+    lhs_name = str(parsed.lhs).strip() if two_sided else None
+    try:
+        mm = model_matrix(formula, frame, context=ctx)
+    except Exception as exc:  # formulaic raises many types; name the formula in one ValueError
+        raise ValueError(f"cannot evaluate formula {formula!r}: {exc}") from exc
+    rhs = mm.rhs if two_sided else mm
+    kept = np.asarray(rhs.index, dtype=np.intp)
+    if len(kept) < len(frame):
+        dropped = np.setdiff1d(np.arange(len(frame)), kept)
+        warnings.warn(f"{len(dropped)} row(s) dropped for missing values (first at row "
+                      f"{int(dropped[0])}); the fit uses {len(kept)} rows", stacklevel=3)
+    y = None
+    if two_sided:
+        if lhs_name in frame.columns:
+            y = frame[lhs_name].iloc[kept]
+        else:
+            lhs = mm.lhs
+            if lhs.shape[1] != 1:
+                raise ValueError(f"the response {lhs_name!r} of formula {formula!r} expands to "
+                                 f"{lhs.shape[1]} columns {list(lhs.columns)}; expected one")
+            y = lhs.iloc[:, 0]
+        y = pd.Series(np.asarray(y), index=kept, name=lhs_name)
+    X = pd.DataFrame(np.asarray(rhs, dtype=float), index=kept, columns=list(rhs.columns))
+    return y, X, rhs.model_spec, kept
+
+
+class FormulaMixin:
+    """Adds ``from_formula`` to an estimator; ``predict`` on a DataFrame re-applies the formula.
+
+    Fitted attributes set by :meth:`from_formula`: ``formula_`` (the string), ``formula_spec_``
+    (formulaic ``ModelSpec`` of the right-hand side), ``term_names_`` (design columns, with
+    ``"Intercept"`` when the formula has one), ``formula_rows_`` (positions of the rows used).
+    Estimators call :meth:`_formula_transform` at the top of ``predict``-like methods.
+    """
+
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, *, context: Mapping[str, Any] | None = None,
+                     fit_params: Mapping[str, Any] | None = None, **params: Any):
+        """Build the design from ``formula`` and ``data`` and return a fitted estimator.
+
+        Parameters
+        ----------
+        formula : str
+            Wilkinson formula, e.g. ``"y ~ x1 + x2 + I(x1**2) + np.sin(x1**2 * x2)"``; ``- 1``
+            removes the intercept. ``np`` and registered transforms are in scope.
+        data : pandas DataFrame (or mapping of columns), shape (n_samples, ...)
+        context : extra names available inside the formula (functions, constants).
+        fit_params : keyword arguments of ``fit`` (``sample_weight``, ``offset``, ...). A string
+            value names a column of ``data``; arrays must have one entry per row of ``data``.
+        **params : estimator constructor parameters (``family="poisson"``, ...).
+        """
+        ctx = {**cls._formula_context(), **(context or {})}
+        y, X, spec, kept = design_from_formula(formula, data, ctx)
+        if y is None:
+            raise ValueError(f"formula {formula!r} has no response; write 'y ~ ...'")
+        X, params = cls._split_intercept(X, params)
+        est = cls(**params)
+        fit_kwargs = _rows_of_fit_params(fit_params, _check_data(data), kept)
+        est.fit(X, y.to_numpy(), **fit_kwargs)
+        est.formula_ = formula
+        est.formula_spec_ = spec
+        est.formula_context_ = dict(context or {})
+        est.term_names_ = list(spec.column_names)
+        est.formula_rows_ = kept
+        return est
+
+    @classmethod
+    def _split_intercept(cls, X: pd.DataFrame, params: dict[str, Any]):
+        """Drop the ``Intercept`` column into ``fit_intercept`` when the estimator has that knob."""
+        has_knob = "fit_intercept" in cls._get_param_names()
+        if not has_knob:
+            return X, params
+        want = "Intercept" in X.columns
+        given = params.get("fit_intercept")
+        if given is not None and bool(given) != want:
+            raise ValueError(f"fit_intercept={given!r} contradicts the formula, which "
+                             f"{'has' if want else 'has no'} intercept (use '- 1' to remove it)")
+        params = {**params, "fit_intercept": want}
+        return (X.drop(columns="Intercept") if want else X), params
+
+    @classmethod
+    def _formula_context(cls) -> dict[str, Any]:
+        """Per-class names for formulas; subclasses extend (``{**super()..., "s": s}``)."""
+        return {}
+
+    def _formula_transform(self, X: Any) -> Any:
+        """Apply the fitted formula to raw data; identity when not fitted from a formula.
+
+        Returns the design (pandas DataFrame, without ``Intercept`` when that became
+        ``fit_intercept``) for a DataFrame/mapping input; other inputs pass through unchanged.
+        """
+        spec = getattr(self, "formula_spec_", None)
+        if spec is None or not isinstance(X, pd.DataFrame | Mapping):
+            return X
+        frame = _check_data(X)
+        ctx = _context({**self._formula_context(), **getattr(self, "formula_context_", {})})
+        try:
+            design = spec.get_model_matrix(frame, context=ctx, na_action="raise")
+        except Exception as exc:
+            msg = f"cannot apply formula {self.formula_!r} to the new data: {exc}"
+            raise ValueError(msg) from exc
+        design = pd.DataFrame(np.asarray(design, dtype=float), index=frame.index,
+                              columns=list(design.columns))
+        if getattr(self, "fit_intercept", False) and "Intercept" in design.columns:
+            design = design.drop(columns="Intercept")
+        return design
+
+
+def _rows_of_fit_params(fit_params: Mapping[str, Any] | None, data: pd.DataFrame,
+                        kept: np.ndarray) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in (fit_params or {}).items():
+        if value is None:
+            out[key] = None
+            continue
+        if isinstance(value, str):
+            if value not in data.columns:
+                raise ValueError(f"fit_params[{key!r}] names column {value!r}, not in the data")
+            arr = data[value].to_numpy()
+        else:
+            arr = np.asarray(value)
+        if arr.ndim == 0 or arr.shape[0] != len(data):
+            raise ValueError(f"fit_params[{key!r}] has {arr.shape[:1] or 'no'} rows; the data has "
+                             f"{len(data)}")
+        out[key] = arr[kept]
+    return out

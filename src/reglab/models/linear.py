@@ -1,0 +1,308 @@
+r"""Ordinary and weighted least squares with R's ``lm`` inference.
+
+.. math::
+
+    \hat\beta = \arg\min_\beta \sum_i w_i (y_i - x_i^\top \beta)^2
+              = R^{-1} Q^\top W^{1/2} y, \qquad W^{1/2} X = Q R,
+
+solved by QR (default) or SVD of the weighted design ``W^{1/2} X`` (shape (n, p)), never by the
+normal equations (squaring the condition number loses half the digits on Longley-type data).
+
+Rank deficiency follows R's ``lm`` (LINPACK ``dqrdc2`` with ``tol = 1e-7``): a column is *aliased*
+when its distance to the span of the columns before it is below ``tol`` times its norm. Aliased
+columns get ``NaN`` in ``params_``/``std_errors_`` (R's ``NA``) and ``0`` in ``coef_`` (so
+``predict`` equals R's prediction from the reduced model); a warning names them. Keeping the
+*earlier* column of a dependent set, rather than LAPACK's norm-based pivot order, is what makes the
+aliased names match R's.
+
+Inference (``sigma^2 = RSS / (n - rank)``, ``n`` counting rows with positive weight) as R's
+``summary.lm``, ``logLik.lm`` (``df = rank + 1``, the ``+1`` being sigma), ``AIC`` and ``BIC``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.linalg as sla
+from scipy import stats
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
+
+from reglab.inference.table import coef_table, format_summary
+from reglab.models._formula import FormulaMixin
+
+__all__ = ["LinearRegression", "AliasedColumnsWarning", "least_squares"]
+
+
+class AliasedColumnsWarning(UserWarning):
+    """Some design columns are linear combinations of earlier ones; their coefficients are NaN."""
+
+
+def _feature_names(X, n_features: int) -> tuple[list[str], np.ndarray | None]:
+    """Term names: DataFrame string columns, else ``x1 .. xp`` (1-based, like the lecture's x1)."""
+    cols = getattr(X, "columns", None)
+    if cols is not None and len(cols) == n_features and all(isinstance(c, str) for c in cols):
+        return [str(c) for c in cols], np.asarray(cols, dtype=object)
+    return [f"x{j + 1}" for j in range(n_features)], None
+
+
+def _check_finite(A: np.ndarray, names: list[str], what: str) -> None:
+    bad = ~np.isfinite(A)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        row, col = int(first[0]), int(first[-1])
+        where = f"column {names[col]!r}, row {row}" if A.ndim == 2 else f"row {row}"
+        raise ValueError(f"{what} contains {A[bad][0]!r} at {where} ({int(bad.sum())} non-finite "
+                         f"value(s)); remove or impute them before fitting")
+
+
+def _check_weights(sample_weight, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n)
+    w = np.asarray(sample_weight, dtype=float).reshape(-1)
+    if w.shape[0] != n:
+        raise ValueError(f"sample_weight has {w.shape[0]} entries, X has {n} rows")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"sample_weight must be finite and >= 0; row {i} has {w[i]!r}")
+    if not (w > 0).any():
+        raise ValueError("sample_weight is zero for every row")
+    return w
+
+
+def _alias_reason(D: np.ndarray, j: int, kept: list[int], names: list[str]) -> str:
+    col = D[:, j]
+    if np.ptp(col) == 0 and "Intercept" in names and j != 0:
+        return f"{names[j]!r} (constant)"
+    for k in kept:
+        if np.array_equal(col, D[:, k]):
+            return f"{names[j]!r} (duplicate of {names[k]!r})"
+    return f"{names[j]!r} (linear combination of earlier columns)"
+
+
+def _detect_aliased(A: np.ndarray, tol: float) -> list[int]:
+    """Indices of columns of ``A`` (n, p) aliased in R's sense (see module docstring)."""
+    norms = np.linalg.norm(A, axis=0)
+    kept = [j for j in range(A.shape[1]) if norms[j] > 0]
+    while kept:
+        # |R_jj| of an unpivoted QR is the distance of column j to the span of those before it.
+        R = sla.qr(A[:, kept], mode="r", check_finite=False)[0]
+        ratio = np.abs(np.diag(R)[: len(kept)]) / norms[kept]
+        small = np.flatnonzero(ratio < tol)
+        if small.size == 0:
+            break
+        # drop only the first: the later columns' |R_jj| were computed against a spurious direction
+        del kept[int(small[0])]
+    return [j for j in range(A.shape[1]) if j not in kept]
+
+
+def least_squares(D: np.ndarray, y: np.ndarray, w: np.ndarray, solver: str = "qr",
+                  tol: float = 1e-7) -> dict:
+    """Weighted least squares on a full design ``D`` (n, p) with R-style aliasing.
+
+    Returns a dict with ``beta`` (p,) (NaN where aliased), ``unscaled_cov`` (p, p) = (X'WX)^{-1}
+    on the kept columns (NaN rows/columns where aliased), ``aliased`` (list of int), ``rank``.
+    """
+    sw = np.sqrt(w)
+    A = D * sw[:, None]
+    b = y * sw
+    aliased = _detect_aliased(A, tol)
+    kept = [j for j in range(D.shape[1]) if j not in aliased]
+    Ak = A[:, kept]
+    if solver == "qr":
+        Q, R = sla.qr(Ak, mode="economic", check_finite=False)
+        beta_k = sla.solve_triangular(R, Q.T @ b, check_finite=False)
+        Rinv = sla.solve_triangular(R, np.eye(len(kept)), check_finite=False)
+        cov_k = Rinv @ Rinv.T
+    elif solver == "svd":
+        U, s, Vt = sla.svd(Ak, full_matrices=False, check_finite=False)
+        beta_k = Vt.T @ ((U.T @ b) / s)
+        cov_k = (Vt.T / s**2) @ Vt
+    else:
+        raise ValueError(f"solver must be 'qr' or 'svd', got {solver!r}")
+    p = D.shape[1]
+    beta = np.full(p, np.nan)
+    beta[kept] = beta_k
+    cov = np.full((p, p), np.nan)
+    cov[np.ix_(kept, kept)] = cov_k
+    return {"beta": beta, "unscaled_cov": cov, "aliased": aliased, "rank": len(kept)}
+
+
+class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
+    """Least-squares linear regression with R-grade inference.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default True
+    solver : {"qr", "svd"}, default "qr"
+    tol : float, default 1e-7
+        R's ``lm`` aliasing tolerance (relative distance of a column to earlier columns).
+
+    Fitted attributes
+    -----------------
+    coef_ (n_features,), intercept_ : scikit-learn view (aliased coefficients are 0 here).
+    params_, std_errors_, tvalues_, pvalues_ : pandas Series indexed by term ("Intercept" first).
+    cov_params_ : DataFrame (n_terms, n_terms). aliased_ : list of aliased term names.
+    rank_, df_resid_, df_model_, nobs_, scale_ (= dispersion_ = sigma^2), sigma_,
+    deviance_ (RSS), null_deviance_ (TSS), rsquared_, rsquared_adj_, fvalue_, f_pvalue_,
+    llf_, aic_, bic_, resid_ (n,), fitted_values_ (n,).
+    """
+
+    def __init__(self, fit_intercept: bool = True, solver: str = "qr", tol: float = 1e-7):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit by QR/SVD; X (n_samples, n_features), y (n_samples,), sample_weight (n_samples,)."""
+        Xa, ya = check_X_y(X, y, dtype=np.float64, ensure_all_finite=False, y_numeric=True)
+        names, fnames = _feature_names(X, Xa.shape[1])
+        _check_finite(Xa, names, "X")
+        _check_finite(ya, names, "y")
+        w = _check_weights(sample_weight, Xa.shape[0])
+        terms = (["Intercept"] if self.fit_intercept else []) + names
+        D = np.column_stack([np.ones(len(ya)), Xa]) if self.fit_intercept else Xa
+        n_eff = int((w > 0).sum())
+        if n_eff < D.shape[1]:
+            raise ValueError(f"n_samples = {n_eff} (with positive weight) is fewer than the "
+                             f"{D.shape[1]} coefficients to estimate ({', '.join(terms[:6])}...)")
+        sol = least_squares(D, ya, w, self.solver, self.tol)
+        if sol["aliased"]:
+            kept = [j for j in range(D.shape[1]) if j not in sol["aliased"]]
+            why = ", ".join(_alias_reason(D, j, kept, terms) for j in sol["aliased"])
+            warnings.warn(f"aliased column(s): {why}; their coefficients are NaN (R's NA) and "
+                          "excluded from the fit", AliasedColumnsWarning, stacklevel=2)
+        stats_ = _inference(D, ya, w, sol, self.fit_intercept, n_eff)
+        self._set_fitted(sol, stats_, terms, Xa.shape[1], fnames)
+        return self
+
+    def _set_fitted(self, sol, st, terms, n_features, fnames):
+        # All attributes are set here, after every check passed: a failed fit changes nothing.
+        beta = sol["beta"]
+        idx = pd.Index(terms)
+        self.params_ = pd.Series(beta, index=idx, name="Estimate")
+        se = np.sqrt(np.diag(st["cov"]))
+        self.std_errors_ = pd.Series(se, index=idx, name="Std. Error")
+        self.cov_params_ = pd.DataFrame(st["cov"], index=idx, columns=idx)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.tvalues_ = pd.Series(beta / se, index=idx, name="t value")
+        self.pvalues_ = pd.Series(2 * stats.t.sf(np.abs(self.tvalues_), st["df_resid"])
+                                  if st["df_resid"] > 0 else np.nan, index=idx, name="Pr(>|t|)")
+        filled = np.nan_to_num(beta, nan=0.0)
+        self.intercept_ = float(filled[0]) if self.fit_intercept else 0.0
+        self.coef_ = filled[1:] if self.fit_intercept else filled
+        self.aliased_ = [terms[j] for j in sol["aliased"]]
+        self.rank_ = sol["rank"]
+        self._unscaled_cov = np.nan_to_num(sol["unscaled_cov"], nan=0.0)
+        for key, val in st.items():
+            if key != "cov":
+                setattr(self, key + "_", val)
+        self.dispersion_ = self.scale_
+        self.n_features_in_ = n_features
+        if fnames is not None:
+            self.feature_names_in_ = fnames
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _design(self, X):
+        X = self._formula_transform(X)
+        Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        names = self.params_.index[int(self.fit_intercept):].tolist()
+        _check_finite(Xa, names, "X")
+        return np.column_stack([np.ones(Xa.shape[0]), Xa]) if self.fit_intercept else Xa
+
+    def predict(self, X, interval: str | None = None, level: float = 0.95):
+        """Predictions ``X @ coef_ + intercept_``, shape (n,).
+
+        With ``interval="confidence"`` or ``"prediction"``: a DataFrame with R's columns
+        ``fit, lwr, upr`` and, for the confidence band, ``se_fit``:
+        ``fit -/+ t_{df}((1+level)/2) * sqrt(x' V x)`` (confidence) or
+        ``sqrt(x' V x + sigma^2)`` (prediction, a new observation of unit weight).
+        """
+        check_is_fitted(self, "params_")
+        D = self._design(X)
+        beta = np.concatenate([[self.intercept_], self.coef_]) if self.fit_intercept else self.coef_
+        fit = D @ beta
+        if interval is None:
+            return fit
+        if interval not in ("confidence", "prediction"):
+            raise ValueError("interval must be None, 'confidence' or 'prediction', "
+                             f"got {interval!r}")
+        var_fit = np.einsum("ij,jk,ik->i", D, self._unscaled_cov, D) * self.scale_
+        var = var_fit + (self.scale_ if interval == "prediction" else 0.0)
+        q = stats.t.ppf(0.5 + level / 2, self.df_resid_)
+        half = q * np.sqrt(var)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame({"fit": fit, "lwr": fit - half, "upr": fit + half,
+                             "se_fit": np.sqrt(var_fit)}, index=index)
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald intervals ``b -/+ t_{df}((1+level)/2) se`` per term (R's ``confint``)."""
+        check_is_fitted(self, "params_")
+        return self.coef_table(level).iloc[:, 4:]
+
+    def coef_table(self, level: float = 0.95) -> pd.DataFrame:
+        """R's coefficient table plus confidence interval columns (see ``inference.table``)."""
+        check_is_fitted(self, "params_")
+        df = self.df_resid_ if self.df_resid_ > 0 else 1.0
+        tab = coef_table(self.params_, self.std_errors_, dist="t", df=df, level=level)
+        if self.df_resid_ == 0:
+            tab.iloc[:, 2:] = np.nan
+        return tab
+
+    def summary(self, level: float = 0.95) -> str:
+        """R's ``summary(lm(...))`` as text."""
+        check_is_fitted(self, "params_")
+        title = "Linear regression (least squares, " + self.solver.upper() + ")"
+        if getattr(self, "formula_", None):
+            title += f"\nFormula: {self.formula_}"
+        lines = [f"Residual standard error: {self.sigma_:.4g} on {self.df_resid_} degrees of "
+                 "freedom"]
+        if self.aliased_:
+            lines.append(f"({len(self.aliased_)} not defined because of singularities: "
+                         f"{', '.join(self.aliased_)})")
+        lines.append(f"Multiple R-squared: {self.rsquared_:.4g},  Adjusted R-squared: "
+                     f"{self.rsquared_adj_:.4g}")
+        if self.df_model_ > 0 and self.df_resid_ > 0:
+            lines.append(f"F-statistic: {self.fvalue_:.4g} on {self.df_model_} and "
+                         f"{self.df_resid_} DF,  p-value: {self.f_pvalue_:.4g}")
+        lines.append(f"Log-likelihood: {self.llf_:.4f} (df={self.rank_ + 1}),  AIC: "
+                     f"{self.aic_:.4f},  BIC: {self.bic_:.4f}")
+        return format_summary(title, self.coef_table(level), lines)
+
+
+def _inference(D, y, w, sol, intercept: bool, n: int) -> dict:
+    """R's summary.lm / logLik.lm quantities; n counts rows with positive weight."""
+    beta = np.nan_to_num(sol["beta"], nan=0.0)
+    fitted = D @ beta
+    resid = y - fitted
+    rss = float(np.sum(w * resid**2))
+    rank = sol["rank"]
+    df_resid = n - rank
+    df_int = int(intercept)
+    if df_resid == 0:
+        warnings.warn("no residual degrees of freedom (as many coefficients as rows): standard "
+                      "errors, t and p values are undefined (NaN)", UserWarning, stacklevel=3)
+    scale = rss / df_resid if df_resid > 0 else np.nan
+    center = np.sum(w * y) / np.sum(w) if intercept else 0.0
+    tss = float(np.sum(w * (y - center) ** 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = 1.0 - rss / tss if tss > 0 else np.nan
+        r2_adj = 1.0 - (1.0 - r2) * (n - df_int) / df_resid if df_resid > 0 else np.nan
+        df_model = rank - df_int
+        fvalue = (tss - rss) / df_model / scale if df_model > 0 and df_resid > 0 else np.nan
+        f_p = float(stats.f.sf(fvalue, df_model, df_resid)) if np.isfinite(fvalue) else np.nan
+        pos = w > 0
+        # logLik.lm: 0.5 * (sum(log w) - n (log(2 pi) + 1 - log n + log(sum w r^2)))
+        llf = 0.5 * (np.sum(np.log(w[pos])) - n * (math.log(2 * math.pi) + 1 - math.log(n)
+                                                   + np.log(rss)))
+    k = rank + 1
+    return {"cov": sol["unscaled_cov"] * scale, "scale": scale, "sigma": math.sqrt(scale)
+            if df_resid > 0 else np.nan, "df_resid": df_resid, "df_model": df_model, "nobs": n,
+            "deviance": rss, "null_deviance": tss, "rsquared": r2, "rsquared_adj": r2_adj,
+            "fvalue": fvalue, "f_pvalue": f_p, "llf": float(llf), "aic": float(-2 * llf + 2 * k),
+            "bic": float(-2 * llf + math.log(n) * k), "resid": resid, "fitted_values": fitted}
