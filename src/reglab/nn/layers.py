@@ -1,0 +1,238 @@
+"""Layers with a forward pass and a hand-written backward pass, batch-first.
+
+The lecture material writes one layer as ``A = g(W X + b)`` with examples as *columns*; reglab
+stores examples as *rows*, so the same computation is its transpose::
+
+    Z = X @ W + b          X: (n, n_in), W: (n_in, n_out), b: (n_out,), Z: (n, n_out)
+    A = g(Z)
+
+and backpropagation of an upstream gradient ``dZ = dL/dZ`` (shape ``(n, n_out)``) is::
+
+    dW = X.T @ dZ          (n_in, n_out)
+    db = dZ.sum(axis=0)    (n_out,)
+    dX = dZ @ W.T          (n, n_in)
+    dZ = dA * g'(Z)        (activation layer, elementwise)
+
+Every layer has ``forward(x, training)`` and ``backward(g)``; ``backward`` must follow a
+``forward(..., training=True)`` on the same batch. On NumPy, training-mode passes write into
+buffers owned by the layer (reused from batch to batch, so the hot loop allocates nothing) and the
+activation layers work in place; evaluation-mode passes return fresh arrays. On any other array
+namespace the same formulas run out of place through the array API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from reglab.core._xp import namespace
+
+__all__ = ["Layer", "Dense", "Activation", "Dropout", "FAST_ACTIVATIONS"]
+
+
+class Layer:
+    """Base class: a differentiable map ``forward(x) -> y`` with ``backward(dL/dy) -> dL/dx``."""
+
+    n_params = 0
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        raise TypeError(f"{type(self).__name__} must define forward")
+
+    def backward(self, g: Any) -> Any:
+        raise TypeError(f"{type(self).__name__} must define backward")
+
+    def _buffer(self, name: str, n: int, cols: int, dtype: Any) -> np.ndarray:
+        """A reusable ``(n, cols)`` C-contiguous NumPy buffer (a row slice of a larger one)."""
+        buf = self.__dict__.get("_buf_" + name)
+        if buf is None or buf.shape[0] < n or buf.shape[1] != cols or buf.dtype != dtype:
+            buf = np.empty((n, cols), dtype=dtype)
+            self.__dict__["_buf_" + name] = buf
+        return buf[:n]
+
+    def spec(self) -> dict:
+        """JSON-able description of the layer (no weights)."""
+        return {"type": type(self).__name__}
+
+
+class Dense(Layer):
+    """Affine layer ``Z = X @ W + b`` with ``W: (n_in, n_out)`` and ``b: (n_out,)``.
+
+    ``W``, ``b`` and their gradients ``dW``, ``db`` are set by the network (on NumPy they are
+    views into one flat parameter vector so that an optimizer step is a handful of calls).
+    ``needs_input_grad=False`` skips ``dX`` (the first layer never needs it).
+    """
+
+    def __init__(self, n_in: int, n_out: int, init: str = "glorot") -> None:
+        if n_in < 1 or n_out < 1:
+            raise ValueError(f"Dense layer sizes must be positive, got ({n_in}, {n_out})")
+        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        self.n_params = self.n_in * self.n_out + self.n_out
+        self.needs_input_grad = True
+        self.W: Any = None
+        self.b: Any = None
+        self.dW: Any = None
+        self.db: Any = None
+        self._x: Any = None
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        self._x = x
+        if training and isinstance(x, np.ndarray):
+            out = self._buffer("z", x.shape[0], self.n_out, self.W.dtype)
+            np.matmul(x, self.W, out=out)
+            out += self.b
+            return out
+        return x @ self.W + self.b
+
+    def backward(self, g: Any) -> Any:
+        x = self._x
+        if isinstance(g, np.ndarray):
+            np.matmul(x.T, g, out=self.dW)
+            np.sum(g, axis=0, out=self.db)
+            if not self.needs_input_grad:
+                return None
+            dx = self._buffer("dx", g.shape[0], self.n_in, g.dtype)
+            return np.matmul(g, self.W.T, out=dx)
+        xp = namespace(g)
+        self.dW = xp.matrix_transpose(x) @ g
+        self.db = xp.sum(g, axis=0)
+        return g @ xp.matrix_transpose(self.W) if self.needs_input_grad else None
+
+    def spec(self) -> dict:
+        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+
+
+# NumPy in-place kernels: forward overwrites z with a = f(z); backward overwrites g with
+# g * f'(z) written in terms of the output a (so z need not be kept). `tmp` is a scratch buffer.
+def _relu_fwd(z: np.ndarray) -> None:
+    np.maximum(z, 0, out=z)
+
+
+def _relu_bwd(a: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
+    # sign(a) is exactly 1 where z > 0 and 0 elsewhere: a float multiply, no bool casting
+    np.sign(a, out=tmp)
+    g *= tmp
+
+
+def _tanh_fwd(z: np.ndarray) -> None:
+    np.tanh(z, out=z)
+
+
+def _tanh_bwd(a: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
+    np.multiply(a, a, out=tmp)
+    np.subtract(1, tmp, out=tmp)
+    g *= tmp
+
+
+def _sigmoid_fwd(z: np.ndarray) -> None:
+    expit(z, out=z)
+
+
+def _sigmoid_bwd(a: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
+    np.subtract(1, a, out=tmp)
+    tmp *= a
+    g *= tmp
+
+
+def _identity_fwd(z: np.ndarray) -> None:
+    return None
+
+
+def _identity_bwd(a: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
+    return None
+
+
+FAST_ACTIVATIONS = {
+    "relu": (_relu_fwd, _relu_bwd),
+    "tanh": (_tanh_fwd, _tanh_bwd),
+    "sigmoid": (_sigmoid_fwd, _sigmoid_bwd),
+    "logistic": (_sigmoid_fwd, _sigmoid_bwd),
+    "identity": (_identity_fwd, _identity_bwd),
+}
+
+
+class Activation(Layer):
+    """Elementwise nonlinearity from the core registry (``reglab.core.activations``).
+
+    Backward: ``dZ = dA * f'(Z)`` via the activation's ``vjp(z, a, g)``. On NumPy, ``relu``,
+    ``tanh``, ``sigmoid`` and ``identity`` use fused in-place kernels that need only ``a``.
+    """
+
+    def __init__(self, activation: Any = "relu", **params: Any) -> None:
+        from reglab.core.activations import get_activation
+
+        self.activation = get_activation(activation, **params)
+        self.name = self.activation.name
+        self.params = params
+        self._fast = FAST_ACTIVATIONS.get(self.name) if not params else None
+        # set by Sequential when the input is a Dense output (never the caller's data)
+        self.inplace = False
+        self._x: Any = None
+        self._y: Any = None
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        if self._fast is not None and self.inplace and isinstance(x, np.ndarray):
+            # x is the preceding Dense layer's output, which this layer may overwrite
+            self._fast[0](x)
+            self._x, self._y = None, x
+            return x
+        y = self.activation(x)
+        self._x, self._y = x, y
+        return y
+
+    def backward(self, g: Any) -> Any:
+        if self._x is None and self._y is not None and isinstance(g, np.ndarray):
+            tmp = self._buffer("tmp", g.shape[0], g.shape[1], g.dtype)
+            self._fast[1](self._y, g, tmp)
+            return g
+        return self.activation.vjp(self._x, self._y, g)
+
+    def spec(self) -> dict:
+        return {"type": "Activation", "activation": self.name, **self.params}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training ``y = x * m / (1 - rate)``, ``m ~ Bernoulli(1 - rate)``;
+    identity at evaluation, so no rescaling is needed at prediction time. Backward:
+    ``dx = g * m / (1 - rate)``.
+    """
+
+    def __init__(self, rate: float = 0.5, seed: int | None = None) -> None:
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.rng = np.random.default_rng(seed)
+        self._mask: Any = None
+
+    def forward(self, x: Any, training: bool = False) -> Any:
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 / (1.0 - self.rate)
+        if isinstance(x, np.ndarray):
+            mask = self._buffer("mask", x.shape[0], x.shape[1], x.dtype)
+            self.rng.random(out=mask, dtype=x.dtype)
+            # mask <- (u >= rate) * keep without a bool temporary: floor(u - rate + 1) is 1 or 0
+            mask -= self.rate
+            mask += 1.0
+            np.floor(mask, out=mask)
+            mask *= keep
+            self._mask = mask
+            # its own output buffer: x may be the caller's data (dropout on the inputs)
+            return np.multiply(x, mask, out=self._buffer("y", x.shape[0], x.shape[1], x.dtype))
+        xp = namespace(x)
+        u = xp.asarray(self.rng.random(tuple(x.shape)), dtype=x.dtype)
+        self._mask = xp.astype(u >= self.rate, x.dtype) * keep
+        return x * self._mask
+
+    def backward(self, g: Any) -> Any:
+        if self._mask is None:
+            return g
+        if isinstance(g, np.ndarray):
+            g *= self._mask
+            return g
+        return g * self._mask
+
+    def spec(self) -> dict:
+        return {"type": "Dropout", "rate": self.rate}

@@ -1,0 +1,290 @@
+"""Sequential network: a list of layers, its parameters and their gradients.
+
+Parameters live in two *leaves* on NumPy: one flat vector with every weight matrix and one with
+every bias (each ``Dense.W`` / ``Dense.b`` is a reshaped view into them), and the same for the
+gradients. An optimizer step is then a few whole-vector NumPy calls whatever the depth, and the
+L2 penalty ``alpha/2 ||W||^2`` (weights only, not biases) touches one contiguous vector. On other
+array namespaces the leaves are the per-layer arrays ``[W_1, ..., W_L, b_1, ..., b_L]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from reglab.core._xp import namespace, to_numpy
+from reglab.core.init import initialize
+from reglab.nn.layers import Activation, Dense, Dropout, Layer
+
+__all__ = ["Sequential", "build_network", "layer_from_spec"]
+
+_FORMAT_VERSION = 1
+
+
+def _default_init(activation: str) -> str:
+    try:
+        from reglab.core.activations import get_activation
+
+        return getattr(get_activation(activation), "init", "glorot")
+    except (ImportError, ValueError, KeyError):
+        return "he" if "relu" in activation else "glorot"
+
+
+class Sequential:
+    """Layers applied in order. ``forward(X) -> eta`` of shape ``(n_samples, n_out)``.
+
+    Parameters
+    ----------
+    layers : list of Layer
+    dtype : "float32" (default) or "float64"
+    random_state : int or None, seeds the weight draws and dropout masks
+    xp : array namespace for the parameters (default NumPy)
+    """
+
+    def __init__(self, layers: Sequence[Layer], dtype: Any = "float32",
+                 random_state: int | None = None, xp: Any = None) -> None:
+        self.layers = list(layers)
+        self.dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        if not self.dense:
+            raise ValueError("a network needs at least one Dense layer")
+        for prev, nxt in zip(self.dense, self.dense[1:]):
+            if prev.n_out != nxt.n_in:
+                raise ValueError(f"layer sizes do not chain: {prev.n_out} outputs feed "
+                                 f"{nxt.n_in} inputs")
+        self.xp = np if xp is None else xp
+        self.dtype = np.dtype(dtype) if self.xp is np else getattr(self.xp, str(dtype))
+        if str(dtype) not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.random_state = random_state
+        for prev, layer in zip([None, *self.layers], self.layers):
+            if isinstance(layer, Activation):
+                layer.inplace = isinstance(prev, Dense)
+        self.dense[0].needs_input_grad = False
+        self._allocate()
+        self.reset_parameters(random_state)
+
+    # ---------------------------------------------------------------- parameters ----------------
+    @property
+    def n_in(self) -> int:
+        return self.dense[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.dense[-1].n_out
+
+    @property
+    def is_numpy(self) -> bool:
+        return self.xp is np
+
+    def _allocate(self) -> None:
+        if not self.is_numpy:
+            return
+        n_w = sum(d.n_in * d.n_out for d in self.dense)
+        n_b = sum(d.n_out for d in self.dense)
+        self._leaves = [np.zeros(n_w, self.dtype), np.zeros(n_b, self.dtype)]
+        self._grads = [np.zeros(n_w, self.dtype), np.zeros(n_b, self.dtype)]
+        iw = ib = 0
+        for d in self.dense:
+            nw = d.n_in * d.n_out
+            d.W = self._leaves[0][iw:iw + nw].reshape(d.n_in, d.n_out)
+            d.dW = self._grads[0][iw:iw + nw].reshape(d.n_in, d.n_out)
+            d.b, d.db = self._leaves[1][ib:ib + d.n_out], self._grads[1][ib:ib + d.n_out]
+            iw, ib = iw + nw, ib + d.n_out
+
+    def reset_parameters(self, random_state: int | None = None) -> None:
+        """Draw weights with each Dense layer's initialiser; biases start at zero."""
+        rng = np.random.default_rng(random_state)
+        for d in self.dense:
+            w = initialize(d.init, d.n_in, d.n_out, rng)
+            self._set_layer(d, w, np.zeros(d.n_out))
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.default_rng(rng.integers(2**32) + i)
+
+    def _set_layer(self, d: Dense, w: Any, b: Any) -> None:
+        if self.is_numpy:
+            d.W[...] = np.asarray(w, dtype=self.dtype)
+            d.b[...] = np.asarray(b, dtype=self.dtype)
+        else:
+            d.W = self.xp.asarray(to_numpy(w).astype(np.float64), dtype=self.dtype)
+            d.b = self.xp.asarray(to_numpy(b).astype(np.float64), dtype=self.dtype)
+
+    def parameters(self) -> list[Any]:
+        """The optimizer's leaves (see module docstring); updated in place by optimizers."""
+        if self.is_numpy:
+            return self._leaves
+        return [d.W for d in self.dense] + [d.b for d in self.dense]
+
+    def gradients(self) -> list[Any]:
+        """Gradients matching :meth:`parameters`, valid after :meth:`backward`."""
+        if self.is_numpy:
+            return self._grads
+        return [d.dW for d in self.dense] + [d.db for d in self.dense]
+
+    def weight_mask(self) -> list[bool]:
+        """True for the leaves holding weights (penalised), False for biases."""
+        if self.is_numpy:
+            return [True, False]
+        return [True] * len(self.dense) + [False] * len(self.dense)
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices as NumPy copies, ``coefs_[i]`` of shape ``(n_in, n_out)``."""
+        return [np.array(to_numpy(d.W)) for d in self.dense]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        return [np.array(to_numpy(d.b)) for d in self.dense]
+
+    def set_weights(self, coefs: Sequence[Any], intercepts: Sequence[Any]) -> None:
+        """Copy weights in (shapes must match the layers)."""
+        if len(coefs) != len(self.dense) or len(intercepts) != len(self.dense):
+            raise ValueError(f"expected {len(self.dense)} weight matrices and bias vectors, got "
+                             f"{len(coefs)} and {len(intercepts)}")
+        for i, (d, w, b) in enumerate(zip(self.dense, coefs, intercepts)):
+            w, b = to_numpy(w), to_numpy(b)
+            if w.shape != (d.n_in, d.n_out) or b.shape != (d.n_out,):
+                raise ValueError(f"layer {i}: expected W {(d.n_in, d.n_out)} and b {(d.n_out,)}, "
+                                 f"got {w.shape} and {b.shape}")
+            self._set_layer(d, w, b)
+
+    def get_flat(self) -> np.ndarray:
+        """All parameters as one float64 NumPy vector (weights first, then biases)."""
+        return np.concatenate([to_numpy(p).reshape(-1).astype(np.float64)
+                               for p in self.parameters()])
+
+    def set_flat(self, theta: np.ndarray) -> None:
+        """Inverse of :meth:`get_flat`."""
+        i = 0
+        coefs, intercepts = [], []
+        for d in self.dense:
+            coefs.append(theta[i:i + d.n_in * d.n_out].reshape(d.n_in, d.n_out))
+            i += d.n_in * d.n_out
+        for d in self.dense:
+            intercepts.append(theta[i:i + d.n_out])
+            i += d.n_out
+        self.set_weights(coefs, intercepts)
+
+    def get_flat_grad(self) -> np.ndarray:
+        return np.concatenate([to_numpy(g).reshape(-1).astype(np.float64)
+                               for g in self.gradients()])
+
+    # ---------------------------------------------------------------- passes --------------------
+    def forward(self, X: Any, training: bool = False) -> Any:
+        """``eta = network(X)``: ``(n_samples, n_in) -> (n_samples, n_out)``."""
+        for layer in self.layers:
+            X = layer.forward(X, training)
+        return X
+
+    def backward(self, g: Any) -> Any:
+        """Backpropagate ``g = dL/deta`` ``(n_samples, n_out)``; fills :meth:`gradients`."""
+        for layer in reversed(self.layers):
+            g = layer.backward(g)
+            if g is None:
+                break
+        return g
+
+    def predict_eta(self, X: Any, batch_size: int = 8192) -> Any:
+        """Evaluation-mode forward pass in chunks (bounded memory for large grids)."""
+        n = X.shape[0]
+        if n <= batch_size:
+            return self.forward(X)
+        xp = namespace(X)
+        return xp.concat([self.forward(X[i:i + batch_size]) for i in range(0, n, batch_size)])
+
+    def hidden_activations(self, X: Any) -> list[Any]:
+        """Outputs of every Activation layer (evaluation mode), ``[(n, h_1), (n, h_2), ...]``."""
+        out = []
+        for layer in self.layers:
+            X = layer.forward(X, False)
+            if isinstance(layer, Activation):
+                out.append(X)
+        return out
+
+    def penalty(self, alpha: float) -> float:
+        """``alpha/2 * sum ||W||^2`` over the weight matrices (biases are not penalised)."""
+        if not alpha:
+            return 0.0
+        total = 0.0
+        for p, is_w in zip(self.parameters(), self.weight_mask()):
+            if is_w:
+                flat = p.reshape(-1) if self.is_numpy else p
+                total += float(np.dot(flat, flat)) if self.is_numpy else float(self.xp.sum(p * p))
+        return 0.5 * alpha * total
+
+    def add_penalty_gradient(self, alpha: float) -> None:
+        """``dW += alpha * W`` on the weight leaves."""
+        if not alpha:
+            return
+        params, grads = self.parameters(), self.gradients()
+        for i, is_w in enumerate(self.weight_mask()):
+            if not is_w:
+                continue
+            if self.is_numpy:
+                tmp = self.__dict__.setdefault("_pen_tmp", np.empty_like(params[i]))
+                np.multiply(params[i], alpha, out=tmp)
+                grads[i] += tmp
+            else:
+                self.dense[i].dW = grads[i] + alpha * params[i]
+
+    # ---------------------------------------------------------------- (de)serialisation ----------
+    def spec(self) -> dict:
+        return {"layers": [layer.spec() for layer in self.layers], "dtype": str(np.dtype(
+            str(self.dtype).split(".")[-1]))}
+
+    def to_dict(self) -> dict:
+        """JSON-able dict: architecture spec plus weights as nested lists (version-tagged)."""
+        return {"format": "reglab.nn.Sequential", "version": _FORMAT_VERSION, **self.spec(),
+                "coefs": [w.tolist() for w in self.coefs_],
+                "intercepts": [b.tolist() for b in self.intercepts_]}
+
+    @classmethod
+    def from_dict(cls, data: dict, xp: Any = None) -> Sequential:
+        if data.get("format") != "reglab.nn.Sequential" or data.get("version") != _FORMAT_VERSION:
+            raise ValueError(f"not a reglab.nn.Sequential v{_FORMAT_VERSION} dict: format="
+                             f"{data.get('format')!r}, version={data.get('version')!r}")
+        net = cls([layer_from_spec(s) for s in data["layers"]], dtype=data["dtype"], xp=xp)
+        net.set_weights([np.asarray(w, dtype=np.float64) for w in data["coefs"]],
+                        [np.asarray(b, dtype=np.float64) for b in data["intercepts"]])
+        return net
+
+
+def layer_from_spec(spec: dict) -> Layer:
+    kind = spec.get("type")
+    if kind == "Dense":
+        return Dense(spec["n_in"], spec["n_out"], spec.get("init", "glorot"))
+    if kind == "Activation":
+        params = {k: v for k, v in spec.items() if k not in ("type", "activation")}
+        return Activation(spec["activation"], **params)
+    if kind == "Dropout":
+        return Dropout(spec["rate"])
+    raise ValueError(f"unknown layer type {kind!r} in spec {spec}")
+
+
+def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: int = 1,
+                  activation: str | Sequence[str] = "relu", dropout: float | Sequence[float] = 0.0,
+                  init: str | None = None, dtype: Any = "float32",
+                  random_state: int | None = None, xp: Any = None) -> Sequential:
+    """``Dense -> Activation [-> Dropout]`` per hidden layer, then a linear output ``Dense``.
+
+    ``activation`` and ``dropout`` are one value or one per hidden layer. ``init`` defaults to
+    the activation's recommended initialiser (He for ReLU, Glorot for tanh/sigmoid, LeCun for SELU).
+    """
+    sizes = [int(h) for h in hidden_layer_sizes]
+    acts = [activation] * len(sizes) if isinstance(activation, str) else list(activation)
+    drops = [dropout] * len(sizes) if np.ndim(dropout) == 0 else list(dropout)
+    if len(acts) != len(sizes) or len(drops) != len(sizes):
+        raise ValueError(f"got {len(sizes)} hidden layers but {len(acts)} activations and "
+                         f"{len(drops)} dropout rates")
+    layers: list[Layer] = []
+    fan_in = int(n_in)
+    for h, act, rate in zip(sizes, acts, drops):
+        layers.append(Dense(fan_in, h, init or _default_init(act)))
+        layers.append(Activation(act))
+        if rate:
+            layers.append(Dropout(rate))
+        fan_in = h
+    layers.append(Dense(fan_in, int(n_out), init or "glorot"))
+    return Sequential(layers, dtype=dtype, random_state=random_state, xp=xp)

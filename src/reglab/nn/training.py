@@ -1,0 +1,261 @@
+"""The training loop: mini-batches, epochs, validation, callbacks, divergence detection.
+
+The objective minimised is
+
+.. math::
+
+    L(\\theta) = \\frac{\\sum_i s_i \\, \\tfrac12 d(y_i, \\mu_i)}{\\sum_i s_i}
+                 + \\frac{\\alpha}{2} \\sum_l \\lVert W_l \\rVert_F^2,
+    \\qquad \\mu_i = h^{-1}(\\eta_i),\\ \\eta = \\text{network}(X)
+
+with ``d`` the unit deviance of the output :class:`~reglab.core.families.Family` (or a robust
+loss), ``s`` the sample weights and ``h`` the link. Half the deviance is the negative
+log-likelihood up to a constant, so for Bernoulli and Categorical ``L`` is the mean cross-entropy.
+Backpropagation starts from ``dL/deta = family.gradient_hessian(y, eta, s)[0] / sum(s)``: for a
+canonical link that is ``(mu - y) s / sum(s)``, so softmax + cross-entropy needs no special case.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from reglab.core._xp import namespace, to_numpy
+from reglab.core.optimizers import GradientTransformation, apply_updates, get_optimizer
+from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
+from reglab.nn.network import Sequential
+
+__all__ = ["Trainer", "DivergenceError", "get_head"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training loss became NaN or infinite; the network keeps its last good weights."""
+
+
+def get_head(loss: Any, **params: Any) -> Any:
+    """A loss object from a name: a robust loss of ``reglab.core.losses`` or a family."""
+    if not isinstance(loss, str):
+        return loss
+    from reglab.core import losses
+
+    registry = getattr(losses, "LOSSES", {})
+    if loss in registry:
+        return registry[loss](**params)
+    from reglab.core.families import get_family
+
+    return get_family(loss, **params)
+
+
+class Trainer:
+    """Trains a :class:`Sequential` on a family's loss with a composable optimizer.
+
+    Parameters
+    ----------
+    network : Sequential
+    loss : family or robust-loss name or object (``"gaussian"``, ``"binomial"``, ``"categorical"``,
+        ``"poisson"``, ``"huber"``, ...). ``y`` is ``(n,)`` for one output, one-hot ``(n, K)`` for
+        categorical.
+    optimizer : name (``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"rmsprop"``, ``"adam"``,
+        ``"adamw"``) or a :class:`GradientTransformation`.
+    learning_rate, alpha : step size (float or schedule) and L2 penalty on the weights.
+    batch_size, shuffle, random_state : mini-batching; shuffling is seeded.
+    callbacks : list of :class:`Callback`; verbose : progress bar (``"auto"``: when on a TTY).
+    optimizer_kwargs : passed to :func:`get_optimizer` (``beta``, ``weight_decay``, ``l1``,
+        ``clip_norm``, ``plateau``).
+    """
+
+    def __init__(self, network: Sequential, loss: Any = "gaussian",
+                 optimizer: str | GradientTransformation = "adam", learning_rate: Any = 1e-3,
+                 alpha: float = 0.0, batch_size: int = 200, shuffle: bool = True,
+                 random_state: int | None = None, callbacks: Sequence[Callback] = (),
+                 verbose: Any = False, **optimizer_kwargs: Any) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {alpha}")
+        self.network, self.head = network, get_head(loss)
+        self.alpha, self.batch_size, self.shuffle = float(alpha), int(batch_size), shuffle
+        self.learning_rate = learning_rate
+        self.optimizer = get_optimizer(optimizer, learning_rate, mask=network.weight_mask(),
+                                       **optimizer_kwargs)
+        self.opt_state = self.optimizer.init(network.parameters())
+        self.rng = np.random.default_rng(random_state)
+        self.callbacks = list(callbacks)
+        self.verbose = verbose
+        self.history: list[dict] = []
+        self.epoch = 0
+        self._order: np.ndarray | None = None
+        self._cursor, self._n_seen = 0, None
+
+    # ------------------------------------------------------------------ one batch --------------
+    def loss_and_gradient(self, X: Any, y: Any, sample_weight: Any = None,
+                          training: bool = True) -> float:
+        """Forward, loss, backward: fills ``network.gradients()``, returns the objective."""
+        net = self.network
+        eta = net.forward(X, training)
+        squeeze = net.n_out == 1
+        e = eta[:, 0] if squeeze else eta
+        loss = float(self.head.loss(y, e, sample_weight))
+        g = self.head.gradient_hessian(y, e, sample_weight)[0]
+        total = X.shape[0] if sample_weight is None else float(namespace(sample_weight).sum(
+            sample_weight))
+        if isinstance(g, np.ndarray):
+            g = np.multiply(g, 1.0 / total, dtype=eta.dtype)
+            g = g.reshape(-1, 1) if squeeze else g
+        else:
+            xp = namespace(g)
+            g = xp.astype(g, eta.dtype) / total
+            g = xp.reshape(g, (-1, 1)) if squeeze else g
+        net.backward(g)
+        if self.alpha:
+            loss += net.penalty(self.alpha)
+            net.add_penalty_gradient(self.alpha)
+        return loss
+
+    def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """One optimizer update on the batch ``(X, y)``; returns the batch objective before it."""
+        loss = self.loss_and_gradient(X, y, sample_weight)
+        params = self.network.parameters()
+        updates, self.opt_state = self.optimizer.update(self.network.gradients(), self.opt_state,
+                                                        params)
+        apply_updates(params, updates)
+        return loss
+
+    def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Data loss (no penalty) in evaluation mode (dropout off)."""
+        eta = self.network.predict_eta(X)
+        e = eta[:, 0] if self.network.n_out == 1 else eta
+        return float(self.head.loss(y, e, sample_weight))
+
+    # ------------------------------------------------------------------ batches and epochs ------
+    def _take(self, A: Any, idx: np.ndarray, name: str) -> Any:
+        if A is None:
+            return None
+        if isinstance(A, np.ndarray):
+            shape = (idx.shape[0], *A.shape[1:])
+            buf = self.__dict__.get("_gather_" + name)
+            if buf is None or buf.shape[1:] != A.shape[1:] or buf.shape[0] < idx.shape[0] \
+                    or buf.dtype != A.dtype:
+                buf = np.empty((max(idx.shape[0], self.batch_size), *A.shape[1:]), A.dtype)
+                self.__dict__["_gather_" + name] = buf
+            return np.take(A, idx, axis=0, out=buf[:shape[0]])
+        xp = namespace(A)
+        return xp.take(A, xp.asarray(idx), axis=0)
+
+    def _next_batch(self, n: int) -> tuple[Any, bool]:
+        """Indices (array, or a slice when not shuffling) of the next batch; True at epoch end."""
+        if self._cursor >= n or self._n_seen != n:
+            self._order = self.rng.permutation(n) if self.shuffle else None
+            self._cursor, self._n_seen = 0, n
+        start, stop = self._cursor, min(self._cursor + self.batch_size, n)
+        self._cursor = stop
+        idx = slice(start, stop) if self._order is None else self._order[start:stop]
+        return idx, stop >= n
+
+    def train_batches(self, X: Any, y: Any, sample_weight: Any = None,
+                      n_batches: int | None = None) -> float:
+        """Run ``n_batches`` updates (default: up to the end of the current epoch).
+
+        Keeps its place in the shuffled order between calls, so a caller (the playground) can
+        advance training a few batches at a time. Returns the weighted mean batch objective.
+        Raises :class:`DivergenceError` naming the epoch if the loss stops being finite.
+        """
+        n = X.shape[0]
+        if n == 0:
+            raise ValueError("cannot train on 0 samples")
+        snapshot = [np.array(to_numpy(p), copy=True) for p in self.network.parameters()]
+        per_batch = any(type(c).on_batch_end is not Callback.on_batch_end or
+                        "on_batch_end" in c.__dict__ for c in self.callbacks)
+        total_loss, total_w, done = 0.0, 0.0, 0
+        while n_batches is None or done < n_batches:
+            idx, epoch_end = self._next_batch(n)
+            shuffled = not isinstance(idx, slice)
+            Xb = self._take(X, idx, "X") if shuffled else X[idx]
+            yb = self._take(y, idx, "y") if shuffled else y[idx]
+            sb = None if sample_weight is None else (
+                self._take(sample_weight, idx, "sw") if shuffled else sample_weight[idx])
+            loss = self.step(Xb, yb, sb)
+            if not math.isfinite(loss):
+                self._diverged(snapshot, loss)
+            w = Xb.shape[0] if sb is None else float(namespace(sb).sum(sb))
+            total_loss, total_w, done = total_loss + loss * w, total_w + w, done + 1
+            if per_batch:
+                for c in self.callbacks:
+                    c.on_batch_end(self, done - 1, loss)
+            if epoch_end:
+                self.epoch += 1
+                if n_batches is None:
+                    break
+        if not all(math.isfinite(float(namespace(p).sum(p))) for p in self.network.parameters()):
+            self._diverged(snapshot, math.nan)
+        return total_loss / total_w
+
+    def _diverged(self, snapshot: list[np.ndarray], loss: float) -> None:
+        self.network.set_flat(np.concatenate([s.reshape(-1).astype(np.float64)
+                                              for s in snapshot]))
+        self._cursor = self._n_seen or 0  # the next call starts a fresh epoch
+        lr = self.learning_rate if not callable(self.learning_rate) else "a schedule"
+        raise DivergenceError(
+            f"training diverged in epoch {self.epoch + 1}: the loss became {loss}; the network "
+            f"keeps its weights from before that epoch. Try a smaller learning rate (now {lr}).")
+
+    # ------------------------------------------------------------------ full training -----------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, epochs: int = 200,
+            validation_data: tuple | None = None, metrics: dict | None = None) -> list[dict]:
+        """Train for ``epochs`` epochs (fewer if a callback stops it); returns ``history``.
+
+        ``validation_data = (X_val, y_val[, sw_val])`` adds ``val_loss`` and, for each
+        ``metrics[name](y_val, eta_val) -> float``, ``val_<name>`` to every epoch's log.
+        """
+        callbacks = list(self.callbacks)
+        if progress_enabled(self.verbose):
+            callbacks.append(ProgressBar(total=epochs))
+        for c in callbacks:
+            c.on_train_begin(self)
+        try:
+            for _ in range(int(epochs)):
+                t0 = time.perf_counter()
+                loss = self.train_batches(X, y, sample_weight)
+                logs = self._epoch_logs(loss, validation_data, metrics, time.perf_counter() - t0)
+                self.history.append(logs)
+                self.optimizer.observe(self.opt_state, logs.get("val_loss", loss))
+                stop = [c.on_epoch_end(self, logs) for c in callbacks]
+                if any(stop):
+                    break
+        finally:
+            for c in callbacks:
+                c.on_train_end(self)
+        return self.history
+
+    def _epoch_logs(self, loss: float, validation_data: tuple | None, metrics: dict | None,
+                    seconds: float) -> dict:
+        logs: dict[str, Any] = {"epoch": self.epoch, "loss": loss}
+        if validation_data is not None:
+            Xv, yv, *rest = validation_data
+            sv = rest[0] if rest else None
+            eta = self.network.predict_eta(Xv)
+            e = eta[:, 0] if self.network.n_out == 1 else eta
+            logs["val_loss"] = float(self.head.loss(yv, e, sv))
+            for name, fn in (metrics or {}).items():
+                logs["val_" + name] = float(fn(yv, eta))
+        logs["lr"] = _current_lr(self.opt_state)
+        logs["time"] = seconds
+        return logs
+
+
+def _current_lr(state: Any) -> float | None:
+    """The learning rate last used, found in a (possibly chained) optimizer state."""
+    if isinstance(state, dict):
+        if state.get("last_lr") is not None:
+            return float(state["last_lr"])
+        return None
+    if isinstance(state, list):
+        for s in state:
+            lr = _current_lr(s)
+            if lr is not None:
+                return lr
+    return None
