@@ -55,7 +55,9 @@ def _check_finite(A: np.ndarray, names: list[str], what: str) -> None:
         first = np.argwhere(bad)[0]
         row, col = int(first[0]), int(first[-1])
         where = f"column {names[col]!r}, row {row}" if A.ndim == 2 else f"row {row}"
-        raise ValueError(f"{what} contains {A[bad][0]!r} at {where} ({int(bad.sum())} non-finite "
+        v = float(A[bad][0])
+        label = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+        raise ValueError(f"{what} contains {label} at {where} ({int(bad.sum())} non-finite "
                          f"value(s)); remove or impute them before fitting")
 
 
@@ -159,10 +161,12 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit by QR/SVD; X (n_samples, n_features), y (n_samples,), sample_weight (n_samples,)."""
+        y_arr = np.asarray(y) if y is not None else None
+        if y_arr is not None and y_arr.ndim == 1 and y_arr.dtype.kind in "fiub":
+            _check_finite(y_arr.astype(float), [], "y")  # before sklearn's unnamed check
         Xa, ya = check_X_y(X, y, dtype=np.float64, ensure_all_finite=False, y_numeric=True)
         names, fnames = _feature_names(X, Xa.shape[1])
         _check_finite(Xa, names, "X")
-        _check_finite(ya, names, "y")
         w = _check_weights(sample_weight, Xa.shape[0])
         terms = (["Intercept"] if self.fit_intercept else []) + names
         D = np.column_stack([np.ones(len(ya)), Xa]) if self.fit_intercept else Xa
