@@ -1,0 +1,78 @@
+"""Running the playground: :func:`serve` (uvicorn on loopback) and ``reglab playground``.
+
+The CLI wires it with :func:`register`::
+
+    from reglab.playground import register
+    register(app)          # adds `reglab playground [--host H] [--port P] [--no-browser]`
+"""
+
+from __future__ import annotations
+
+import threading
+import webbrowser
+from typing import Any
+
+from .protocol import MAX_MESSAGE_BYTES
+
+__all__ = ["serve", "register"]
+
+
+def url_for(host: str, port: int) -> str:
+    """The address a browser on this machine should open for a server bound to ``host``."""
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "localhost") else host
+    return f"http://{shown}:{port}/"
+
+
+def _open_when_ready(server: Any, url: str) -> None:
+    """Open the browser once uvicorn reports it is listening (polls for up to 10 s)."""
+    def wait() -> None:
+        for _ in range(200):
+            if server.started:
+                webbrowser.open(url)
+                return
+            threading.Event().wait(0.05)
+
+    threading.Thread(target=wait, daemon=True).start()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True,
+          max_sessions: int = 32, log_level: str = "warning") -> None:
+    """Serve the playground at ``http://host:port/`` until interrupted (Ctrl-C).
+
+    Binds to loopback by default: the page trains on this machine's CPU and has no
+    authentication, so exposing it on a network is the caller's explicit choice (``host``).
+    Raises ``ValueError`` for a port outside 0..65535 or a non-positive ``max_sessions``.
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    if not 0 <= int(port) <= 65535:
+        raise ValueError(f"port must be in 0..65535, got {port}")
+    if max_sessions < 1:
+        raise ValueError(f"max_sessions must be >= 1, got {max_sessions}")
+    # uvicorn drops (close code 1009) any frame over ws_max_size before our own check sees it;
+    # set it above our limit so that oversized-but-plausible messages get a readable error.
+    config = uvicorn.Config(create_app(max_sessions), host=host, port=int(port),
+                            log_level=log_level, ws_max_size=4 * MAX_MESSAGE_BYTES,
+                            ws_ping_interval=20.0, ws_ping_timeout=20.0)
+    server = uvicorn.Server(config)
+    if open_browser:
+        _open_when_ready(server, url_for(host, port))
+    server.run()
+
+
+def register(app: Any) -> None:
+    """Add the ``playground`` command to a :class:`typer.Typer` application."""
+    import typer
+
+    @app.command("playground")
+    def playground(
+        host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
+        port: int = typer.Option(8000, help="TCP port."),
+        no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),
+        max_sessions: int = typer.Option(32, help="Most tabs served at once."),
+    ) -> None:
+        """A browser page to tinker with a neural network trained by reglab."""
+        typer.echo(f"reglab playground at {url_for(host, port)} (Ctrl-C to stop)")
+        serve(host=host, port=port, open_browser=not no_browser, max_sessions=max_sessions)

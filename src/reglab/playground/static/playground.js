@@ -1,0 +1,439 @@
+// reglab playground page: draws what the server streams and sends the user's choices.
+// No build step and no third-party code: plain DOM, canvas and one WebSocket.
+// The server validates everything; this page only keeps its controls in step with the config the
+// server last accepted (each "data" message carries it), so a rejected change snaps back.
+(() => {
+  "use strict";
+
+  const DEFAULTS = {
+    dataset: "circle", n_samples: 500, noise: 0, train_ratio: 50, batch_size: 10,
+    features: ["x1", "x2"], layers: [4, 2], activations: ["tanh", "tanh"],
+    learning_rate: 0.03, optimizer: "sgd", regularization: "none", reg_rate: 0, dropout: 0, seed: 0,
+  };
+  const LIST_KEYS = ["features", "layers", "activations"];
+  const RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+  const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+  const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
+  const NEG = [245, 147, 34], MID = [232, 234, 235], POS = [8, 119, 189];
+  const CLASS_RGB = [NEG, POS, [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
+    [227, 119, 194], [23, 190, 207]];
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs = {}, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    kids.forEach((k) => e.append(k));
+    return e;
+  };
+
+  let ws = null, opts = null, data = null, cfg = readHash(), generation = -1, lastFrame = null;
+  let losses = [], pendingFrame = null, drawing = false, drawn = [];
+  const stats = { framesDrawn: 0, fps: 0, errors: [], windowStart: performance.now(), windowCount: 0 };
+
+  // ---------------------------------------------------------------- URL state ----------------
+  function readHash() {
+    const out = structuredClone(DEFAULTS);
+    const params = new URLSearchParams(location.hash.slice(1));
+    for (const [k, v] of params) {
+      if (!(k in DEFAULTS)) continue;
+      if (LIST_KEYS.includes(k)) {
+        const items = v === "" ? [] : v.split(",");
+        out[k] = k === "layers" ? items.map(Number) : items;
+      } else if (typeof DEFAULTS[k] === "number") out[k] = Number(v);
+      else out[k] = v;
+    }
+    return out;
+  }
+  function writeHash() {
+    const p = new URLSearchParams();
+    for (const k of Object.keys(DEFAULTS)) p.set(k, Array.isArray(cfg[k]) ? cfg[k].join(",") : cfg[k]);
+    window.history.replaceState(null, "", "#" + p.toString());
+  }
+
+  // ---------------------------------------------------------------- colours ------------------
+  const mix = (a, b, t) => [0, 1, 2].map((i) => a[i] + (b[i] - a[i]) * t);
+  const diverging = (t) => (t < 0 ? mix(MID, NEG, Math.min(1, -t)) : mix(MID, POS, Math.min(1, t)));
+  const css = (c) => `rgb(${c.map(Math.round).join(",")})`;
+  const decode = (b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+
+  function paint(canvas, side, colourAt) {
+    canvas.width = side; canvas.height = side;
+    const ctx = canvas.getContext("2d"), img = ctx.createImageData(side, side);
+    for (let i = 0; i < side * side; i++) {
+      const c = colourAt(i);
+      img.data.set([c[0], c[1], c[2], 255], 4 * i);
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+  function paintSymmetric(canvas, side, b64) {
+    const q = decode(b64);
+    paint(canvas, side, (i) => diverging(q[i] / 127.5 - 1));
+  }
+
+  // ---------------------------------------------------------------- messages -----------------
+  function send(msg) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  }
+  function sendConfig() { hideError(); send({ type: "config", config: cfg }); }
+  function showError(text) {
+    stats.errors.push(text);
+    $("error-text").textContent = text;
+    $("error").hidden = false;
+  }
+  function hideError() { $("error").hidden = true; }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    ws = new WebSocket(`${proto}://${location.host}/ws`);
+    ws.onopen = () => { $("conn").textContent = "connected"; $("conn").className = "ok"; };
+    ws.onclose = (ev) => {
+      $("conn").textContent = `disconnected (code ${ev.code})`; $("conn").className = "bad";
+      setPlaying(false);
+      if (ev.code !== 1000) showError(`Connection to the server closed (code ${ev.code}${ev.reason ? ": " + ev.reason : ""}). Reload the page to start again.`);
+    };
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.type === "hello") onHello(msg);
+      else if (msg.type === "data") onData(msg);
+      else if (msg.type === "frame") onFrame(msg);
+      else if (msg.type === "state") setPlaying(msg.playing);
+      else if (msg.type === "error") { showError(msg.message); if (data) syncControls(); }
+    };
+  }
+
+  function onHello(msg) {
+    opts = msg.options;
+    buildStatic();
+    sendConfig();
+  }
+
+  function onData(msg) {
+    data = msg;
+    cfg = msg.config;
+    generation = msg.generation;
+    losses = [];
+    syncControls();
+    buildNetwork();
+    drawPoints();
+  }
+
+  function onFrame(frame) {
+    if (frame.generation < generation) { send({ type: "ack", frame: frame.frame }); return; }
+    if (frame.generation > generation) { generation = frame.generation; losses = []; }
+    if (!losses.length || losses[losses.length - 1].epoch !== frame.epoch)
+      losses.push({ epoch: frame.epoch, train: frame.train_loss, test: frame.test_loss });
+    if (losses.length > 2000) losses = losses.filter((_, i) => i % 2 === 0);
+    pendingFrame = frame;
+    requestAnimationFrame(drawPending);
+  }
+
+  function drawPending() {
+    const frame = pendingFrame;
+    if (!frame || !data) return;
+    pendingFrame = null;
+    lastFrame = frame;
+    drawFrame(frame);
+    stats.framesDrawn++; stats.windowCount++;
+    const now = performance.now();
+    if (now - stats.windowStart >= 1000) {
+      stats.fps = (1000 * stats.windowCount) / (now - stats.windowStart);
+      stats.windowStart = now; stats.windowCount = 0;
+      $("fps").textContent = stats.fps.toFixed(0);
+    }
+    send({ type: "ack", frame: frame.frame });
+  }
+
+  // ---------------------------------------------------------------- static UI ----------------
+  function fillSelect(sel, values, label = String) {
+    sel.replaceChildren(...values.map((v) => el("option", { value: String(v) }, label(v))));
+  }
+  function ensureOption(sel, value) {
+    if (![...sel.options].some((o) => o.value === String(value))) sel.append(el("option", { value: String(value) }, String(value)));
+    sel.value = String(value);
+  }
+
+  function buildStatic() {
+    fillSelect($("learning_rate"), RATES);
+    fillSelect($("reg_rate"), REG_RATES);
+    fillSelect($("dropout"), DROPOUTS);
+    const box = $("datasets");
+    box.replaceChildren();
+    for (const d of opts.datasets) {
+      const c = el("canvas", { width: 52, height: 52 });
+      const b = el("button", { "data-dataset": d.name, title: `${d.label} (${d.problem})`,
+        onclick: () => { cfg.dataset = d.name; sendConfig(); } }, c, el("span", {}, d.label));
+      box.append(b);
+      drawThumb(c, d);
+    }
+    box.append(el("button", { "data-dataset": "custom", id: "custom-btn", title: "Your own points", hidden: "",
+      onclick: () => { cfg.dataset = "custom"; sendConfig(); } }, el("span", {}, "Your data")));
+    const feats = $("features");
+    feats.replaceChildren(...opts.features.map((f) => el("div", { class: "feature", "data-feature": f.name },
+      el("label", { onclick: () => toggleFeature(f.name) }, f.label),
+      el("div", { class: "node", onclick: () => toggleFeature(f.name) }, el("canvas", { width: 20, height: 20 })))));
+    for (const key of ["learning_rate", "reg_rate", "dropout"])
+      $(key).onchange = (e) => { cfg[key] = Number(e.target.value); sendConfig(); };
+    for (const key of ["optimizer", "regularization"])
+      $(key).onchange = (e) => { cfg[key] = e.target.value; sendConfig(); };
+    for (const key of ["train_ratio", "noise", "batch_size"]) {
+      $(key).oninput = (e) => { $(key + "-v").textContent = e.target.value; };
+      $(key).onchange = (e) => { cfg[key] = Number(e.target.value); sendConfig(); };
+    }
+  }
+
+  function drawThumb(canvas, d) {
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#f4f4f4"; ctx.fillRect(0, 0, 52, 52);
+    for (const [x1, x2, y] of d.preview || []) {
+      ctx.fillStyle = css(pointColour(y, d.problem));
+      ctx.fillRect(((x1 + 6) / 12) * 52 - 1, ((6 - x2) / 12) * 52 - 1, 2.5, 2.5);
+    }
+  }
+
+  function toggleFeature(name) {
+    const on = new Set(cfg.features);
+    on.has(name) ? on.delete(name) : on.add(name);
+    cfg.features = opts.features.map((f) => f.name).filter((n) => on.has(n));
+    sendConfig();
+  }
+
+  function syncControls() {
+    for (const key of ["learning_rate", "reg_rate", "dropout", "optimizer", "regularization"]) ensureOption($(key), cfg[key]);
+    for (const key of ["train_ratio", "noise", "batch_size"]) { $(key).value = cfg[key]; $(key + "-v").textContent = cfg[key]; }
+    document.querySelectorAll("#datasets button").forEach((b) => b.classList.toggle("selected", b.dataset.dataset === cfg.dataset));
+    if (data && (data.config.dataset === "custom" || $("custom-btn").dataset.seen)) {
+      $("custom-btn").hidden = false; $("custom-btn").dataset.seen = "1";
+    }
+    document.querySelectorAll(".feature").forEach((f) => f.classList.toggle("off", !cfg.features.includes(f.dataset.feature)));
+    $("n-layers").textContent = cfg.layers.length;
+    const problem = data ? data.problem : "binary";
+    $("problem").textContent = { binary: "classification", multiclass: "multiclass (softmax)", regression: "regression" }[problem];
+    const glm = { binary: "logistic regression", multiclass: "softmax (multinomial logistic) regression", regression: "linear regression" }[problem];
+    $("glm-note").hidden = cfg.layers.length > 0;
+    $("glm-note").textContent = `GLM mode: with no hidden layer the network is eta = X W + b followed by the family's canonical inverse link, i.e. ${glm} on the chosen features.`;
+    writeHash();
+  }
+
+  // ---------------------------------------------------------------- network ------------------
+  function buildNetwork() {
+    const layers = $("layers");
+    layers.replaceChildren();
+    cfg.layers.forEach((n, l) => {
+      const act = el("select", { "data-layer": l, onchange: (e) => { cfg.activations[l] = e.target.value; sendConfig(); } });
+      fillSelect(act, opts.activations);
+      act.value = cfg.activations[l];
+      const head = el("div", { class: "layer-head" },
+        el("button", { title: "Add a neuron", onclick: () => resize(l, +1) }, "+"),
+        el("button", { title: "Remove a neuron", onclick: () => resize(l, -1) }, "\u2212"),
+        el("div", {}, `${n} neuron${n > 1 ? "s" : ""}`), act);
+      const col = el("div", { class: "layer-col", "data-layer": l }, head);
+      for (let j = 0; j < n; j++) col.append(el("div", { class: "node", "data-neuron": `${l}-${j}` }, el("canvas", { width: 20, height: 20 })));
+      layers.append(col);
+    });
+    const k = data.problem === "multiclass" ? data.n_classes : 1;
+    $("output-units").replaceChildren(...Array.from({ length: k }, (_, i) =>
+      el("div", { class: "out-unit", title: `output ${i}`, style: `background:${k > 1 ? css(CLASS_RGB[i]) : "#fff"}` })));
+    data.inputs.forEach(([label, b64], j) => {
+      const node = document.querySelector(`.feature[data-feature="${cfg.features[j]}"] canvas`);
+      if (node) paintSymmetric(node, data.neuron_side, b64);
+    });
+    buildEdges();
+    drawLegend();
+  }
+
+  function resize(l, delta) {
+    const n = cfg.layers[l] + delta;
+    if (n < 1 || n > opts.limits.max_neurons) return;
+    cfg.layers[l] = n; sendConfig();
+  }
+
+  let edgeEls = [];
+  function buildEdges() {
+    const svg = $("edges"), box = $("network").getBoundingClientRect();
+    svg.replaceChildren();
+    const centre = (e) => { const r = e.getBoundingClientRect(); return [r.left - box.left + r.width / 2, r.top - box.top + r.height / 2, r]; };
+    const cols = [cfg.features.map((f) => document.querySelector(`.feature[data-feature="${f}"] .node`))];
+    cfg.layers.forEach((n, l) => cols.push([...document.querySelectorAll(`.layer-col[data-layer="${l}"] .node`)]));
+    cols.push([...document.querySelectorAll("#output-units .out-unit")]);
+    edgeEls = [];
+    for (let i = 0; i + 1 < cols.length; i++) {
+      edgeEls.push(cols[i].map((a) => cols[i + 1].map((b) => {
+        const [x1, y1, ra] = centre(a), [x2, y2, rb] = centre(b);
+        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+        line.setAttribute("x1", x1 + ra.width / 2); line.setAttribute("y1", y1);
+        line.setAttribute("x2", x2 - rb.width / 2); line.setAttribute("y2", y2);
+        line.setAttribute("stroke", "#ccc"); line.setAttribute("stroke-width", 1);
+        svg.append(line);
+        return line;
+      })));
+    }
+  }
+
+  function updateEdges(weights) {
+    weights.forEach((W, i) => W.forEach((row, a) => row.forEach((w, b) => {
+      const line = edgeEls[i] && edgeEls[i][a] && edgeEls[i][a][b];
+      if (!line) return;
+      line.setAttribute("stroke", css(diverging(Math.max(-1, Math.min(1, w)))));
+      line.setAttribute("stroke-width", Math.min(6, 0.5 + 2 * Math.abs(w)).toFixed(2));
+      line.setAttribute("data-weight", w);
+    })));
+  }
+
+  // ---------------------------------------------------------------- frame drawing ------------
+  function pointColour(y, problem) {
+    if (problem === "regression") return diverging(y);
+    if (problem === "binary") return y >= 0.5 ? POS : NEG;
+    return CLASS_RGB[y % CLASS_RGB.length];
+  }
+
+  function drawOutput(out) {
+    const side = data.output_side, disc = $("discretize").checked, canvas = $("heatmap");
+    const maps = out.maps.map(decode);
+    const lighten = (c) => mix([255, 255, 255], c, 0.75);
+    if (out.kind === "multiclass") {
+      paint(canvas, side, (i) => {
+        // Mean of the class colours weighted by the predicted probabilities (they sum to 1).
+        let best = 0, c = [0, 0, 0];
+        maps.forEach((m, k) => {
+          if (m[i] > maps[best][i]) best = k;
+          c = c.map((v, j) => v + (m[i] / 255) * CLASS_RGB[k][j]);
+        });
+        return lighten(disc ? CLASS_RGB[best] : c);
+      });
+    } else {
+      paint(canvas, side, (i) => {
+        const t = maps[0][i] / 127.5 - 1;
+        return lighten(diverging(disc ? Math.sign(t) : t));
+      });
+    }
+  }
+
+  function drawPoints() {
+    const canvas = $("points"), ctx = canvas.getContext("2d"), S = canvas.width;
+    ctx.clearRect(0, 0, S, S);
+    if (!data) return;
+    const dot = ([x1, x2, y], stroke) => {
+      ctx.beginPath();
+      ctx.arc(((x1 + 6) / 12) * S, ((6 - x2) / 12) * S, 3.5, 0, 2 * Math.PI);
+      ctx.fillStyle = css(pointColour(y, drawing ? $("draw-problem").value : data.problem));
+      ctx.fill(); ctx.strokeStyle = stroke; ctx.lineWidth = 1; ctx.stroke();
+    };
+    if (drawing) { drawn.forEach((p) => dot(p, "#000")); return; }
+    data.train.forEach((p) => dot(p, "#fff"));
+    if ($("show-test").checked) data.test.forEach((p) => dot(p, "#000"));
+  }
+
+  function drawLossChart() {
+    const c = $("loss-chart"), ctx = c.getContext("2d"), W = c.width, H = c.height;
+    ctx.clearRect(0, 0, W, H);
+    const vals = losses.flatMap((h) => [h.train, h.test]).filter((v) => v !== null && v !== undefined);
+    if (losses.length < 2 || !vals.length) return;
+    const top = Math.max(...vals) || 1;
+    for (const [key, colour] of [["train", "#999"], ["test", "#000"]]) {
+      ctx.beginPath(); ctx.strokeStyle = colour; ctx.lineWidth = 1.5;
+      losses.forEach((h, i) => {
+        const x = (i / (losses.length - 1)) * W, y = H - ((h[key] ?? 0) / top) * (H - 4) - 2;
+        i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+      });
+      ctx.stroke();
+    }
+  }
+
+  function drawLegend() {
+    const leg = $("legend");
+    leg.replaceChildren();
+    if (data.problem === "regression") { leg.append(el("span", {}, el("i", { style: `background:${css(NEG)}` }), "-1"), el("span", {}, el("i", { style: `background:${css(POS)}` }), "+1")); return; }
+    const names = data.class_names.length ? data.class_names : Array.from({ length: data.n_classes }, (_, k) => `class ${k}`);
+    names.forEach((n, k) => leg.append(el("span", {}, el("i", { style: `background:${css(CLASS_RGB[k])}` }), n)));
+  }
+
+  const fmt = (v) => (v === null || v === undefined ? "\u2013" : v.toFixed(3));
+  function drawFrame(f) {
+    $("epoch").textContent = String(f.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    $("test-loss").textContent = fmt(f.test_loss);
+    $("train-loss").textContent = fmt(f.train_loss);
+    $("test-acc").textContent = f.test_accuracy !== undefined ? `accuracy ${(100 * f.test_accuracy).toFixed(1)}%` : "";
+    $("train-acc").textContent = f.train_accuracy !== undefined ? `accuracy ${(100 * f.train_accuracy).toFixed(1)}%` : "";
+    drawOutput(f.output);
+    f.neurons.forEach((layer, l) => layer.forEach(([b64], j) => {
+      const c = document.querySelector(`[data-neuron="${l}-${j}"] canvas`);
+      if (c) paintSymmetric(c, data.neuron_side, b64);
+    }));
+    updateEdges(f.weights);
+    drawLossChart();
+  }
+
+  function setPlaying(p) {
+    $("play").classList.toggle("playing", p);
+    $("play").innerHTML = p ? "&#x275a;&#x275a;" : "&#x25b6;";
+    $("play").dataset.playing = p ? "1" : "0";
+  }
+
+  // ---------------------------------------------------------------- user data ----------------
+  function drawClassOptions() {
+    const p = $("draw-problem").value;
+    const vals = p === "regression" ? [-1, -0.5, 0, 0.5, 1] : p === "binary" ? [0, 1] : [0, 1, 2, 3, 4, 5, 6, 7];
+    fillSelect($("draw-class"), vals, (v) => (p === "regression" ? `target ${v}` : `class ${v}`));
+  }
+  function onCanvasClick(ev) {
+    if (!drawing) return;
+    const r = ev.target.getBoundingClientRect();
+    const x1 = ((ev.clientX - r.left) / r.width) * 12 - 6, x2 = 6 - ((ev.clientY - r.top) / r.height) * 12;
+    drawn.push([+x1.toFixed(3), +x2.toFixed(3), Number($("draw-class").value)]);
+    drawPoints();
+    const classes = new Set(drawn.map((p) => p[2]));
+    if (drawn.length >= 4 && (classes.size >= 2 || $("draw-problem").value === "regression"))
+      send({ type: "points", problem: $("draw-problem").value, points: drawn });
+  }
+  function toggleDrawing() {
+    drawing = !drawing;
+    $("draw").setAttribute("aria-pressed", String(drawing));
+    $("draw-opts").hidden = !drawing;
+    document.body.classList.toggle("drawing", drawing);
+    if (drawing) { drawn = []; drawClassOptions(); }
+    drawPoints();
+  }
+  async function onUpload(ev) {
+    const file = ev.target.files[0];
+    if (!file) return;
+    const limit = opts ? opts.limits.max_message_bytes - 1024 : 250000;
+    if (file.size > limit) { showError(`${file.name} is ${file.size} bytes; the limit is ${limit}`); ev.target.value = ""; return; }
+    hideError();
+    send({ type: "upload", csv: await file.text() });
+    ev.target.value = "";
+  }
+
+  // ---------------------------------------------------------------- wiring -------------------
+  function wire() {
+    $("play").onclick = () => send({ type: $("play").dataset.playing === "1" ? "pause" : "play" });
+    $("step").onclick = () => send({ type: "step" });
+    $("reset").onclick = () => send({ type: "reset" });
+    $("regenerate").onclick = () => { cfg.seed = (cfg.seed + 1) % 2147483647; sendConfig(); };
+    $("add-layer").onclick = () => {
+      if (cfg.layers.length >= opts.limits.max_layers) return;
+      cfg.layers.push(2); cfg.activations.push(cfg.activations[cfg.activations.length - 1] || "tanh"); sendConfig();
+    };
+    $("remove-layer").onclick = () => { if (cfg.layers.length) { cfg.layers.pop(); cfg.activations.pop(); sendConfig(); } };
+    $("glm").onclick = () => { cfg.layers = []; cfg.activations = []; sendConfig(); };
+    $("error-close").onclick = hideError;
+    $("show-test").onchange = drawPoints;
+    $("discretize").onchange = () => lastFrame && drawOutput(lastFrame.output);
+    $("points").addEventListener("click", onCanvasClick);
+    $("draw").onclick = toggleDrawing;
+    $("draw-problem").onchange = () => { drawn = []; drawClassOptions(); drawPoints(); };
+    $("draw-clear").onclick = () => { drawn = []; drawPoints(); };
+    $("upload").addEventListener("change", onUpload);
+    window.addEventListener("resize", () => data && buildEdges());
+    setPlaying(false);
+  }
+
+  window.playground = {
+    stats,
+    state: () => ({ cfg: structuredClone(cfg), generation, problem: data && data.problem, lastFrame, connected: !!ws && ws.readyState === 1 }),
+    send,
+  };
+  wire();
+  connect();
+})();
