@@ -1,0 +1,227 @@
+"""The rungs of the model ladder (used by :mod:`reglab.compare`).
+
+Each rung builds a scikit-learn-compatible estimator for a task. A rung prefers reglab's own
+model; while that model has not been built, a few rungs stand in a clearly labelled scikit-learn
+placeholder (the leaderboard's note column says so) and the others are skipped with a note.
+Constructor arguments are passed only when the estimator declares them (``get_params``), so a
+rung works with any reglab model that follows scikit-learn's conventions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Rung", "RUNGS", "ladder"]
+
+REGRESSION = ("continuous", "positive", "counts")
+
+
+def _reglab(module: str, name: str) -> type:
+    """``reglab.<module>.<name>``, or ImportError naming what is missing."""
+    try:
+        return getattr(importlib.import_module(f"reglab.{module}"), name)
+    except (ImportError, AttributeError) as exc:
+        raise ImportError(f"reglab.{module}.{name} is not available ({exc})") from None
+
+
+def _make(cls: type, **wanted: Any) -> Any:
+    """``cls(**wanted)`` restricted to the parameters ``cls`` declares."""
+    declared = cls().get_params(deep=False)
+    return cls(**{k: v for k, v in wanted.items() if k in declared})
+
+
+def _scaled(est: Any) -> Any:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), est)
+
+
+def _final(model: Any) -> Any:
+    """The fitted estimator at the end of a pipeline / target transformer."""
+    if hasattr(model, "regressor_"):
+        model = model.regressor_
+    if hasattr(model, "steps"):
+        model = model.steps[-1][1]
+    return getattr(model, "regressor_", model)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """A model of the ladder: ``factory(ctx) -> (estimator, note)`` may raise ImportError."""
+
+    name: str
+    tasks: tuple[str, ...]
+    factory: Callable[[dict[str, Any]], tuple[Any, str]]
+    likelihood: str | None = None  # distribution for AIC/BIC, None when not a likelihood model
+    needs_errors: bool = False
+
+    def build(self, data: Any, *, seed: int, fast: bool, errors: Any) -> tuple[Any, str]:
+        ctx = {"task": data.task, "seed": seed, "fast": fast, "errors": errors,
+               "n_classes": len(data.classes) if data.classes else None}
+        return self.factory(ctx)
+
+    def fit(self, model: Any, X: np.ndarray, y: np.ndarray, idx: np.ndarray,
+            errors: dict[str, Any] | None) -> None:
+        if self.needs_errors:
+            model.fit(X, y, **{k: (None if v is None else v[idx]) for k, v in errors.items()})
+        else:
+            model.fit(X, y)
+
+    def n_params(self, model: Any, n_classes: int | None) -> int:
+        m = _final(model)
+        coef = np.atleast_2d(np.asarray(m.coef_))
+        p = coef.shape[-1]
+        if self.likelihood == "categorical":  # K - 1 free linear predictors
+            return (n_classes - 1) * (p + 1)
+        extra = 1 if self.likelihood in ("gaussian", "gamma", "negative_binomial") else 0
+        return p + 1 + extra
+
+    def alpha(self, model: Any) -> float:
+        """The NB2 dispersion ``alpha`` (variance ``mu + alpha mu^2``) of a fitted model."""
+        m = _final(model)
+        for value in (getattr(m, "alpha_", None), getattr(getattr(m, "family_", None), "alpha",
+                                                          None)):
+            if value is not None:
+                return float(value)
+        raise ValueError(f"{type(m).__name__} exposes no fitted NB dispersion alpha_")
+
+
+PLACEHOLDER = "placeholder: scikit-learn {} (reglab's {} has not landed)"
+
+
+def _linear(ctx: dict) -> tuple[Any, str]:
+    try:
+        return _reglab("models.linear", "LinearRegression")(), ""
+    except ImportError:
+        from sklearn.linear_model import LinearRegression
+
+        return LinearRegression(), PLACEHOLDER.format("LinearRegression", "LinearRegression")
+
+
+def _polynomial(ctx: dict) -> tuple[Any, str]:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    est, note = _linear(ctx)
+    return make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), est), note
+
+
+def _glm(family: str, sk_name: str | None) -> Callable[[dict], tuple[Any, str]]:
+    def factory(ctx: dict) -> tuple[Any, str]:
+        try:
+            glm = _reglab("models.glm", "GLM")
+            return _make(glm, family=family, link="log", max_iter=100), ""
+        except ImportError:
+            if sk_name is None:
+                raise
+            import sklearn.linear_model as sk
+
+            est = getattr(sk, sk_name)(alpha=0.0, max_iter=1000)
+            return _scaled(est), PLACEHOLDER.format(sk_name, f"GLM(family='{family}')")
+
+    return factory
+
+
+def _gam(ctx: dict) -> tuple[Any, str]:
+    family = {"counts": "poisson", "positive": "gamma"}.get(ctx["task"], "gaussian")
+    gam = _reglab("models.gam", "GAM")
+    return _make(gam, family=family, n_splines=10 if ctx["fast"] else 20), ""
+
+
+def _forest(ctx: dict) -> tuple[Any, str]:
+    kind = "RandomForestClassifier" if ctx["n_classes"] else "RandomForestRegressor"
+    cls = _reglab("models.forest", kind)
+    return _make(cls, n_estimators=40 if ctx["fast"] else 200, random_state=ctx["seed"],
+                 min_samples_leaf=2), ""
+
+
+def _mlp(ctx: dict) -> tuple[Any, str]:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    classify = ctx["n_classes"] is not None
+    kind = "MLPClassifier" if classify else "MLPRegressor"
+    wanted = {"hidden_layer_sizes": (32, 32), "max_iter": 300 if ctx["fast"] else 1000,
+              "random_state": ctx["seed"], "activation": "tanh"}
+    try:
+        cls, note = _reglab("models.mlp", kind), ""
+        if ctx["task"] == "counts":
+            wanted["family"] = "poisson"
+    except ImportError:
+        import sklearn.neural_network as sknn
+
+        cls, note = getattr(sknn, kind), PLACEHOLDER.format(kind, kind)
+        wanted.update(early_stopping=False, learning_rate_init=0.01)
+    est = _scaled(_make(cls, **wanted))
+    if classify or "family" in est.steps[-1][1].get_params():
+        return est, note
+    # a Gaussian network trains best on a standardised response; predictions are unscaled
+    return TransformedTargetRegressor(est, transformer=StandardScaler()), note
+
+
+def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
+    def factory(ctx: dict) -> tuple[Any, str]:
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+        name = "SoftmaxRegression" if ctx["n_classes"] and ctx["n_classes"] > 2 else \
+            "LogisticRegression"
+        try:
+            est, note = _make(_reglab("models.logistic", name), max_iter=200), ""
+        except ImportError:
+            from sklearn.linear_model import LogisticRegression
+
+            est = LogisticRegression(C=1e6, max_iter=2000)  # ~unpenalised, finite if separable
+            note = PLACEHOLDER.format("LogisticRegression", name)
+        steps = [StandardScaler()]
+        if degree > 1:
+            steps.append(PolynomialFeatures(degree, include_bias=False))
+        return make_pipeline(*steps, est), note
+
+    return factory
+
+
+def _eiv(ctx: dict) -> tuple[Any, str]:
+    cls = _reglab("bayes", "ErrorsInVariablesRegression")
+    return _make(cls, num_samples=300 if ctx["fast"] else 1000, num_warmup=300 if ctx["fast"]
+                 else 1000, random_state=ctx["seed"], seed=ctx["seed"]), ""
+
+
+RUNGS: list[Rung] = [
+    Rung("linear", REGRESSION, _linear, "gaussian"),
+    Rung("polynomial (degree 2)", ("continuous", "positive"), _polynomial, "gaussian"),
+    Rung("Gamma GLM (log link)", ("positive",), _glm("gamma", "GammaRegressor"), "gamma"),
+    Rung("Poisson GLM", ("counts",), _glm("poisson", "PoissonRegressor"), "poisson"),
+    Rung("negative binomial GLM", ("counts",), _glm("negative_binomial", None),
+         "negative_binomial"),
+    Rung("logistic regression", ("binary",), _logistic(1), "bernoulli"),
+    Rung("softmax regression", ("multiclass",), _logistic(1), "categorical"),
+    Rung("polynomial logistic (degree 2)", ("binary",), _logistic(2), "bernoulli"),
+    Rung("GAM", REGRESSION, _gam),
+    Rung("random forest", (*REGRESSION, "binary", "multiclass"), _forest),
+    Rung("MLP", (*REGRESSION, "binary", "multiclass"), _mlp),
+    Rung("errors-in-variables (Bayesian)", ("continuous",), _eiv, needs_errors=True),
+]
+
+
+def ladder(task: str, *, errors: bool = False, names: list[str] | None = None) -> list[Rung]:
+    """The rungs that fit ``task`` (the errors-in-variables rung only when ``errors``).
+
+    ``names`` keeps only rungs whose name starts with one of them (case-insensitive), e.g.
+    ``["linear", "poisson", "mlp"]``; an unknown name raises ValueError listing the choices.
+    """
+    rungs = [r for r in RUNGS if task in r.tasks and (errors or not r.needs_errors)]
+    if names:
+        wanted = [n.strip().lower() for n in names if n.strip()]
+        for n in wanted:
+            if not any(r.name.lower().startswith(n) for r in rungs):
+                raise ValueError(f"no model {n!r} for task {task}; choose from "
+                                 + ", ".join(r.name for r in rungs))
+        rungs = [r for r in rungs if any(r.name.lower().startswith(n) for n in wanted)]
+    return rungs
