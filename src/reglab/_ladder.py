@@ -85,8 +85,8 @@ class Rung:
     def alpha(self, model: Any) -> float:
         """The NB2 dispersion ``alpha`` (variance ``mu + alpha mu^2``) of a fitted model."""
         m = _final(model)
-        for value in (getattr(m, "alpha_", None), getattr(getattr(m, "family_", None), "alpha",
-                                                          None)):
+        for value in (getattr(m, "alpha_nb_", None), getattr(getattr(m, "family_", None),
+                                                             "alpha", None)):
             if value is not None:
                 return float(value)
         raise ValueError(f"{type(m).__name__} exposes no fitted NB dispersion alpha_")
@@ -115,6 +115,8 @@ def _polynomial(ctx: dict) -> tuple[Any, str]:
 def _glm(family: str, sk_name: str | None) -> Callable[[dict], tuple[Any, str]]:
     def factory(ctx: dict) -> tuple[Any, str]:
         try:
+            if family == "negative_binomial":  # alpha estimated by ML (MASS::glm.nb)
+                return _make(_reglab("models.glm", "NegativeBinomial"), max_iter=100), ""
             glm = _reglab("models.glm", "GLM")
             return _make(glm, family=family, link="log", max_iter=100), ""
         except ImportError:

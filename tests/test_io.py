@@ -1,0 +1,165 @@
+"""model files: round trips, versioning, tamper detection, no pickle."""
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+
+from reglab.io import FORMAT_VERSION, ModelFileError, load_model, register_model, save_model
+
+
+class Toy(RegressorMixin, BaseEstimator):
+    """y = X @ w + b, with a pandas Series and string attributes to exercise the codec."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def fit(self, X, y):
+        X = np.asarray(X, float)
+        A = np.column_stack([np.ones(len(X)), X])
+        beta = np.linalg.lstsq(A, y, rcond=None)[0]
+        self.intercept_, self.coef_ = float(beta[0]), beta[1:] * self.scale
+        self.params_ = pd.Series(beta, index=["Intercept", *[f"x{j}" for j in range(X.shape[1])]])
+        self.names_ = np.array(["a", "b"], dtype=object)
+        return self
+
+    def predict(self, X):
+        return np.asarray(X, float) @ self.coef_ + self.intercept_
+
+
+class Forgetful(Toy):
+    pass
+
+
+register_model("toy", Toy)
+register_model("forgetful", Forgetful, to_dict=lambda m: {"scale": m.scale},
+               from_dict=lambda d: Forgetful(d["scale"]).fit(np.eye(2), np.zeros(2)))
+
+
+@pytest.fixture
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    return Toy().fit(X, X @ [1.5, -2.0] + 0.5), X
+
+
+@pytest.mark.parametrize("name", ["m.reglab", "m.zip", "m_dir"])
+def test_round_trip_zip_and_folder(tmp_path, fitted, name):
+    model, X = fitted
+    path = save_model(model, tmp_path / name, meta={"target": "y", "notes": ["a"]}, X_check=X)
+    mf = load_model(path)
+    assert mf.kind == "toy" and mf.version == FORMAT_VERSION
+    assert mf.meta == {"target": "y", "notes": ["a"]}
+    np.testing.assert_array_equal(mf.model.predict(X), model.predict(X))
+    pd.testing.assert_series_equal(mf.model.params_, model.params_)
+    assert mf.model.names_.tolist() == ["a", "b"]
+
+
+def _rewrite(path, name, transform):
+    with zipfile.ZipFile(path) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files[name] = transform(files[name])
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in files.items():
+            zf.writestr(n, data)
+
+
+def _edit_json(fn):
+    def transform(raw):
+        doc = json.loads(raw)
+        fn(doc)
+        return json.dumps(doc).encode()
+
+    return transform
+
+
+def test_edited_json_is_detected(tmp_path, fitted):
+    path = save_model(fitted[0], tmp_path / "m.reglab")
+    _rewrite(path, "model.json", _edit_json(lambda d: d["state"]["fitted"].update(
+        intercept_=99.0)))
+    with pytest.raises(ModelFileError, match="modified after saving .checksum"):
+        load_model(path)
+
+
+def test_edited_array_is_detected(tmp_path, fitted):
+    path = save_model(fitted[0], tmp_path / "m.reglab")
+    _rewrite(path, "arrays/a0.npy", lambda raw: raw[:-8] + np.float64(7.0).tobytes())
+    with pytest.raises(ModelFileError, match="array a0 was modified"):
+        load_model(path)
+
+
+def _resign(doc):
+    from reglab.io import _checksum
+
+    doc["checksum"] = _checksum(doc)
+
+
+@pytest.mark.parametrize(("edit", "match"), [
+    (lambda d: d.update(version=FORMAT_VERSION + 1), "version 2; this reglab reads versions 1..1"),
+    (lambda d: d.update(kind="os.system"), "model kind 'os.system', which this reglab does not"),
+    (lambda d: d.update(format="other"), "not a reglab model file"),
+])
+def test_unknown_version_kind_format(tmp_path, fitted, edit, match):
+    path = save_model(fitted[0], tmp_path / "m.reglab")
+
+    def both(doc):
+        edit(doc)
+        _resign(doc)
+
+    _rewrite(path, "model.json", _edit_json(both))
+    with pytest.raises(ModelFileError, match=match):
+        load_model(path)
+
+
+def test_pickled_array_is_refused(tmp_path, fitted):
+    import io
+
+    path = save_model(fitted[0], tmp_path / "m_dir")
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    doc = json.loads((path / "model.json").read_text())
+    from reglab.io import _sha
+
+    doc["arrays"]["a0"]["sha256"] = _sha(buf.getvalue())
+    _resign(doc)
+    (path / "model.json").write_text(json.dumps(doc))
+    (path / "arrays" / "a0.npy").write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match="allow_pickle"):
+        load_model(path)
+
+
+def test_not_a_model_file(tmp_path):
+    (tmp_path / "x.reglab").write_text("hello")
+    with pytest.raises(ModelFileError, match="not a zip archive"):
+        load_model(tmp_path / "x.reglab")
+    with pytest.raises(ModelFileError, match="model file not found"):
+        load_model(tmp_path / "missing.reglab")
+
+
+def test_unfaithful_codec_is_refused_before_writing(tmp_path):
+    X = np.random.default_rng(1).normal(size=(10, 2))
+    model = Forgetful().fit(X, X @ [1.0, 2.0] + 3.0)
+    with pytest.raises(ModelFileError, match="cannot be saved faithfully"):
+        save_model(model, tmp_path / "f.reglab", X_check=X)
+    assert not (tmp_path / "f.reglab").exists()
+
+
+def test_unregistered_class_is_refused(tmp_path):
+    from sklearn.linear_model import Ridge
+
+    with pytest.raises(ModelFileError, match="Ridge cannot be saved: not a registered"):
+        save_model(Ridge().fit(np.eye(3), [1, 2, 3]), tmp_path / "r.reglab")
+
+
+def test_reglab_linear_regression_round_trip(tmp_path):
+    from reglab.models.linear import LinearRegression
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(40, 3))
+    model = LinearRegression().fit(X, X @ [1.0, 0.0, -1.0] + rng.normal(size=40))
+    back = load_model(save_model(model, tmp_path / "lin.reglab", X_check=X)).model
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    assert back.summary() == model.summary()
