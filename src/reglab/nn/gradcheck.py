@@ -75,6 +75,7 @@ def check_gradients(network: Sequential, X: Any, y: Any, loss: Any = "gaussian",
     net.set_flat(theta)
     analytic = analytic_all[index]
     denom = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    rel = float(np.linalg.norm(analytic - numeric) / denom) if denom > 0 else 0.0
+    # a NaN objective must not read as a pass: nan propagates into the relative error
+    rel = float(np.linalg.norm(analytic - numeric) / denom) if denom != 0 else 0.0
     return {"relative_error": rel, "max_abs_error": float(np.max(np.abs(analytic - numeric))),
             "analytic": analytic, "numeric": numeric, "index": index}

@@ -42,9 +42,8 @@ def get_head(loss: Any, **params: Any) -> Any:
         return loss
     from reglab.core import losses
 
-    registry = getattr(losses, "LOSSES", {})
-    if loss in registry:
-        return registry[loss](**params)
+    if loss in losses.LOSSES:
+        return losses.LOSSES[loss](**params)
     from reglab.core.families import get_family
 
     return get_family(loss, **params)
