@@ -17,7 +17,8 @@ import scipy.linalg as sla
 from scipy import stats
 
 __all__ = ["covariance", "pearson_chi2", "pearson_dispersion", "ml_scale", "r_loglik",
-           "information_criteria", "wald_test", "response_interval", "WaldTest"]
+           "information_criteria", "wald_test", "response_interval", "WaldTest", "null_deviance",
+           "glm_fit_statistics"]
 
 
 def covariance(hessian: np.ndarray, dispersion: float = 1.0) -> np.ndarray:
@@ -120,3 +121,44 @@ def response_interval(eta: np.ndarray, se_eta: np.ndarray, link: Any, level: flo
     b = link.inverse(eta + z * se_eta)
     return pd.DataFrame({"mean": link.inverse(eta), "se_link": se_eta,
                          "lower": np.minimum(a, b), "upper": np.maximum(a, b)})
+
+
+def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: bool = True):
+    """Deviance of the null model (R's ``null.deviance``): intercept (+ offset) only, or
+    ``mu = g^{-1}(offset)`` without an intercept. Returns ``(deviance, mu)``."""
+    if not fit_intercept:
+        eta = np.zeros_like(y) if offset is None else offset
+        mu = family.mean(eta)
+        return float(family.deviance(y, mu, sample_weight=sample_weight)), mu
+    if offset is None:  # closed form: the weighted mean solves the score equation for any link
+        mu = np.full_like(y, np.average(y, weights=sample_weight))
+        return float(family.deviance(y, mu, sample_weight=sample_weight)), mu
+    from reglab.solvers.irls import irls  # the null fit with an offset needs IRLS
+
+    res = irls(np.empty((len(y), 0)), y, family, sample_weight=sample_weight, offset=offset)
+    return res.deviance, res.mu
+
+
+def glm_fit_statistics(X, y, sw, off, res, family, nobs: int, fit_intercept: bool,
+                       extra_params: int = 0) -> dict:
+    """Everything R's ``summary.glm``/``logLik`` report, from an IRLS result.
+
+    ``extra_params`` counts estimated parameters beyond the coefficients and a free dispersion
+    (1 for the negative binomial's alpha). Keys end up as fitted attributes (``deviance_`` ...);
+    ``cov`` is the (q, q) covariance and ``cov_params`` the same (for the standard errors).
+    """
+    q = res.theta.shape[0]
+    df_resid = nobs - q
+    dispersion = pearson_dispersion(family, y, res.mu, sw, df_resid)
+    with np.errstate(invalid="ignore"):
+        # R's convention: the information of the last IRLS step (see IRLSResult.step_hessian)
+        cov = covariance(res.step_hessian, dispersion if np.isfinite(dispersion) else np.nan)
+    null_dev, _ = null_deviance(y, family, sw, off, fit_intercept)
+    llf = r_loglik(family, y, res.mu, sw, res.deviance, nobs)
+    k = q + (0 if family.scale_fixed else 1) + extra_params
+    aic, bic = information_criteria(llf, k, nobs)
+    return {"cov": cov, "cov_params": cov, "deviance": res.deviance, "null_deviance": null_dev,
+            "df_resid": df_resid, "df_null": nobs - int(fit_intercept),
+            "df_model": q - int(fit_intercept), "nobs": nobs, "dispersion": dispersion,
+            "pearson_chi2": pearson_chi2(family, y, res.mu, sw), "llf": llf, "aic": aic,
+            "bic": bic, "rank": q}

@@ -62,6 +62,9 @@ class IRLSResult:
 
     theta: (q,) coefficients; eta, mu, weights: (n,) at theta (weights are the Fisher weights W);
     gram: (q, q) ``X~^T W X~`` at theta (unpenalized); hessian: (q, q) ``gram + P``;
+    step_hessian: (q, q) the ``gram + P`` of the previous iterate, whose solve produced theta:
+    R's ``glm.fit`` keeps that QR, so ``summary.glm`` standard errors use it (they differ from
+    ``hessian``'s by O(last step), ~1e-6 relative at R's default tolerance);
     deviance: weighted deviance at theta; penalized_deviance: ``deviance + theta^T P theta``;
     n_iter: IRLS iterations; n_passes: sweeps over X; converged: deviance criterion met;
     deviance_path: deviance after each iteration; message: why it stopped.
@@ -81,6 +84,7 @@ class IRLSResult:
     message: str
     deviance_path: list[float] = field(default_factory=list)
     fit_intercept: bool = True
+    step_hessian: np.ndarray | None = None
 
     @property
     def intercept(self) -> float:
@@ -276,13 +280,23 @@ def _step(prob: _Problem, theta, theta_cur, pen_cur, P, max_halving, fallback):
     return None, sweep
 
 
+def _starting_mu(family, y, sw):
+    """R's ``mustart``; binomial with trials needs the weights: (w y + 0.5) / (w + 1)."""
+    if sw is None:
+        return family.starting_mu(y)
+    try:
+        return family.starting_mu(y, sample_weight=sw)
+    except TypeError:  # a family whose start ignores weights
+        return family.starting_mu(y)
+
+
 def _fallback_theta(y, family, sample_weight, q, fit_intercept, offset):
     """The intercept-only start ``(link(mean y), 0, ..., 0)``, valid for every family's link."""
     if not fit_intercept or offset is not None:
         return None
     theta = np.zeros(q)
     with np.errstate(all="ignore"):
-        ybar = np.average(family.starting_mu(y), weights=sample_weight)
+        ybar = np.average(_starting_mu(family, y, sample_weight), weights=sample_weight)
         theta[0] = float(family.link.link(np.asarray([ybar]))[0])
     return theta if np.isfinite(theta).all() else None
 
@@ -316,7 +330,7 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     if start is None:
         theta_cur = None
         with np.errstate(all="ignore"):
-            sweep = prob.sweep(None, eta0=family.link.link(family.starting_mu(y)))
+            sweep = prob.sweep(None, eta0=family.link.link(_starting_mu(family, y, sw)))
     else:
         theta_cur = np.asarray(start, dtype=np.float64).copy()
         sweep = prob.sweep(theta_cur)
@@ -333,7 +347,7 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
 def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback) -> IRLSResult:
     pen_cur = sweep.deviance if theta_cur is None else _penalized(sweep.deviance, theta_cur, P)
     path: list[float] = []
-    converged, message, n_iter = False, "", 0
+    converged, message, n_iter, H = False, "", 0, None
     for n_iter in range(1, max_iter + 1):
         H = sweep.gram if P is None else sweep.gram + P
         try:
@@ -355,10 +369,10 @@ def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback) ->
             break
         message = (f"did not converge in {max_iter} iterations: relative deviance change "
                    f"{change:.3g} > tol {tol:g} (deviance {new.deviance:.6g})")
-    return _finish(prob, sweep, theta_cur, P, converged, message, n_iter, path)
+    return _finish(prob, sweep, theta_cur, P, converged, message, n_iter, path, H)
 
 
-def _finish(prob, sweep, theta, P, converged, message, n_iter, path) -> IRLSResult:
+def _finish(prob, sweep, theta, P, converged, message, n_iter, path, H_step) -> IRLSResult:
     if theta is None:
         raise ValueError(f"IRLS found no valid coefficients ({message}); supply `start`")
     if not converged:
@@ -370,4 +384,4 @@ def _finish(prob, sweep, theta, P, converged, message, n_iter, path) -> IRLSResu
         deviance=sweep.deviance, penalized_deviance=_penalized(sweep.deviance, theta, P),
         n_iter=n_iter, n_passes=prob.n_passes, converged=converged,
         message="converged" if converged else message, deviance_path=path,
-        fit_intercept=prob.fit_intercept)
+        fit_intercept=prob.fit_intercept, step_hessian=H if H_step is None else H_step)

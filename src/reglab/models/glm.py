@@ -1,0 +1,361 @@
+r"""Generalized linear models fitted by IRLS, with R-grade inference.
+
+.. math::
+
+    g(\mu_i) = \eta_i = \beta_0 + x_i^\top\beta + o_i, \qquad
+    \operatorname{Var}(y_i) = \phi\, V(\mu_i) / w_i,
+
+for any core :class:`~reglab.core.families.Family` (distribution + link). ``o`` is the offset
+(``log(exposure)`` is added to it), ``w`` the prior weights (binomial: the number of trials).
+``alpha > 0`` adds scikit-learn's ridge penalty ``alpha/2 ||beta||^2`` to the mean half deviance
+(the intercept is not penalized). :class:`NegativeBinomial` also estimates the NB2 dispersion
+``alpha`` by maximum likelihood, alternating IRLS with a 1-D Newton search as ``MASS::glm.nb``.
+
+Inference follows R's ``summary.glm``: covariance ``phi (X~^T W X~)^{-1}`` with the Pearson
+dispersion ``phi = X^2 / (n - q)`` when the scale is not known (z tests when it is, t tests when it
+is estimated); ``llf_``, ``aic_`` and ``bic_`` as R's ``logLik``/``AIC``/``BIC``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from reglab.core.families import get_family
+from reglab.inference import glm_stats as gs
+from reglab.inference.nb import nb_loglik, theta_ml
+from reglab.inference.residuals import glm_residuals
+from reglab.inference.separation import SeparationWarning, detect_separation
+from reglab.inference.table import coef_table, format_summary
+from reglab.models._formula import FormulaMixin
+from reglab.solvers.irls import ConvergenceWarning, irls
+
+__all__ = ["GLM", "NegativeBinomial"]
+
+
+def feature_names(X: Any, n_features: int) -> tuple[list[str], np.ndarray | None]:
+    """Term names: DataFrame string columns, else ``x1 .. xp`` (as ``LinearRegression``)."""
+    cols = getattr(X, "columns", None)
+    if cols is not None and len(cols) == n_features and all(isinstance(c, str) for c in cols):
+        return [str(c) for c in cols], np.asarray(cols, dtype=object)
+    return [f"x{j + 1}" for j in range(n_features)], None
+
+
+def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarray | None:
+    """A float (n,) copy of ``v`` (None passes), with errors naming the row of a bad value."""
+    if v is None:
+        return None
+    a = np.asarray(v, dtype=float).reshape(-1)
+    if a.shape[0] != n:
+        raise ValueError(f"{name} has {a.shape[0]} entries but X has {n} rows")
+    bad = ~np.isfinite(a) | ((a < 0) if positive else False)
+    if bad.any():
+        i = int(np.argmax(bad))
+        need = "finite and >= 0" if positive else "finite"
+        raise ValueError(f"{name} must be {need}; got {a[i]!r} at row {i}")
+    return a
+
+
+def binomial_response(y: np.ndarray, trials: np.ndarray | None, sw: np.ndarray | None):
+    """Counts of successes and ``trials`` (or R's two-column ``cbind(successes, failures)``) to
+    proportions ``y / trials`` with prior weights ``sample_weight * trials``."""
+    if y.ndim == 2:
+        if y.shape[1] != 2:
+            raise ValueError(f"a 2-column binomial y is (successes, failures); got {y.shape}")
+        trials, y = y.sum(axis=1), y[:, 0]
+    if trials is None:
+        return y, sw
+    if (y < 0).any() or (y > trials).any():
+        i = int(np.argmax((y < 0) | (y > trials)))
+        raise ValueError(f"successes must lie in [0, trials]; row {i} has y={y[i]!r}, "
+                         f"trials={trials[i]!r}")
+    prop = np.divide(y, trials, out=np.zeros_like(y), where=trials > 0)
+    return prop, trials if sw is None else sw * trials
+
+
+class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
+    """Generalized linear model: ``GLM(family="poisson", link=None, alpha=0.0)``.
+
+    Parameters
+    ----------
+    family : str or core Family, default "poisson"
+        "gaussian", "binomial", "poisson", "gamma", "inverse_gaussian", "negative_binomial"
+        (fixed ``alpha`` from ``family_params``), "tweedie" (``family_params={"power": p}``).
+    link : str or Link, optional. Canonical link when None.
+    alpha : float, default 0. Ridge penalty (scikit-learn's convention); 0 gives the MLE.
+    fit_intercept : bool, default True.  tol, max_iter : IRLS convergence (R's deviance rule).
+    family_params : dict, optional. Extra family parameters (``power``, ``alpha``).
+
+    Fitted attributes
+    -----------------
+    coef_ (p,), intercept_; params_, std_errors_, zvalues_/tvalues_ (``stat_``), pvalues_: pandas
+    Series by term ("Intercept" first); cov_params_ (DataFrame); deviance_, null_deviance_,
+    df_resid_, df_null_, df_model_, nobs_, dispersion_, pearson_chi2_, llf_, aic_, bic_, n_iter_,
+    converged_, family_, fitted_values_ (n,), separation_ (binomial only, or None).
+    """
+
+    def __init__(self, family: Any = "poisson", link: Any = None, alpha: float = 0.0,
+                 fit_intercept: bool = True, tol: float = 1e-8, max_iter: int = 100,
+                 family_params: dict | None = None):
+        self.family = family
+        self.link = link
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.family_params = family_params
+
+    _extra_params = 0  # estimated parameters besides coefficients and dispersion (NB: alpha)
+
+    # -- hooks ------------------------------------------------------------------------------
+    def _make_family(self):
+        if not isinstance(self.family, str) and self.link is not None:
+            raise ValueError("pass the link inside the Family object, or give family by name")
+        return get_family(self.family, link=self.link, **(self.family_params or {}))
+
+    def _solve(self, X, y, family, sw, off, names):
+        """One IRLS fit; returns (IRLSResult, family). NegativeBinomial overrides this."""
+        res = irls(X, y, family, sample_weight=sw, offset=off, penalty=self._penalty(sw, X),
+                   fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter,
+                   column_names=names)
+        return res, family
+
+    def _penalty(self, sw, X):
+        if not self.alpha:
+            return None
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0; got {self.alpha!r}")
+        total = X.shape[0] if sw is None else float(sw.sum())
+        return self.alpha * total * np.eye(X.shape[1])
+
+    # -- fit --------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, offset=None, trials=None, exposure=None):
+        """Fit by IRLS. X (n, p); y (n,) (binomial: 0/1, proportions with ``sample_weight``, counts
+        with ``trials``, or (n, 2) successes/failures); offset, exposure (> 0), trials: (n,)."""
+        Xa = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
+        names, _ = feature_names(X, Xa.shape[1])
+        n = Xa.shape[0]
+        family = self._make_family()
+        y = np.asarray(y, dtype=float)
+        if y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
+        sw = check_vector(sample_weight, n, "sample_weight", positive=True)
+        y, sw = binomial_response(y, check_vector(trials, n, "trials", True), sw)
+        y = check_vector(y, n, "y")
+        family.check_y(y)
+        off = check_vector(offset, n, "offset")
+        if exposure is not None:
+            ex = check_vector(exposure, n, "exposure", positive=True)
+            off = np.log(ex) if off is None else off + np.log(ex)
+        q = Xa.shape[1] + int(self.fit_intercept)
+        nobs = n if sw is None else int((sw > 0).sum())
+        if nobs < q:
+            raise ValueError(f"{nobs} observations (with positive weight) are fewer than the {q} "
+                             "coefficients to estimate")
+        res, family = self._solve(Xa, y, family, sw, off, names)
+        sep = self._separation(Xa, y, sw, res, family, names)
+        self._set_fitted(Xa, y, sw, off, res, family, names, nobs, sep)
+        return self
+
+    def _separation(self, X, y, sw, res, family, names):
+        if family.name != "binomial" or self.alpha:
+            return None
+        tiny = 1e-8  # R warns at 10 * eps; start looking a little earlier
+        if res.converged and not ((res.mu < tiny) | (res.mu > 1 - tiny)).any():
+            return None
+        sep = detect_separation(X, y, self.fit_intercept, names, sw)
+        if sep.separated:
+            warnings.warn(sep.message(), SeparationWarning, stacklevel=3)
+        return sep
+
+    def _set_fitted(self, X, y, sw, off, res, family, names, nobs, sep):
+        terms = (["Intercept"] if self.fit_intercept else []) + names
+        st = gs.glm_fit_statistics(X, y, sw, off, res, family, nobs, self.fit_intercept,
+                                   self._extra_params)
+        idx = pd.Index(terms)
+        self.family_ = family
+        self.params_ = pd.Series(res.theta, index=idx, name="Estimate")
+        self.std_errors_ = pd.Series(np.sqrt(np.diag(st.pop("cov_params"))), index=idx,
+                                     name="Std. Error")
+        self.cov_params_ = pd.DataFrame(st.pop("cov"), index=idx, columns=idx)
+        for key, val in st.items():
+            setattr(self, key + "_", val)
+        tab = self.coef_table()
+        self.stat_ = tab.iloc[:, 2]
+        self.pvalues_ = tab.iloc[:, 3]
+        self.intercept_, self.coef_ = res.intercept, res.coef.copy()
+        self.n_iter_, self.converged_, self.n_passes_ = res.n_iter, res.converged, res.n_passes
+        self.fitted_values_, self.separation_ = res.mu.copy(), sep
+        self._train = (y, sw)
+
+    # -- inference and prediction -------------------------------------------------------------
+    @property
+    def _dist(self) -> str:
+        return "z" if self.family_.scale_fixed else "t"
+
+    def coef_table(self, level: float = 0.95) -> pd.DataFrame:
+        """R's coefficient table with Wald intervals (z or t by whether the scale is known)."""
+        check_is_fitted(self, "params_")
+        df = self.df_resid_ if self.df_resid_ > 0 else None
+        dist = self._dist if df is not None else "z"
+        return coef_table(self.params_, self.std_errors_, dist=dist, df=df, level=level)
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals per term (R's ``confint.default``; t when phi estimated)."""
+        return self.coef_table(level).iloc[:, 4:]
+
+    def wald_test(self, R: Any, q: Any = None) -> gs.WaldTest:
+        """Joint Wald test of ``R theta = q`` (chi-square, or F when the scale is estimated)."""
+        check_is_fitted(self, "params_")
+        df = None if self.family_.scale_fixed else self.df_resid_
+        return gs.wald_test(self.params_.to_numpy(), self.cov_params_.to_numpy(), R, q, df)
+
+    def _linear_predictor(self, X, offset=None, exposure=None):
+        X = self._formula_transform(X)
+        Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        names = self.params_.index[int(self.fit_intercept):].tolist()
+        bad = np.argwhere(~np.isfinite(Xa))
+        if len(bad):
+            i, j = bad[0]
+            raise ValueError(f"X contains NaN or inf: {Xa[i, j]!r} at row {i}, column {names[j]!r}")
+        eta = Xa @ self.coef_ + self.intercept_
+        n = Xa.shape[0]
+        if offset is not None:
+            eta = eta + check_vector(offset, n, "offset")
+        if exposure is not None:
+            eta = eta + np.log(check_vector(exposure, n, "exposure", positive=True))
+        D = np.column_stack([np.ones(n), Xa]) if self.fit_intercept else Xa
+        return eta, D
+
+    def predict(self, X, offset=None, exposure=None, return_ci: bool = False,
+                level: float = 0.95):
+        """Mean ``mu = g^{-1}(eta)`` (n,); with ``return_ci`` a DataFrame ``mean, se_link, lower,
+        upper``: the Wald interval of eta mapped through the inverse link."""
+        check_is_fitted(self, "params_")
+        eta, D = self._linear_predictor(X, offset, exposure)
+        if not return_ci:
+            return np.asarray(self.family_.link.inverse(eta))
+        se = np.sqrt(np.einsum("ij,jk,ik->i", D, self.cov_params_.to_numpy(), D))
+        df = None if self.family_.scale_fixed or self.df_resid_ <= 0 else self.df_resid_
+        return gs.response_interval(eta, se, self.family_.link, level, df)
+
+    def residuals(self, kind: str = "deviance") -> np.ndarray:
+        """Training residuals (n,): "deviance", "pearson", "response" or "working" (R's)."""
+        check_is_fitted(self, "params_")
+        y, sw = self._train
+        return glm_residuals(self.family_, y, self.fitted_values_, kind, sw)
+
+    def score(self, X, y, sample_weight=None):
+        """Fraction of deviance explained ``1 - D(y, mu) / D(y, mean(y))`` on (X, y)."""
+        mu = self.predict(X)
+        y = np.asarray(y, dtype=float)
+        ybar = np.average(y, weights=sample_weight)
+        d1 = self.family_.deviance(y, mu, sample_weight=sample_weight)
+        d0 = self.family_.deviance(y, np.full_like(y, ybar), sample_weight=sample_weight)
+        return float(1 - d1 / d0) if d0 > 0 else float(d1 == 0)
+
+    def summary(self, level: float = 0.95) -> str:
+        """R's ``summary(glm(...))`` as text, plus log-likelihood, BIC and the IRLS diagnostics."""
+        check_is_fitted(self, "params_")
+        return _summary_text(self, level)
+
+
+def _summary_text(m: GLM, level: float) -> str:
+    fam = m.family_
+    title = f"Generalized linear model: family {fam.name}, link {fam.link.name}"
+    if getattr(m, "formula_", None):
+        title += f"\nFormula: {m.formula_}"
+    disp = ("taken to be 1" if fam.scale_fixed else f"estimated (Pearson) as {m.dispersion_:.6g}")
+    lines = [f"(Dispersion parameter for {fam.name} family {disp})"]
+    if isinstance(m, NegativeBinomial):
+        how = "estimated by ML" if m.nb_alpha is None else "fixed"
+        lines.append(f"(NB2 alpha = {m.alpha_nb_:.6g} {how}; theta = 1/alpha = "
+                     f"{1 / m.alpha_nb_ if m.alpha_nb_ > 0 else math.inf:.6g})")
+    w = max(len(f"{m.null_deviance_:.3f}"), len(f"{m.deviance_:.3f}"))
+    lines += ["",
+              f"    Null deviance: {m.null_deviance_:{w}.3f}  on {m.df_null_}  degrees of freedom",
+              f"Residual deviance: {m.deviance_:{w}.3f}  on {m.df_resid_}  degrees of freedom",
+              f"Log-likelihood: {m.llf_:.4f},  AIC: {m.aic_:.4f},  BIC: {m.bic_:.4f}", "",
+              f"Number of Fisher Scoring iterations: {m.n_iter_} ("
+              f"{'converged' if m.converged_ else 'NOT converged'}, {m.n_passes_} passes over X)"]
+    if m.separation_ is not None and m.separation_.separated:
+        lines.append("WARNING: " + m.separation_.message())
+    return format_summary(title, m.coef_table(level), lines)
+
+
+class NegativeBinomial(GLM):
+    """NB2 regression (variance ``mu + alpha mu^2``, log link) with alpha by ML, as MASS::glm.nb.
+
+    ``nb_alpha=None`` estimates alpha: Poisson fit, then alternate IRLS at fixed alpha with the
+    1-D ML of ``theta = 1/alpha`` (:func:`reglab.inference.nb.theta_ml`) until the log-likelihood
+    and theta settle. When the data are not overdispersed the estimate is alpha = 0 exactly and
+    the fit is the Poisson fit (no drift to the boundary). ``nb_alpha=<float>`` keeps it fixed.
+    Standard errors are those of the GLM at the final alpha (R's ``summary.negbin``);
+    ``alpha_nb_`` = ``family_.alpha``; ``aic_`` counts alpha as a parameter when estimated.
+    """
+
+    def __init__(self, nb_alpha: float | None = None, link: Any = "log", alpha: float = 0.0,
+                 fit_intercept: bool = True, tol: float = 1e-8, max_iter: int = 100,
+                 max_outer: int = 50):
+        super().__init__(family="negative_binomial", link=link, alpha=alpha,
+                         fit_intercept=fit_intercept, tol=tol, max_iter=max_iter)
+        self.nb_alpha = nb_alpha
+        self.max_outer = max_outer
+
+    @property
+    def _extra_params(self) -> int:  # type: ignore[override]
+        return int(self.nb_alpha is None)
+
+    def _make_family(self, alpha: float | None = None):
+        a = self.nb_alpha if alpha is None else alpha
+        if a == 0:  # the Poisson limit of NB2; keeps the family_.alpha contract
+            fam = get_family("poisson", link=self.link)
+            fam.alpha = 0.0
+            return fam
+        return get_family("negative_binomial", link=self.link, alpha=1.0 if a is None else a)
+
+    @property
+    def alpha_nb_(self) -> float:
+        """The NB2 dispersion of the fit (estimated or fixed); 0 is the Poisson limit."""
+        check_is_fitted(self, "params_")
+        return float(self.family_.alpha)
+
+    def _irls_at(self, alpha, X, y, sw, off, names, start):
+        fam = self._make_family(alpha)
+        res = irls(X, y, fam, sample_weight=sw, offset=off, penalty=self._penalty(sw, X),
+                   start=start, fit_intercept=self.fit_intercept, tol=self.tol,
+                   max_iter=self.max_iter, column_names=names)
+        return res, fam
+
+    def _solve(self, X, y, family, sw, off, names):
+        if self.nb_alpha is not None:
+            if self.nb_alpha < 0:
+                raise ValueError(f"nb_alpha must be >= 0; got {self.nb_alpha!r}")
+            return super()._solve(X, y, family, sw, off, names)
+        res, fam = self._irls_at(0.0, X, y, sw, off, names, None)  # Poisson start
+        theta = theta_ml(y, res.mu, sw)
+        ll = nb_loglik(theta, y, res.mu, sw)
+        for _ in range(self.max_outer):
+            alpha = 0.0 if math.isinf(theta) else 1.0 / theta
+            if alpha == fam.alpha:  # Poisson limit again: nothing left to alternate
+                break
+            res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
+            theta0, ll0 = theta, ll
+            theta = theta_ml(y, res.mu, sw, start=theta0)
+            ll = nb_loglik(theta, y, res.mu, sw)
+            # MASS::glm.nb's rule: relative change of the log-likelihood plus a theta step
+            if abs(ll - ll0) / abs(ll0) + abs(theta - theta0) / max(theta0, 1.0) < self.tol:
+                break
+        else:
+            warnings.warn(f"alpha alternation did not settle in {self.max_outer} rounds "
+                          f"(theta {theta0:.6g} -> {theta:.6g})", ConvergenceWarning, stacklevel=3)
+        alpha = 0.0 if math.isinf(theta) else 1.0 / theta
+        if alpha != fam.alpha:  # report coefficients, SEs and alpha of one and the same fit
+            res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
+        return res, fam
