@@ -1,0 +1,369 @@
+r"""The lecture's iterative path to the least-squares line, each run recording its trajectory.
+
+Model ``eta = b + X w`` (``X`` shape (n, p), ``w`` shape (p,), ``b`` scalar). Losses, with sample
+weights ``s_i`` (default 1) normalised so that ``sum(s) = n``::
+
+    squared_error   L = 1/(2n) sum_i s_i (eta_i - y_i)^2     dL/deta_i = s_i (eta_i - y_i) / n
+    absolute_error  L = 1/n    sum_i s_i |eta_i - y_i|        dL/deta_i = s_i sign(eta_i - y_i) / n
+
+(the lecture's ``dλ = 1/m X E^T``, written batch-first as ``X^T E / n``). Any object with the core
+loss contract (``loss(y, eta, sample_weight)`` and ``gradient_hessian(y, eta, sample_weight)``, e.g.
+``reglab.core.families`` or ``reglab.core.losses`` objects) may be passed instead of a name.
+
+Solvers:
+
+- :func:`gradient_descent`: batch updates ``theta <- theta - lr(t) grad L(theta)``.
+- :func:`stochastic_gradient_descent` (``batch_size=1``) and :func:`minibatch_gradient_descent`:
+  per epoch a random permutation of the rows, one update per batch with the batch's unbiased
+  gradient estimate; optional Polyak-Ruppert averaging of the iterates (``average=True``).
+- :func:`geometric_regression`: "pick a random point, move the line a little closer to it".
+  The *square trick* moves by ``lr (y - eta) [1, x]``; the *absolute trick* by
+  ``lr sign(y - eta) [1, x]``. They are single-sample stochastic gradient steps on the half squared
+  and the absolute error, with points drawn with replacement.
+
+Every solver returns a :class:`GDResult` whose :class:`Trajectory` holds the parameters and the
+full-data loss at each recorded step (step 0 is the starting line), ready for plots and animations.
+Learning rates are floats or schedules ``lr(t)`` of the update count ``t = 0, 1, ...`` (the
+``reglab.core.optimizers`` schedules fit, as does :func:`inverse_time_decay`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:  # one warning class for the ecosystem, as in solvers.irls
+    from sklearn.exceptions import ConvergenceWarning
+except ImportError:  # pragma: no cover - scikit-learn is a hard dependency
+
+    class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
+        """An iterative solver stopped before meeting its convergence criterion."""
+
+
+__all__ = ["gradient_descent", "stochastic_gradient_descent", "minibatch_gradient_descent",
+           "geometric_regression", "GDResult", "Trajectory", "inverse_time_decay",
+           "ConvergenceWarning", "LOSS_NAMES"]
+
+Schedule = Callable[[int], float]
+
+
+def inverse_time_decay(init_value: float, decay_steps: float) -> Schedule:
+    """``lr(t) = init_value / (1 + t / decay_steps)``: sum lr = inf, sum lr^2 < inf (Robbins-Monro),
+    the classical condition under which SGD converges to the minimiser."""
+    if not decay_steps > 0:
+        raise ValueError(f"decay_steps must be positive, got {decay_steps!r}")
+    return lambda t: init_value / (1.0 + t / decay_steps)
+
+
+class _Squared:
+    name = "squared_error"
+
+    @staticmethod
+    def loss(y, eta, s):
+        return 0.5 * float(np.mean(s * (eta - y) ** 2))
+
+    @staticmethod
+    def grad(y, eta, s):
+        return s * (eta - y)
+
+
+class _Absolute:
+    name = "absolute_error"
+
+    @staticmethod
+    def loss(y, eta, s):
+        return float(np.mean(s * np.abs(eta - y)))
+
+    @staticmethod
+    def grad(y, eta, s):
+        # the subgradient 0 at a residual of exactly 0 (a point on the line does not pull)
+        return s * np.sign(eta - y)
+
+
+class _Contract:
+    """Adapter for objects with the core ``loss`` / ``gradient_hessian`` contract."""
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+        self.name = getattr(obj, "name", type(obj).__name__)
+
+    def loss(self, y, eta, s):
+        return float(self.obj.loss(y, eta, sample_weight=s))
+
+    def grad(self, y, eta, s):
+        return np.asarray(self.obj.gradient_hessian(y, eta, sample_weight=s)[0])
+
+
+LOSS_NAMES = {"squared_error": _Squared, "square": _Squared, "absolute_error": _Absolute,
+              "absolute": _Absolute}
+
+
+def _get_loss(loss: Any):
+    if isinstance(loss, str):
+        if loss not in LOSS_NAMES:
+            raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSS_NAMES)} or an "
+                             "object with loss() and gradient_hessian()")
+        return LOSS_NAMES[loss]()
+    if hasattr(loss, "loss") and hasattr(loss, "gradient_hessian"):
+        return _Contract(loss)
+    raise TypeError(f"loss must be a name or a core loss/family object, got {type(loss)!r}")
+
+
+def _schedule(learning_rate: float | Schedule) -> Schedule:
+    if callable(learning_rate):
+        return learning_rate
+    lr = float(learning_rate)
+    if not lr > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+    return lambda t: lr
+
+
+@dataclass
+class Trajectory:
+    """Recorded path: ``step`` (k,) update counts, ``epoch`` (k,) passes over the data (fractional
+    for per-step records), ``coef`` (k, p), ``intercept`` (k,), ``loss`` (k,) on the full data."""
+
+    feature_names: list[str]
+    step: list[int] = field(default_factory=list)
+    epoch: list[float] = field(default_factory=list)
+    coef: list[np.ndarray] = field(default_factory=list)
+    intercept: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+
+    def record(self, step: int, epoch: float, theta: np.ndarray, loss: float) -> None:
+        self.step.append(int(step))
+        self.epoch.append(float(epoch))
+        self.intercept.append(float(theta[0]))
+        self.coef.append(np.array(theta[1:], dtype=float))
+        self.loss.append(float(loss))
+
+    def finish(self) -> Trajectory:
+        """Freeze the lists into arrays (called by the solvers)."""
+        p = len(self.feature_names)
+        self.step = np.asarray(self.step, dtype=int)
+        self.epoch = np.asarray(self.epoch, dtype=float)
+        self.coef = np.asarray(self.coef, dtype=float).reshape(-1, p)
+        self.intercept = np.asarray(self.intercept, dtype=float)
+        self.loss = np.asarray(self.loss, dtype=float)
+        return self
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per record: ``step, epoch, Intercept, <feature names>..., loss``."""
+        frame = pd.DataFrame({"step": self.step, "epoch": self.epoch,
+                              "Intercept": self.intercept})
+        for j, name in enumerate(self.feature_names):
+            frame[name] = self.coef[:, j]
+        frame["loss"] = self.loss
+        return frame
+
+
+@dataclass
+class GDResult:
+    """Final ``coef`` (p,), ``intercept``, full-data ``loss``, ``n_iter`` (updates), ``n_epochs``,
+    ``converged``, ``method``, ``loss_name`` and the recorded ``trajectory``."""
+
+    coef: np.ndarray
+    intercept: float
+    loss: float
+    n_iter: int
+    n_epochs: float
+    converged: bool
+    method: str
+    loss_name: str
+    trajectory: Trajectory
+
+    def predict(self, X) -> np.ndarray:
+        """``intercept + X @ coef``, X (n, p)."""
+        return self.intercept + np.asarray(X, dtype=float) @ self.coef
+
+
+def _prepare(X, y, sample_weight, fit_intercept: bool):
+    """Validated ``(D, y, s, names)``: D = [1, X] (or [0, X] without intercept; the zero column
+    keeps theta[0] fixed at 0), weights normalised to mean 1."""
+    names = ([str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None)
+    Xa = np.asarray(X, dtype=float)
+    if Xa.ndim == 1:
+        Xa = Xa[:, None]
+    if Xa.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {Xa.shape}")
+    names = names or [f"x{j + 1}" for j in range(Xa.shape[1])]
+    ya = np.asarray(y, dtype=float).reshape(-1)
+    if ya.shape[0] != Xa.shape[0]:
+        raise ValueError(f"X has {Xa.shape[0]} rows but y has {ya.shape[0]}")
+    if Xa.shape[0] == 0:
+        raise ValueError("X has no rows")
+    for arr, what in ((Xa, "X"), (ya[:, None], "y")):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            col = f"column {names[j]!r}, " if what == "X" else ""
+            raise ValueError(f"{what} has a non-finite value ({arr[i, j]}) at {col}row {i}")
+    s = np.ones(len(ya)) if sample_weight is None else np.asarray(sample_weight, float).ravel()
+    if s.shape != ya.shape or not np.all(np.isfinite(s) & (s >= 0)) or s.sum() <= 0:
+        raise ValueError("sample_weight must have one finite, non-negative entry per row and a "
+                         "positive sum")
+    s = s * (len(s) / s.sum())
+    lead = np.ones(len(ya)) if fit_intercept else np.zeros(len(ya))
+    return np.column_stack([lead, Xa]), ya, s, names
+
+
+def _start(init, p: int, rng: np.random.Generator | None, fit_intercept: bool) -> np.ndarray:
+    if init is None:
+        theta = np.zeros(p + 1)
+    elif isinstance(init, str) and init == "random":
+        theta = (rng or np.random.default_rng()).normal(size=p + 1)
+    else:
+        theta = np.asarray(init, dtype=float).ravel().copy()
+        if theta.shape != (p + 1,):
+            raise ValueError(f"init must have p + 1 = {p + 1} entries (intercept first), "
+                             f"got {theta.shape[0]}")
+    if not fit_intercept:
+        theta[0] = 0.0
+    return theta
+
+
+def gradient_descent(X, y, loss: Any = "squared_error", learning_rate: float | Schedule = 0.1,
+                     max_iter: int = 1000, tol: float = 1e-10, fit_intercept: bool = True,
+                     sample_weight=None, init=None, record_every: int = 1) -> GDResult:
+    """Batch gradient descent ``theta_{t+1} = theta_t - lr(t) D^T dL/deta`` (D = [1, X]).
+
+    Stops when ``max |theta_{t+1} - theta_t| <= tol * max(1, max |theta_t|)`` and warns with a
+    ConvergenceWarning if ``max_iter`` updates do not get there. Records every ``record_every``
+    updates (and the last one). For the squared error, ``lr < 2 / lambda_max(D^T D / n)`` is
+    needed for convergence: standardise the columns.
+    """
+    D, ya, s, names = _prepare(X, y, sample_weight, fit_intercept)
+    L, lr = _get_loss(loss), _schedule(learning_rate)
+    theta = _start(init, D.shape[1] - 1, None, fit_intercept)
+    n = len(ya)
+    traj = Trajectory(names)
+    eta = D @ theta
+    traj.record(0, 0.0, theta, L.loss(ya, eta, s))
+    converged, t = False, 0
+    while t < max_iter:
+        step = lr(t) * (D.T @ L.grad(ya, eta, s)) / n
+        theta = theta - step
+        t += 1
+        eta = D @ theta
+        converged = float(np.max(np.abs(step))) <= tol * max(1.0, float(np.max(np.abs(theta))))
+        if t % record_every == 0 or converged or t == max_iter:
+            traj.record(t, float(t), theta, L.loss(ya, eta, s))
+        if converged:
+            break
+    if not converged:
+        warnings.warn(f"gradient descent did not converge in {max_iter} iterations (last step "
+                      f"{float(np.max(np.abs(step))):.3g} > tol={tol:g}); raise max_iter or tune "
+                      "learning_rate", ConvergenceWarning, stacklevel=2)
+    return GDResult(theta[1:].copy(), float(theta[0]), traj.loss[-1], t, float(t), converged,
+                    "batch", L.name, traj.finish())
+
+
+def _stochastic(D, ya, s, L, lr: Schedule, theta, batches, rng, n_epochs: int, average: int | None,
+                record: str, record_every: int, names, method: str) -> GDResult:
+    """Shared loop: ``batches(rng)`` yields the row-index arrays of one epoch. ``average``: None,
+    or the update count after which iterates are averaged (Polyak-Ruppert)."""
+    n = len(ya)
+    traj = Trajectory(names)
+    traj.record(0, 0.0, theta, L.loss(ya, D @ theta, s))
+    avg, t, seen = theta.copy(), 0, 0
+    start = -1 if average is None else int(average)
+    for epoch in range(1, n_epochs + 1):
+        for rows in batches(rng):
+            Db = D[rows]
+            g = Db.T @ L.grad(ya[rows], Db @ theta, s[rows]) / len(rows)
+            theta = theta - lr(t) * g
+            t, seen = t + 1, seen + len(rows)
+            if average is not None:  # mean of theta_start .. theta_t (skips the start's bias)
+                avg = theta.copy() if t <= start else avg + (theta - avg) / (t - start + 1)
+            if record == "step" and t % record_every == 0:
+                cur = avg if average is not None else theta
+                traj.record(t, seen / n, cur, L.loss(ya, D @ cur, s))
+        if record == "epoch" and (epoch % record_every == 0 or epoch == n_epochs):
+            cur = avg if average is not None else theta
+            traj.record(t, float(epoch), cur, L.loss(ya, D @ cur, s))
+    if traj.step[-1] != t:  # always end the path at the returned parameters
+        cur = avg if average is not None else theta
+        traj.record(t, seen / n, cur, L.loss(ya, D @ cur, s))
+    final = avg if average is not None else theta
+    return GDResult(final[1:].copy(), float(final[0]), L.loss(ya, D @ final, s), t,
+                    float(n_epochs), True, method, L.name, traj.finish())
+
+
+def stochastic_gradient_descent(X, y, loss: Any = "squared_error",
+                                learning_rate: float | Schedule = 0.01, batch_size: int = 1,
+                                n_epochs: int = 50, shuffle: bool = True, random_state=None,
+                                average: bool | int = False, fit_intercept: bool = True,
+                                sample_weight=None, init=None, record: str = "epoch",
+                                record_every: int = 1) -> GDResult:
+    """Stochastic (``batch_size=1``) or mini-batch gradient descent over ``n_epochs`` epochs.
+
+    Each epoch visits every row once (a fresh random permutation when ``shuffle``), one update per
+    batch: ``theta <- theta - lr(t) D_B^T dL/deta_B * n / |B|`` (the batch estimate of the full
+    gradient). With a constant learning rate the iterates hover around the minimiser; use a
+    decaying schedule (:func:`inverse_time_decay`) or averaging to converge: ``average=True``
+    returns (and records) the mean of the iterates after the first epoch, ``average=k`` after
+    ``k`` updates.
+    ``record="epoch"`` records after every ``record_every`` epochs, ``"step"`` after every
+    ``record_every`` updates. ``converged`` is True: the run length is fixed by ``n_epochs``.
+    """
+    if record not in ("epoch", "step"):
+        raise ValueError(f"record must be 'epoch' or 'step', got {record!r}")
+    if int(batch_size) < 1 or int(n_epochs) < 1:
+        raise ValueError(f"batch_size and n_epochs must be >= 1, got {batch_size}, {n_epochs}")
+    D, ya, s, names = _prepare(X, y, sample_weight, fit_intercept)
+    rng = np.random.default_rng(random_state)
+    theta = _start(init, D.shape[1] - 1, rng, fit_intercept)
+    n, bs = len(ya), int(batch_size)
+
+    def batches(r):
+        order = r.permutation(n) if shuffle else np.arange(n)
+        return (order[i:i + bs] for i in range(0, n, bs))
+
+    method = "sgd" if bs == 1 else f"minibatch({bs})"
+    start = None if average is False else (-(-n // bs) if average is True else int(average))
+    return _stochastic(D, ya, s, _get_loss(loss), _schedule(learning_rate), theta, batches, rng,
+                       int(n_epochs), start, record, record_every, names, method)
+
+
+def minibatch_gradient_descent(X, y, loss: Any = "squared_error", batch_size: int = 32,
+                               **kwargs: Any) -> GDResult:
+    """:func:`stochastic_gradient_descent` with ``batch_size=32`` by default."""
+    return stochastic_gradient_descent(X, y, loss=loss, batch_size=batch_size, **kwargs)
+
+
+def geometric_regression(X, y, trick: str = "square", learning_rate: float | Schedule = 0.01,
+                         n_steps: int = 1000, random_state=None, init="random",
+                         fit_intercept: bool = True, record_every: int = 1) -> GDResult:
+    """The lecture's geometric algorithm: start from a random line; ``n_steps`` times pick a random
+    point (with replacement) and move the line a little closer to it.
+
+    ``trick="square"``:   ``b += lr (y - eta)``,       ``w += lr (y - eta) x``
+    ``trick="absolute"``: ``b += lr sign(y - eta)``, ``w += lr sign(y - eta) x``
+
+    (``eta = b + w.x`` at the picked point; with one feature, ``w`` is the slope: rotating and
+    translating the line toward the point). The trajectory records the line and the full-data
+    loss (half mean squared error, or mean absolute error) every ``record_every`` steps.
+    """
+    losses = {"square": "squared_error", "absolute": "absolute_error"}
+    if trick not in losses:
+        raise ValueError(f"trick must be 'square' or 'absolute', got {trick!r}")
+    if int(n_steps) < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    D, ya, s, names = _prepare(X, y, None, fit_intercept)
+    rng = np.random.default_rng(random_state)
+    theta = _start(init, D.shape[1] - 1, rng, fit_intercept)
+    n_steps = int(n_steps)
+
+    def batches(r):  # one "epoch" = all the steps, one random point each
+        return (r.integers(0, len(ya), size=1) for _ in range(n_steps))
+
+    res = _stochastic(D, ya, s, _get_loss(losses[trick]), _schedule(learning_rate), theta,
+                      batches, rng, 1, None, "step", record_every, names, f"{trick} trick")
+    res.n_epochs = n_steps / len(ya)
+    res.trajectory.epoch = res.trajectory.step / len(ya)
+    return res
