@@ -5,7 +5,8 @@ Each WebSocket gets its own :class:`~.session.Session` from the :class:`SessionM
 
 - the *reader* validates every message (:func:`~.protocol.parse_message`); a bad one is answered
   with ``{"type": "error", "message", "field"}`` and the session carries on;
-- the *trainer* loop, while playing, trains one epoch in a worker thread and sends the frame.
+- the *trainer* loop, while playing, trains for a frame's time budget (at most to the end of
+  the epoch) in a worker thread and sends the frame.
   Flow control: at most :data:`MAX_IN_FLIGHT` frames un-acknowledged by the page, so a slow tab
   slows its own training instead of queueing frames in memory.
 
@@ -131,7 +132,7 @@ class _Tab:
         await self.send({"type": "state", "playing": playing})
 
     async def trainer(self) -> None:
-        """While playing: train one epoch, send the frame; wait for acks and the fps cap."""
+        """While playing: train for one frame's time budget, send the frame; honour acks."""
         while True:
             await self.play.wait()
             while self.sent - self.acked_no >= MAX_IN_FLIGHT:
@@ -141,7 +142,7 @@ class _Tab:
                 continue
             started = time.perf_counter()
             try:
-                frame = await self.call(self.session.advance, 1)
+                frame = await self.call(self.session.play_frame)
             except Exception as err:  # a tab's failure must not end the server
                 await self.set_playing(False)
                 await self.error(_describe(err), "learning_rate")

@@ -83,6 +83,10 @@ class NetworkModel:
         """
         return self.trainer.train_batches(Z, self._encode(y))
 
+    def train_batches(self, Z: np.ndarray, y: np.ndarray, n_batches: int) -> float:
+        """``n_batches`` mini-batch updates, continuing where the last call stopped."""
+        return self.trainer.train_batches(Z, self._encode(y), n_batches=n_batches)
+
     def predict(self, Z: np.ndarray) -> np.ndarray:
         """``mu``: probabilities (n,) or (n, K), or the regression mean (n,); float64."""
         eta = np.asarray(self.net.predict_eta(Z), dtype=np.float64)

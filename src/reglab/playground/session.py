@@ -9,6 +9,7 @@ a rejected config or upload leaves the session exactly as it was.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,7 +21,10 @@ from .frames import NEURON_SIDE, OUTPUT_SIDE, encode, encode_symmetric, grid_poi
 from .protocol import Config, ProtocolError
 from .userdata import UserData
 
-__all__ = ["Session", "TrainingDiverged"]
+__all__ = ["Session", "TrainingDiverged", "FRAME_BUDGET_S"]
+
+FRAME_BUDGET_S = 0.03  # training time per streamed frame: ~25-30 frames/s on an idle core
+BATCHES_PER_CHUNK = 2  # updates between clock checks
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,21 @@ class Session:
         d = self.data
         for _ in range(epochs):
             self.model.train_epoch(d.Z_train, d.y_train)
+        return self.frame()
+
+    def play_frame(self, budget_s: float = FRAME_BUDGET_S) -> dict[str, Any]:
+        """Train mini-batches for about ``budget_s`` seconds, never past the end of the current
+        epoch, then return :meth:`frame`.
+
+        Tying the work per frame to a time budget rather than to an epoch keeps the page at
+        ~1 / (budget + frame cost) frames per second whatever the data size and batch size, while
+        an epoch still ends after ceil(n_train / batch_size) updates in total.
+        """
+        d, start, epoch0 = self.data, time.perf_counter(), self.model.epoch
+        while self.model.epoch == epoch0:
+            self.model.train_batches(d.Z_train, d.y_train, BATCHES_PER_CHUNK)
+            if time.perf_counter() - start >= budget_s:
+                break
         return self.frame()
 
     # --- messages -------------------------------------------------------------------------------
