@@ -1,0 +1,437 @@
+r"""Generalized additive models: penalized regression splines fitted by penalized IRLS.
+
+.. math::
+
+    g(\mu_i) = \eta_i = \beta_0 + \sum_j f_j(x_{ij}) + \sum_l \gamma_l z_{il}, \qquad
+    y_i \sim \text{Family}(\mu_i, \phi),
+
+each smooth ``f_j`` a P-spline (``reglab.models._splines``: B-splines + difference penalty,
+centred), tensor-product smooths ``te(x1, x2)`` for interactions, and unpenalized linear and factor
+terms. Coefficients minimise ``D(beta) / 2 + sum_j lambda_j beta' S_j beta / 2`` by the GLM
+engineer's IRLS with a penalty matrix (``reglab.solvers.irls``); the ``lambda_j`` are chosen by
+GCV, UBRE or REML, or fixed (``reglab.models._gam_fit``).
+
+Inference follows Wood (2017, *Generalized Additive Models*, ch. 6): the Bayesian covariance
+``V_p = phi (X'WX + S_lambda)^{-1}`` gives the bands of ``predict`` and ``partial_dependence``
+(across-the-function coverage close to nominal, Nychka 1988); effective degrees of freedom are
+``diag(V_p X'WX) / phi`` summed per term; smooths are tested with the Wald-type statistic of
+:func:`reglab.models._gam_fit.smooth_test`.
+
+Shapes: ``X`` is ``(n_samples, n_features)`` (array or DataFrame; factor columns may hold
+strings); ``y`` and ``sample_weight`` are ``(n_samples,)``. Sample weights are frequency
+weights: ``n = sum(sample_weight)`` in GCV/UBRE/REML (so weight 2 equals a repeated row).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from reglab.core.families import get_family
+from reglab.inference.table import coef_table
+from reglab.models import _gam_fit
+from reglab.models._gam_formula import apply_formula, formula_design
+from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te, term_from_dict
+
+__all__ = ["GAM", "s", "te", "l", "f", "Smooth", "Tensor", "Linear", "Factor"]
+
+_FORMAT, _VERSION = "reglab.GAM", 1
+_FITTED = ("intercept_", "coef_", "Vp_", "lam_", "scale_", "df_resid_", "edf_", "edf_total_",
+           "deviance_", "null_deviance_", "deviance_explained_", "aic_", "r2_adj_", "score_",
+           "method_", "n_samples_", "smooth_tests_")
+
+
+def _check_numeric(col, name: str) -> np.ndarray:
+    col = np.asarray(col, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(col))
+    if bad.size:
+        raise ValueError(f"column {name!r} contains NaN or inf (row {bad[0]}: value "
+                         f"{col[bad[0]]})")
+    return col
+
+
+class GAM(RegressorMixin, BaseEstimator):
+    """Generalized additive model with P-spline smooths, any core family and link.
+
+    Parameters
+    ----------
+    terms : list of terms or None
+        ``s(j, k=...)`` smooths, ``te(j1, j2)`` tensor smooths, ``l(j)`` linear and ``f(j)``
+        factor terms (``reglab.models.gam.s`` etc.; ``j`` a column index or DataFrame column
+        name). None: a smooth ``s(j, k=k)`` of every feature.
+    family, link : core family name or object (``"gaussian"``, ``"poisson"``, ``"binomial"``,
+        ``"gamma"``, ...) and an optional non-canonical link.
+    method : {"auto", "gcv", "ubre", "reml"}
+        Smoothing-parameter criterion; "auto" is GCV for an estimated scale (gaussian, gamma,
+        ...) and UBRE for a known one (binomial, poisson). Ignored when ``lam`` is given.
+    lam : None, float or sequence of floats
+        Fixed smoothing parameters (one per penalty, in term order; a ``te`` has two), or a
+        scalar for all; 0 fits the unpenalized regression spline.
+    k : int
+        Basis size of the default smooths (``terms=None``).
+    tol, max_iter : IRLS convergence tolerance and iteration limit (non-Gaussian families).
+
+    Attributes
+    ----------
+    intercept_ : float; coef_ : (p - 1,) term coefficients (centred bases), in term order.
+    lam_ : (m,) smoothing parameters; edf_ : dict term label -> effective degrees of freedom;
+    edf_total_ : float (intercept included); scale_ : float (phi); deviance_, null_deviance_,
+    deviance_explained_, aic_, score_ (the criterion at ``lam_``); Vp_ : (p, p) Bayesian
+    covariance of ``(intercept_, coef_)``; terms_ : fitted term objects; method_ : str.
+    """
+
+    def __init__(self, terms=None, *, family="gaussian", link=None, method="auto", lam=None,
+                 k=10, tol=1e-8, max_iter=100):
+        self.terms = terms
+        self.family = family
+        self.link = link
+        self.method = method
+        self.lam = lam
+        self.k = k
+        self.tol = tol
+        self.max_iter = max_iter
+
+    # ---- input --------------------------------------------------------------------------
+    def _family(self):
+        return get_family(self.family, link=self.link)
+
+    def _resolve(self, feature, names: list[str]) -> int:
+        if isinstance(feature, str):
+            if feature not in names:
+                raise ValueError(f"term feature {feature!r} is not a column; columns: {names}")
+            return names.index(feature)
+        if isinstance(feature, bool) or not isinstance(feature, int | np.integer) \
+                or not 0 <= feature < len(names):
+            raise ValueError(f"term feature {feature!r} is not a column index in "
+                             f"[0, {len(names)})")
+        return int(feature)
+
+    def _columns(self, X: np.ndarray, term) -> list[np.ndarray]:
+        idx = [self._resolve(ft, self.feature_names_) for ft in term.features]
+        if isinstance(term, Factor):
+            return [X[:, idx[0]]]
+        return [_check_numeric(X[:, j], self.feature_names_[j]) for j in idx]
+
+    def _design(self, X: np.ndarray) -> np.ndarray:
+        """Term columns (n, p - 1): the bases of ``terms_`` side by side (no intercept)."""
+        blocks = [t.basis(self._columns(X, t)) for t in self.terms_]
+        return np.hstack(blocks) if blocks else np.empty((X.shape[0], 0))
+
+    @property
+    def feature_names_(self) -> list[str]:
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return [str(c) for c in names]
+        return [f"x{j}" for j in range(self.n_features_in_)]
+
+    def _check_y(self, y, family, sample_weight, n):
+        y = _check_numeric(y, "y")
+        family.check_y(y)
+        sw = _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
+        _check_numeric(sw, "sample_weight")
+        if (sw < 0).any():
+            i = int(np.flatnonzero(sw < 0)[0])
+            raise ValueError(f"sample_weight must be >= 0; got {sw[i]} at row {i}")
+        if not sw.sum() > 0:
+            raise ValueError("sample_weight sums to zero: no data to fit")
+        return y, sw
+
+    # ---- fit ----------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit by penalized IRLS with automatically chosen (or fixed) smoothing parameters.
+
+        X : (n_samples, n_features); y : (n_samples,); sample_weight : (n_samples,) >= 0.
+        A failed fit (bad input, invalid parameters) leaves a fitted estimator unchanged.
+        """
+        new = clone(self)
+        Xa, y = validate_data(new, X, y, dtype=None, ensure_all_finite=False, y_numeric=True,
+                              ensure_min_samples=2)
+        family = new._family()
+        y, sw = new._check_y(y, family, sample_weight, Xa.shape[0])
+        new._fit(Xa, y, sw, family)
+        for key in list(vars(self)):  # forget the previous fit (feature names etc.) ...
+            if key.endswith("_") and not key.startswith("__"):
+                delattr(self, key)
+        for key, value in vars(new).items():  # ... and adopt the new one
+            if key.endswith("_"):
+                setattr(self, key, value)
+        return self
+
+    def _fit(self, X, y, sw, family) -> None:
+        default = [s(j, k=self.k) for j in range(X.shape[1])]
+        self.terms_ = copy.deepcopy(list(self.terms) if self.terms is not None else default)
+        if not self.terms_:
+            raise ValueError("terms is empty: give at least one term")
+        for t in self.terms_:
+            t.fit(self._columns(X, t))
+        D = self._design(X)
+        self.slices_, groups, a = [], [], 1
+        for t in self.terms_:
+            b = a + t.basis_size
+            self.slices_.append(slice(a, b))
+            if t.penalties:
+                groups.append((a, b, t.penalties))
+            a = b
+        engine = _gam_fit.Engine(D, y, sw, family, _gam_fit.Penalties(groups, a))
+        self.method_, lam = self._smoothing(engine)
+        fit = engine.fit(lam, tol=self.tol)
+        self._store(engine, fit, family, X, y, sw)
+
+    def _smoothing(self, engine) -> tuple[str, np.ndarray]:
+        m = engine.pen.m
+        if self.lam is not None:
+            lam = np.broadcast_to(np.asarray(self.lam, dtype=np.float64), (m,)) \
+                if np.ndim(self.lam) == 0 else np.asarray(self.lam, dtype=np.float64)
+            if lam.shape != (m,) or not (np.isfinite(lam) & (lam >= 0)).all():
+                raise ValueError(f"lam must be a number >= 0 or {m} numbers >= 0 (one per "
+                                 f"penalty), got {self.lam!r}")
+            return "fixed", lam.copy()
+        method = self.method
+        if method == "auto":
+            method = "ubre" if engine.scale_known else "gcv"
+        if method not in _gam_fit.METHODS:
+            raise ValueError(f"method must be 'auto', 'gcv', 'ubre' or 'reml'; got {method!r}")
+        return method, (engine.select(method) if m else np.zeros(0))
+
+    def _store(self, engine, fit, family, X, y, sw) -> None:
+        n, tau = float(sw.sum()), fit.edf
+        mu = family.mean(fit.eta) if engine.closed_form else fit.mu
+        self.lam_, self.intercept_, self.coef_ = fit.lam, float(fit.beta[0]), fit.beta[1:].copy()
+        self.deviance_ = float(family.deviance(y, mu, sample_weight=sw))
+        ybar = np.full_like(y, np.average(y, weights=sw))
+        self.null_deviance_ = float(family.deviance(y, ybar, sample_weight=sw))
+        self.deviance_explained_ = 1.0 - self.deviance_ / self.null_deviance_ \
+            if self.null_deviance_ > 0 else 1.0
+        self.df_resid_ = n - tau
+        if engine.scale_known:
+            self.scale_ = 1.0
+        else:
+            pearson = np.sum(sw * (y - mu) ** 2 / family.variance(mu))
+            self.scale_ = float(pearson / max(self.df_resid_, 1e-12))
+        hinv = fit.hinv()
+        edf = np.diag(hinv @ fit.gram)
+        self.edf_ = {t.label: float(edf[sl].sum()) for t, sl in zip(self.terms_, self.slices_)}
+        self.edf_total_ = float(edf.sum())
+        self.Vp_ = hinv * self.scale_
+        self.score_ = engine.score(fit, self.method_) if self.method_ != "fixed" else math.nan
+        # AIC as R's family aic: the scale at its ML value deviance / n, one df for it.
+        phi = 1.0 if engine.scale_known else self.deviance_ / n
+        ll = float(family.loglik(y, mu, sample_weight=sw, scale=phi))
+        self.aic_ = -2.0 * ll + 2.0 * (tau + (0 if engine.scale_known else 1))
+        resid_var = np.sum(sw * (y - mu) ** 2) / max(self.df_resid_, 1e-12)
+        self.r2_adj_ = 1.0 - resid_var / (np.sum(sw * (y - ybar) ** 2) / max(n - 1, 1))
+        self.family_, self.n_samples_ = family, n
+        self.ranges_ = {j: (float(np.min(c)), float(np.max(c))) for j in range(X.shape[1])
+                        if (c := self._try_numeric(X[:, j])) is not None}
+        self._smooth_stats(D=None, X=X)
+
+    @staticmethod
+    def _try_numeric(col):
+        try:
+            return np.asarray(col, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+
+    def _smooth_stats(self, D, X) -> None:
+        """Per smooth: (edf, reference df, statistic, p-value) of the Wald-type test."""
+        resid_df = None if self.family_.scale_fixed else self.df_resid_
+        rows = {}
+        for t, sl in zip(self.terms_, self.slices_):
+            if t.penalties:
+                Xj = t.basis(self._columns(X, t))
+                beta = self.coef_[sl.start - 1: sl.stop - 1]
+                stat, p, r = _gam_fit.smooth_test(beta, self.Vp_[sl, sl], Xj, self.edf_[t.label],
+                                                  resid_df)
+                rows[t.label] = (self.edf_[t.label], r, stat, p)
+        self.smooth_tests_ = rows
+
+    # ---- prediction ---------------------------------------------------------------------
+    def _check_X(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        X = self._formula_frame(X)
+        return validate_data(self, X, reset=False, dtype=None, ensure_all_finite=False)
+
+    def _formula_frame(self, X):
+        if getattr(self, "formula_raw_", None) is None:
+            return X
+        return apply_formula(X, self.formula_, self.formula_raw_, self.formula_spec_)
+
+    @classmethod
+    def from_formula(cls, formula: str, data, *, sample_weight=None, **params) -> GAM:
+        """Fit ``"y ~ s(x1, k=20) + te(x2, x3) + f(g) + x4 + np.log(x5)"`` on a DataFrame.
+
+        ``s()``, ``te()`` (keywords as in :func:`s`, :func:`te`) and ``f()`` become GAM terms; a
+        plain numeric column a linear term, a text/categorical column a factor; any other
+        expression is evaluated by formulaic (``reglab.models._formula``) into linear columns.
+        Rows with a missing value in a used column are dropped with a warning. sample_weight:
+        array (one per row of ``data``) or a column name. ``params``: GAM parameters.
+        """
+        d = formula_design(formula, data, sample_weight)
+        est = cls(terms=d.terms, **params).fit(d.frame, d.y, sample_weight=d.sample_weight)
+        est.formula_, est.formula_raw_, est.formula_spec_ = formula, d.raw, d.spec
+        est.formula_rows_ = d.rows
+        return est
+
+    def _eta_se(self, X) -> tuple[np.ndarray, np.ndarray]:
+        D = np.column_stack([np.ones(len(X)), self._design(X)])
+        eta = D @ np.concatenate([[self.intercept_], self.coef_])
+        se = np.sqrt(np.einsum("ij,jk,ik->i", D, self.Vp_, D))
+        return eta, se
+
+    def predict(self, X, interval: str | None = None, level: float = 0.95):
+        """Mean response ``mu = g^{-1}(eta)``, shape (n,), or a DataFrame with an interval.
+
+        ``interval="confidence"``: ``g^{-1}(eta -/+ z se_eta)`` (Bayesian, ``V_p``); columns
+        ``fit, lwr, upr, se_fit`` (``se_fit`` on the response scale by the delta method).
+        ``interval="prediction"`` (Gaussian family only): ``mu -/+ t_{n - edf} sqrt(se^2 + phi)``.
+        """
+        Xa = self._check_X(X)
+        eta, se = self._eta_se(Xa)
+        fam = self.family_
+        mu = fam.mean(eta)
+        if interval is None:
+            return mu
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
+        se_mu = np.abs(fam.link.inverse_derivative(eta)) * se
+        if interval == "confidence":
+            z = stats.norm.ppf(0.5 + level / 2)
+            lo, hi = fam.mean(eta - z * se), fam.mean(eta + z * se)
+            lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)  # decreasing links swap the ends
+        elif interval == "prediction":
+            if fam.name != "gaussian":
+                raise ValueError(f"prediction intervals need the gaussian family, not {fam.name!r}")
+            half = stats.t.ppf(0.5 + level / 2, self.df_resid_) * np.sqrt(se_mu**2 + self.scale_)
+            lo, hi = mu - half, mu + half
+        else:
+            raise ValueError(f"interval must be None, 'confidence' or 'prediction', got "
+                             f"{interval!r}")
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame({"fit": mu, "lwr": lo, "upr": hi, "se_fit": se_mu}, index=index)
+
+    # ---- terms, curves, plots -----------------------------------------------------------
+    def _term(self, term) -> tuple:
+        check_is_fitted(self, "coef_")
+        labels = [t.label for t in self.terms_]
+        for i, t in enumerate(self.terms_):
+            if term == i and not isinstance(term, bool) or term == t.label \
+                    or (isinstance(term, str) and t.features == (term,)):
+                return t, self.slices_[i]
+        raise ValueError(f"term {term!r} is not a term of the model; terms: {labels}")
+
+    def partial_dependence(self, term, grid_size: int = 100, level: float = 0.95) -> pd.DataFrame:
+        """The fitted term ``f_j`` on a grid over the training range, with a Bayesian band.
+
+        ``fit = B(x) beta_j``, ``se = sqrt(diag(B V_p,jj B'))``, band ``fit -/+ z se`` on the
+        link scale (centred smooths: the intercept's uncertainty is not included, as mgcv's
+        ``plot.gam``). Returns columns ``<feature>, fit, se, lwr, upr`` (g rows; a ``te`` term:
+        both features on a g x g grid, g^2 rows; a factor: one row per level).
+        """
+        t, sl = self._term(term)
+        beta = np.concatenate([[self.intercept_], self.coef_])[sl]
+        names = [self.feature_names_[self._resolve(ft, self.feature_names_)] for ft in t.features]
+        if isinstance(t, Factor):
+            grid = {names[0]: np.asarray(t.levels_, dtype=object)}
+        else:
+            axes = [np.linspace(*self.ranges_[self._resolve(ft, self.feature_names_)], grid_size)
+                    for ft in t.features]
+            mesh = np.meshgrid(*axes, indexing="ij")
+            grid = {nm: m.ravel() for nm, m in zip(names, mesh)}
+        B = t.basis(list(grid.values()))
+        fit = B @ beta
+        se = np.sqrt(np.einsum("ij,jk,ik->i", B, self.Vp_[sl, sl], B))
+        z = stats.norm.ppf(0.5 + level / 2)
+        return pd.DataFrame({**grid, "fit": fit, "se": se, "lwr": fit - z * se,
+                             "upr": fit + z * se})
+
+    def plot(self, terms=None, axes=None, level: float = 0.95):
+        """One panel per term: curve with its band (contours for ``te``, bars for factors)."""
+        check_is_fitted(self, "coef_")
+        return _gam_fit.plot_terms(self, terms, axes, level)
+
+    # ---- summary --------------------------------------------------------------------------
+    def coef_table(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald table of the unpenalized coefficients (intercept, linear and factor terms)."""
+        check_is_fitted(self, "coef_")
+        names, idx = ["(Intercept)"], [0]
+        for t, sl in zip(self.terms_, self.slices_):
+            if not t.penalties:
+                names += t.coef_names if isinstance(t, Factor) else [t.label]
+                idx += list(range(sl.start, sl.stop))
+        beta = np.concatenate([[self.intercept_], self.coef_])[idx]
+        se = np.sqrt(np.diag(self.Vp_)[idx])
+        dist = "z" if self.family_.scale_fixed else "t"
+        return coef_table(beta, se, dist=dist, df=max(self.df_resid_, 1.0), level=level,
+                          names=names)
+
+    def smooth_table(self) -> pd.DataFrame:
+        """Per smooth: ``edf``, ``Ref.df``, the statistic (F or Chi.sq) and its p-value."""
+        check_is_fitted(self, "coef_")
+        known = self.family_.scale_fixed
+        stat, pcol = ("Chi.sq", "Pr(>Chi)") if known else ("F", "Pr(>F)")
+        rows = self.smooth_tests_
+        return pd.DataFrame([(e, r, st, p) for e, r, st, p in rows.values()],
+                            index=list(rows), columns=["edf", "Ref.df", stat, pcol])
+
+    def summary(self) -> str:
+        """mgcv-style text: parametric coefficients, smooth terms, deviance explained, AIC."""
+        check_is_fitted(self, "coef_")
+        return _gam_fit.summary_text(self)
+
+    # ---- saving ---------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The fitted model as JSON-ready arrays + metadata (versioned; no pickle)."""
+        check_is_fitted(self, "coef_")
+        if getattr(self, "formula_spec_", None) is not None:
+            raise ValueError("a GAM whose formula has expressions (e.g. np.log(x)) cannot be "
+                             "saved; add the transformed columns to the data, use plain names")
+        fam = self.family_
+        fam_params = {a: float(getattr(fam, a)) for a in ("alpha", "power") if hasattr(fam, a)}
+        fitted = {}
+        for key in _FITTED:
+            v = getattr(self, key)
+            fitted[key] = v.tolist() if isinstance(v, np.ndarray) else v
+        fitted["ranges_"] = {str(j): list(r) for j, r in self.ranges_.items()}
+        return {"format": _FORMAT, "version": _VERSION,
+                "family": {"name": fam.name, "link": fam.link.name, **fam_params},
+                "params": {"method": self.method, "k": self.k, "tol": self.tol,
+                           "max_iter": self.max_iter,
+                           "lam": None if self.lam is None else np.asarray(self.lam).tolist()},
+                "feature_names": getattr(self, "feature_names_in_", None) is not None
+                and self.feature_names_,
+                "n_features_in": self.n_features_in_,
+                "formula": getattr(self, "formula_", None),
+                "formula_raw": getattr(self, "formula_raw_", None),
+                "terms": [t.to_dict() for t in self.terms_], "fitted": fitted}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GAM:
+        """Rebuild a fitted GAM from :meth:`to_dict` output."""
+        if d.get("format") != _FORMAT or d.get("version") != _VERSION:
+            raise ValueError(f"not a {_FORMAT} v{_VERSION} model: format {d.get('format')!r}, "
+                             f"version {d.get('version')!r}")
+        fam = dict(d["family"])
+        name, link = fam.pop("name"), fam.pop("link")
+        terms = [term_from_dict(t) for t in d["terms"]]
+        est = cls(terms=copy.deepcopy(terms), family=name, link=link, **d["params"])
+        est.terms_, est.family_ = terms, get_family(name, link=link, **fam)
+        est.n_features_in_ = d["n_features_in"]
+        if d["feature_names"]:
+            est.feature_names_in_ = np.asarray(d["feature_names"], dtype=object)
+        f = d["fitted"]
+        for key in _FITTED:
+            v = f[key]
+            setattr(est, key, np.asarray(v, dtype=np.float64) if isinstance(v, list) else v)
+        est.smooth_tests_ = {k: tuple(v) for k, v in f["smooth_tests_"].items()}
+        est.ranges_ = {int(j): tuple(r) for j, r in f["ranges_"].items()}
+        sizes = np.cumsum([1] + [t.basis_size for t in terms])
+        est.slices_ = [slice(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        if d.get("formula"):
+            est.formula_, est.formula_raw_, est.formula_spec_ = d["formula"], d["formula_raw"], None
+        return est
