@@ -48,6 +48,269 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
     return t
 
 
+Target = Annotated[str | None, typer.Option("--target", "-t", help="Response column.")]
+Task = Annotated[str | None, typer.Option(
+    help="Override the detected task: continuous, positive, counts, binary, multiclass.")]
+Formula = Annotated[str | None, typer.Option(help="R-style formula, e.g. 'y ~ x1 + I(x1**2)'.")]
+DropMissing = Annotated[bool, typer.Option("--drop-missing",
+                                           help="Drop rows with missing values (else: error).")]
+NSamples = Annotated[int | None, typer.Option(help="Rows of a builtin:NAME data set.")]
+Seed = Annotated[int, typer.Option(help="Random seed (folds, models).")]
+
+TASK_WHY = {"continuous": "real numbers", "positive": "positive real numbers",
+            "counts": "non-negative integers", "binary": "two classes",
+            "multiclass": "more than two classes"}
+
+
+def _split(values: str | None) -> list[str]:
+    return [v.strip() for v in values.split(",") if v.strip()] if values else []
+
+
+def _load(source: str, target: str | None, task: str | None, formula: str | None,
+          drop_missing: bool, n_samples: int | None, seed: int,
+          err_cols: list[str] | None = None):
+    """(DataFrame, Prepared) from a path or builtin:NAME, with notes printed."""
+    from reglab.data import BUILTIN_PREFIX, DATASETS, load_data, prepare
+
+    df = load_data(source, n_samples=n_samples, seed=seed)
+    if source.startswith(BUILTIN_PREFIX):
+        info = DATASETS[source.removeprefix(BUILTIN_PREFIX)]
+        target = target or (None if formula else info.target)
+        task = task or (info.task if target == info.target else None)
+    if target is None and not formula:
+        raise UserError("no target column given: use --target COLUMN (columns: "
+                        + ", ".join(map(str, df.columns)) + ")")
+    data = prepare(df, target, task=task, formula=formula, drop_missing=drop_missing,
+                   exclude=err_cols)
+    for n in data.notes:
+        note(f"note: {n}")
+    how = "given" if task else "detected"
+    out.print(f"task: [bold]{data.task}[/bold] ({how}; target '{data.target}' holds "
+              f"{TASK_WHY[data.task]}), {data.X.shape[0]} rows, {data.X.shape[1]} features")
+    return df, data
+
+
+def _errors(df, data, x_err: list[str], y_err: str | None) -> dict | None:
+    import numpy as np
+
+    if not x_err and not y_err:
+        return None
+    for c in [*x_err, *([y_err] if y_err else [])]:
+        if c not in df.columns:
+            raise UserError(f"error column '{c}' not found; columns are: "
+                            + ", ".join(map(str, df.columns)))
+    if x_err and len(x_err) != data.X.shape[1]:
+        raise UserError(f"--x-err needs one column per feature ({', '.join(data.feature_names)})"
+                        f"; got {len(x_err)}: {', '.join(x_err)}")
+    rows = data.frame.index
+    ex = np.column_stack([df.loc[rows, c].to_numpy(float) for c in x_err]) if x_err else None
+    ey = df.loc[rows, y_err].to_numpy(float) if y_err else None
+    return {"x_err": ex, "y_err": ey}
+
+
+def _leaderboard_table(board) -> Table:
+    cols = [c for c in board.columns if c != "note"]
+    rows = []
+    for _, r in board.iterrows():
+        cells = [f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols]
+        rows.append([c.replace("nan", "-") for c in cells])
+    return _table("Leaderboard (cross-validated; best first)", cols, rows)
+
+
+@app.command()
+def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NAME.")],
+            target: Target = None, task: Task = None, formula: Formula = None,
+            folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+            models: Annotated[str | None, typer.Option(
+                help="Comma-separated rung names (prefixes), e.g. 'linear,poisson,mlp'.")] = None,
+            x_err: Annotated[str | None, typer.Option(
+                "--x-err", help="Columns of x measurement errors, one per feature.")] = None,
+            y_err: Annotated[str | None, typer.Option("--y-err", help="Column of y errors.")]
+            = None,
+            output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")]
+            = Path("reglab-report"),
+            no_report: Annotated[bool, typer.Option("--no-report")] = False,
+            fast: Annotated[bool, typer.Option(help="Fewer iterations and trees.")] = False,
+            drop_missing: DropMissing = False, n_samples: NSamples = None, seed: Seed = 0,
+            quiet: Quiet = False) -> None:
+    """Fit the ladder of models that suit the target, cross-validate, rank, write a report."""
+    STATE["quiet"] = quiet
+    from rich.progress import Progress
+
+    from reglab.compare import compare as run_compare
+
+    xe, ye = _split(x_err), y_err
+    if data.startswith("builtin:") and not xe and not ye:
+        from reglab.data import DATASETS
+
+        info = DATASETS.get(data.removeprefix("builtin:"))
+        if info is not None and (target in (None, info.target)):
+            xe, ye = list(info.x_err), info.y_err
+    df, prepared = _load(data, target, task, formula, drop_missing, n_samples, seed,
+                         err_cols=[*xe, *([ye] if ye else [])])
+    errors = _errors(df, prepared, xe, ye)
+    with Progress(disable=quiet, transient=True) as bar:
+        job = bar.add_task("models", total=None)
+        result = run_compare(prepared, folds=folds, seed=seed, models=_split(models),
+                             errors=errors, fast=fast,
+                             on_step=lambda n: bar.update(job, description=f"fitting {n}"))
+    out.print(_leaderboard_table(result.leaderboard))
+    for _, r in result.leaderboard.iterrows():
+        if r["note"]:
+            note(f"{r['model']}: {r['note']}")
+    for r in result.results:
+        if r.skipped:
+            note(f"{r.name}: {r.skipped}")
+    if not no_report:
+        from reglab.viz.compare_report import write_compare_report
+
+        path = write_compare_report(result, prepared, output, source=data)
+        out.print(f"report written to {path}")
+
+
+MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp")
+
+
+def _build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
+    from reglab._ladder import _make, _reglab
+
+    if name not in MODEL_CHOICES:
+        raise UserError(f"unknown model {name!r}; choose from {', '.join(MODEL_CHOICES)}")
+    if family and name != "glm":
+        raise UserError("--family applies to --model glm only")
+    classify = task in ("binary", "multiclass")
+    spec = {"linear": ("models.linear", "LinearRegression", {}),
+            "glm": ("models.glm", "GLM", {"family": family or _default_family(task),
+                                          "link": link}),
+            "negative_binomial": ("models.glm", "NegativeBinomial", {}),
+            "logistic": ("models.logistic", "LogisticRegression", {}),
+            "softmax": ("models.logistic", "SoftmaxRegression", {}),
+            "gam": ("models.gam", "GAM", {"family": family or _default_family(task)}),
+            "mlp": ("models.mlp", "MLPClassifier" if classify else "MLPRegressor",
+                    {"random_state": seed})}[name]
+    try:
+        return _make(_reglab(spec[0], spec[1]), **spec[2])
+    except ImportError as exc:
+        raise UserError(f"model {name!r} is not available in this build: {exc}") from None
+
+
+def _default_family(task: str) -> str:
+    return {"counts": "poisson", "positive": "gamma", "binary": "binomial"}.get(task, "gaussian")
+
+
+def _describe(model) -> str:
+    if hasattr(model, "summary"):
+        return str(model.summary())
+    return repr(model)
+
+
+@app.command()
+def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NAME.")],
+        target: Target = None, task: Task = None, formula: Formula = None,
+        model: Annotated[str, typer.Option(help=f"One of {', '.join(MODEL_CHOICES)}.")] = "glm",
+        family: Annotated[str | None, typer.Option(help="GLM family (poisson, gamma, ...).")]
+        = None,
+        link: Annotated[str | None, typer.Option(help="GLM link (log, logit, ...).")] = None,
+        save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
+        drop_missing: DropMissing = False, n_samples: NSamples = None, seed: Seed = 0,
+        quiet: Quiet = False) -> None:
+    """Fit one model on all rows, print its summary, optionally save it as a model file."""
+    STATE["quiet"] = quiet
+    import warnings
+
+    df, prepared = _load(data, target, task, formula, drop_missing, n_samples, seed)
+    est = _build_model(model, family, link, prepared.task, seed)
+    X = _named(prepared)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, prepared.y)
+    for w in caught:
+        note(f"warning: {w.message}")
+    text = _describe(est)
+    out.print(text, markup=False)
+    if save is not None:
+        from datetime import UTC, datetime
+
+        from reglab import __version__
+        from reglab.io import save_model
+
+        meta = {"schema": prepared.schema, "model": model, "summary": text,
+                "source": data, "reglab_version": __version__,
+                "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        path = save_model(est, save, meta=meta, X_check=X)
+        out.print(f"model saved to {path}")
+
+
+def _named(prepared):
+    import pandas as pd
+
+    return pd.DataFrame(prepared.X, columns=prepared.feature_names)
+
+
+@app.command()
+def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model file.")],
+            data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NAME.")],
+            output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                        help="CSV to write (else stdout).")]
+            = None,
+            quiet: Quiet = False) -> None:
+    """Predict with a saved model on new rows (same columns as in training)."""
+    STATE["quiet"] = quiet
+    import numpy as np
+    import pandas as pd
+
+    from reglab.data import encode, load_data
+    from reglab.io import load_model
+
+    mf = load_model(model_file)
+    schema = mf.meta.get("schema")
+    if not schema:
+        raise UserError(f"{model_file} has no data schema (not written by 'reglab fit')")
+    df = load_data(data)
+    X, names = encode(df, schema)
+    Xn = pd.DataFrame(X, columns=names)
+    res = df.copy()
+    if schema["classes"]:
+        proba = np.asarray(mf.model.predict_proba(Xn), float)
+        res[f"{schema['target']}_predicted"] = [schema["classes"][k] for k in proba.argmax(1)]
+        for k, c in enumerate(schema["classes"]):
+            res[f"prob_{c}"] = proba[:, k]
+    else:
+        res[f"{schema['target']}_predicted"] = np.asarray(mf.model.predict(Xn), float)
+    if output is None:
+        sys.stdout.write(res.to_csv(index=False))
+        return
+    res.to_csv(output, index=False)
+    out.print(f"{len(res)} predictions written to {output}")
+
+
+@app.command()
+def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model file.")]) -> None:
+    """Print what a model file holds: model, data schema and the model summary."""
+    from reglab.io import load_model
+
+    mf = load_model(model_file)
+    meta, schema = mf.meta, mf.meta.get("schema") or {}
+    out.print(f"model file {model_file}: kind '{mf.kind}', format version {mf.version}, "
+              f"saved {meta.get('created', '?')} by reglab {meta.get('reglab_version', '?')}")
+    if schema:
+        out.print(f"target '{schema['target']}' ({schema['task']}); features: "
+                  + ", ".join(schema.get("feature_names") or []), markup=False)
+    out.print(_describe(mf.model) if hasattr(mf.model, "summary")
+              else meta.get("summary", repr(mf.model)), markup=False)
+
+
+@app.command()
+def datasets() -> None:
+    """List the built-in data sets (use them as builtin:NAME)."""
+    from reglab.data import DATASETS
+
+    rows = [[f"builtin:{d.name}", d.target, d.task, "synthetic" if d.synthetic else "packaged",
+             d.description] for d in DATASETS.values()]
+    out.print(_table("Built-in data sets", ["name", "target", "task", "source", "description"],
+                     rows))
+
+
 @app.command()
 def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")]
          = Path("reglab-report"),

@@ -38,7 +38,7 @@ from reglab._ladder import RUNGS, Rung, ladder
 from reglab.data.tabular import CLASSIFICATION, Prepared
 
 __all__ = ["compare", "Comparison", "RungResult", "ladder", "RUNGS", "Rung", "PRIMARY",
-           "information_criteria"]
+           "information_criteria", "design"]
 
 PRIMARY = {"continuous": "RMSE", "positive": "RMSE", "counts": "Poisson deviance",
            "binary": "log-loss", "multiclass": "log-loss"}
@@ -108,7 +108,7 @@ def _proba(model: Any, X: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def information_criteria(rung: Rung, model: Any, X: np.ndarray, y: np.ndarray,
+def information_criteria(rung: Rung, model: Any, X: Any, y: np.ndarray,
                          n_classes: int | None) -> dict[str, float]:
     """In-sample ``{"AIC", "BIC"}`` for a likelihood rung (empty for the others).
 
@@ -143,6 +143,11 @@ def information_criteria(rung: Rung, model: Any, X: np.ndarray, y: np.ndarray,
     return {"AIC": -2 * ll + 2 * k, "BIC": -2 * ll + k * np.log(n)}
 
 
+def design(data: Prepared) -> pd.DataFrame:
+    """``data.X`` as a DataFrame with the feature names (so summaries name the terms)."""
+    return pd.DataFrame(data.X, columns=data.feature_names)
+
+
 def _splitter(task: str, folds: int, seed: int, y: np.ndarray) -> Any:
     if task in CLASSIFICATION:
         smallest = int(np.bincount(y.astype(int)).min())
@@ -155,17 +160,17 @@ def _splitter(task: str, folds: int, seed: int, y: np.ndarray) -> Any:
 
 def _cross_validate(res: RungResult, est: Any, data: Prepared, splits: list,
                     errors: dict[str, Any] | None) -> None:
-    X, y = data.X, data.y
+    X, y = design(data), data.y
     n_classes = len(data.classes) if data.classes else None
     oof = np.zeros((len(y), n_classes)) if n_classes else np.zeros(len(y))
     times = []
     for train, test in splits:
         model = clone(est)
         t0 = time.perf_counter()
-        res.rung.fit(model, X[train], y[train], train, errors)
+        res.rung.fit(model, X.iloc[train], y[train], train, errors)
         times.append(time.perf_counter() - t0)
-        oof[test] = (_proba(model, X[test], n_classes) if n_classes
-                     else np.asarray(model.predict(X[test]), float))
+        oof[test] = (_proba(model, X.iloc[test], n_classes) if n_classes
+                     else np.asarray(model.predict(X.iloc[test]), float))
     res.fit_time, res.oof = float(np.mean(times)), oof
     if n_classes:
         res.scores = _classification_scores(y, oof)
@@ -209,8 +214,9 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
                 warnings.simplefilter("ignore")  # convergence chatter is reported per rung
                 _cross_validate(res, est, data, splits, errors)
                 res.model = clone(est)
-                rung.fit(res.model, data.X, data.y, np.arange(len(data.y)), errors)
-            res.scores.update(information_criteria(rung, res.model, data.X, data.y, n_classes))
+                rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors)
+            res.scores.update(information_criteria(rung, res.model, design(data), data.y,
+                                                   n_classes))
         except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
             res.skipped = f"failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     return Comparison(data.task, _leaderboard(results, data.task), results, folds,

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import matplotlib
-import numpy as np
 from matplotlib.figure import Figure
 
 __all__ = ["PALETTE", "RC", "style", "styled", "subplots", "to_png", "CMAP_2CLASS"]
@@ -57,11 +56,11 @@ def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def subplots(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (4.0, 3.0),
              **kw: Any) -> tuple[Figure, Any]:
-    """A new ``Figure`` and its axes (a single Axes, or an ``(nrows, ncols)`` array); ``size`` is
-    per panel in inches. Call inside :func:`style` (or a :func:`styled` function)."""
+    """A new ``Figure`` and its axes, squeezed like ``plt.subplots``: one Axes, a 1-D array for
+    a single row or column, else ``(nrows, ncols)``; ``size`` is per panel in inches. Call inside
+    :func:`style` (or a :func:`styled` function)."""
     fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
-    axes = np.asarray(fig.subplots(nrows, ncols, squeeze=False, **kw))
-    return fig, axes if axes.size > 1 else axes[0, 0]
+    return fig, fig.subplots(nrows, ncols, squeeze=True, **kw)
 
 
 def to_png(fig: Figure) -> bytes:
