@@ -304,7 +304,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _prepare_y(self, y: Any, first: bool, incremental: bool) -> np.ndarray:
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None")
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
         y = column_or_1d(np.asarray(y), warn=True).astype(np.dtype(self.dtype))
         bad = np.flatnonzero(~np.isfinite(y))
         if bad.size:
@@ -362,7 +363,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _prepare_y(self, y: Any, first: bool, incremental: bool) -> np.ndarray:
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None")
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None")
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if first:
@@ -436,4 +438,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return eta[:, 0] if eta.shape[1] == 1 else eta
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self._decide(np.asarray(self._eta(X)))]
+        """The most probable class for each row, ``(n_samples,)``."""
+        eta = np.asarray(self._eta(X))
+        return self.classes_[self._decide(eta)]

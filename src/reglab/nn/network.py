@@ -53,7 +53,8 @@ class Sequential:
             if prev.n_out != nxt.n_in:
                 raise ValueError(f"layer sizes do not chain: {prev.n_out} outputs feed "
                                  f"{nxt.n_in} inputs")
-        self.xp = np if xp is None else xp
+        # None means NumPy (and keeps the network picklable: modules cannot be pickled)
+        self._xp = None if xp is None or xp is np else xp
         self.dtype = np.dtype(dtype) if self.xp is np else getattr(self.xp, str(dtype))
         if str(dtype) not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -75,8 +76,12 @@ class Sequential:
         return self.dense[-1].n_out
 
     @property
+    def xp(self) -> Any:
+        return np if self._xp is None else self._xp
+
+    @property
     def is_numpy(self) -> bool:
-        return self.xp is np
+        return self._xp is None
 
     def _allocate(self) -> None:
         if not self.is_numpy:
