@@ -37,25 +37,48 @@ def _w(y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     return np.ones_like(y) if w is None else w
 
 
+class _Profile:
+    """The log-likelihood in theta for fixed (y, mu, w), evaluated cheaply.
+
+    The gamma-function terms depend on theta and y only, so they are summed over the distinct
+    values of y with their total weights (counts take few distinct values): a Newton step costs
+    O(#distinct y) special-function calls plus a few O(n) array operations.
+    """
+
+    def __init__(self, y, mu, w):
+        self.w = _w(y, w)
+        self.uy, inv = np.unique(y, return_inverse=True)
+        self.wu = np.bincount(inv, weights=self.w)
+        self.wsum = float(self.w.sum())
+        self.y, self.mu = y, mu
+        self.const = float(self.w @ (y * np.log(mu))) - float(self.wu @ gammaln(self.uy + 1))
+
+    def loglik(self, t: float) -> float:
+        if math.isinf(t):
+            return self.const - float(self.w @ self.mu)
+        lg = float(self.wu @ (gammaln(t + self.uy) - math.lgamma(t)))
+        return (lg + self.wsum * t * math.log(t)
+                - float(self.w @ ((t + self.y) * np.log(t + self.mu))) + self.const)
+
+    def score_info(self, t: float) -> tuple[float, float]:
+        uy, wu, w = self.uy, self.wu, self.w
+        tm = t + self.mu
+        ratio = (self.y + t) / tm
+        u = (float(wu @ (digamma(t + uy) - digamma(t))) + self.wsum * (math.log(t) + 1.0)
+             - float(w @ np.log(tm)) - float(w @ ratio))
+        i = (float(wu @ (polygamma(1, t) - polygamma(1, t + uy))) - self.wsum / t
+             + float(w @ ((2.0 - ratio) / tm)))
+        return u, i
+
+
 def nb_loglik(theta: float, y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None) -> float:
     """NB2 log-likelihood (full, with ``-lgamma(y + 1)``); ``theta = inf`` gives the Poisson."""
-    w = _w(y, w)
-    if math.isinf(theta):
-        return float(w @ (y * np.log(mu) - mu - gammaln(y + 1)))
-    t = theta
-    ll = (gammaln(t + y) - gammaln(t) - gammaln(y + 1) + t * math.log(t) + y * np.log(mu)
-          - (t + y) * np.log(t + mu))
-    return float(w @ ll)
+    return _Profile(y, mu, w).loglik(theta)
 
 
 def theta_score(theta: float, y, mu, w=None) -> tuple[float, float]:
     """``(U(theta), I(theta))``: score and observed information of the log-likelihood in theta."""
-    w = _w(y, w)
-    t = theta
-    tm = t + mu
-    u = digamma(t + y) - digamma(t) + math.log(t) + 1.0 - np.log(tm) - (y + t) / tm
-    i = polygamma(1, t) - polygamma(1, t + y) - 1.0 / t + 2.0 / tm - (y + t) / tm**2
-    return float(w @ u), float(w @ i)
+    return _Profile(y, mu, w).score_info(theta)
 
 
 def poisson_limit_score(y, mu, w=None) -> float:
@@ -74,19 +97,19 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
     """
     if poisson_limit_score(y, mu, w) <= 0:
         return math.inf
-    ww = _w(y, w)
+    prof = _Profile(y, mu, w)
     if start is None or not (0 < start < _THETA_MAX):
-        start = float(ww.sum() / (ww @ (y / mu - 1.0) ** 2))
+        start = prof.wsum / float(prof.w @ (y / mu - 1.0) ** 2)
     s = math.log(start)
-    ll = nb_loglik(math.exp(s), y, mu, w)
+    ll = prof.loglik(math.exp(s))
     for _ in range(max_iter):
         t = math.exp(s)
-        u, info = theta_score(t, y, mu, w)
+        u, info = prof.score_info(t)
         # chain rule to log theta: dl/ds = t U, d2l/ds2 = t U - t^2 I
         g, h = t * u, t * u - t * t * info
         step = -g / h if h < 0 else math.copysign(1.0, g)  # not concave here: move uphill by 1
         for _ in range(50):
-            cand = nb_loglik(math.exp(s + step), y, mu, w)
+            cand = prof.loglik(math.exp(s + step))
             if cand >= ll - 1e-12 * abs(ll):
                 break
             step /= 2

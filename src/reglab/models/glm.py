@@ -192,6 +192,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         self.intercept_, self.coef_ = res.intercept, res.coef.copy()
         self.n_iter_, self.converged_, self.n_passes_ = res.n_iter, res.converged, res.n_passes
         self.fitted_values_, self.separation_ = res.mu.copy(), sep
+        self.loss_curve_ = list(getattr(res, "loss_curve", res.deviance_path))
         self._train = (y, sw)
 
     # -- inference and prediction -------------------------------------------------------------

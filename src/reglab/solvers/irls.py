@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-__all__ = ["irls", "IRLSResult", "ConvergenceWarning", "RankDeficientError"]
+__all__ = ["irls", "irls_state", "IRLSResult", "ConvergenceWarning", "RankDeficientError"]
 
 try:  # one warning class for the whole ecosystem, so filters written for scikit-learn apply
     from sklearn.exceptions import ConvergenceWarning
@@ -385,3 +385,24 @@ def _finish(prob, sweep, theta, P, converged, message, n_iter, path, H_step) -> 
         n_iter=n_iter, n_passes=prob.n_passes, converged=converged,
         message="converged" if converged else message, deviance_path=path,
         fit_intercept=prob.fit_intercept, step_hessian=H if H_step is None else H_step)
+
+
+def irls_state(X: Any, y: Any, family: Any, theta: Any, *, sample_weight: Any = None,
+               offset: Any = None, penalty: Any = None, fit_intercept: bool = True,
+               converged: bool = True, n_iter: int = 0, message: str = "given") -> IRLSResult:
+    """The :class:`IRLSResult` at a given ``theta`` (one pass, no iteration): eta, mu, the Fisher
+    weights and information, for inference after another solver (L-BFGS, gradient descent)."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    off = None if offset is None else np.asarray(offset, dtype=np.float64)
+    prob = _Problem(X, y, family, sw, off, fit_intercept)
+    P = _as_penalty(penalty, prob.p, prob.q)
+    theta = np.asarray(theta, dtype=np.float64)
+    sweep = prob.sweep(theta)
+    H = sweep.gram if P is None else sweep.gram + P
+    return IRLSResult(
+        theta=theta, eta=prob.eta, mu=prob.mu, weights=prob.w, gram=sweep.gram, hessian=H,
+        deviance=sweep.deviance, penalized_deviance=_penalized(sweep.deviance, theta, P),
+        n_iter=n_iter, n_passes=prob.n_passes, converged=converged, message=message,
+        fit_intercept=fit_intercept, step_hessian=H)

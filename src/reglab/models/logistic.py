@@ -1,0 +1,256 @@
+r"""Logistic and softmax regression: the Bernoulli and categorical GLMs, i.e. one neuron.
+
+A logistic regression is a single neuron with a sigmoid activation trained on the cross-entropy
+(the lecture's ``A = W^T X + b``, ``H = sigmoid(A)``, ``E = H - Y``, ``dW = X E^T / m``, written
+batch-first here as ``X^T (mu - y) / n``). In GLM terms it is the binomial family with its canonical
+logit link, and ``mu - y`` is the family's gradient with respect to eta. Softmax regression is the
+categorical family with the multinomial-logit link; the first class is the baseline (its
+coefficients are fixed at 0) so that the coefficients are identifiable and have standard errors,
+as in R's ``nnet::multinom`` and statsmodels' ``MNLogit``.
+
+Solvers: ``"irls"`` (Newton / Fisher scoring, default, inference-grade), ``"lbfgs"``, ``"gd"`` (the
+lecture's vectorised batch gradient descent) and ``"sgd"`` (mini-batch). ``alpha`` is an L2 penalty
+``alpha/2 ||beta||^2`` on the mean cross-entropy (scikit-learn's convention, intercept free).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from reglab.core.families import get_family
+from reglab.inference import glm_stats as gs
+from reglab.inference.table import coef_table, format_summary
+from reglab.models._formula import FormulaMixin
+from reglab.models.glm import GLM, check_vector, feature_names
+from reglab.solvers.irls import irls_state
+from reglab.solvers.lbfgs import (
+    GLMObjective,
+    gradient_descent_glm,
+    lbfgs,
+    multinomial_newton,
+    sgd_glm,
+)
+
+__all__ = ["LogisticRegression", "SoftmaxRegression"]
+
+SOLVERS = ("irls", "lbfgs", "gd", "sgd")
+
+
+def _labels(y: Any, n_min: int, n_max: int | None, who: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes, codes)`` from any labels (strings too), with the class count checked."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    k = len(classes)
+    if k < n_min or (n_max is not None and k > n_max):
+        want = f"{n_min}" if n_max == n_min else f"at least {n_min}"
+        hint = "; use SoftmaxRegression for more" if n_max == 2 and k > 2 else ""
+        raise ValueError(f"{who} needs {want} classes in y; got {k} class"
+                         f"{'es' if k != 1 else ''}: {list(classes)[:5]}{hint}")
+    return classes, codes
+
+
+def _run_first_order(solver, obj, theta0, est) -> Any:
+    if solver == "lbfgs":
+        return lbfgs(obj, theta0, tol=min(est.tol, 1e-6) * 1e-2, max_iter=est.max_iter * 10)
+    if solver == "gd":
+        return gradient_descent_glm(obj, theta0, est.learning_rate, tol=est.tol,
+                                    max_iter=est.max_iter * 100)
+    return sgd_glm(obj, theta0, est.learning_rate, est.batch_size, n_epochs=est.max_iter,
+                   random_state=est.random_state)
+
+
+class LogisticRegression(ClassifierMixin, GLM):
+    """Binary logistic regression (binomial GLM) with R-grade inference.
+
+    Parameters: solver in ("irls", "lbfgs", "gd", "sgd"); alpha (L2, default 0 = MLE); link
+    ("logit", or "probit", "cloglog"); fit_intercept; tol, max_iter (IRLS iterations; epochs or
+    steps/100 for gd/sgd); learning_rate, batch_size, random_state (gd/sgd).
+    Fitted: classes_ (2,), coef_ (p,), intercept_ and all of GLM's inference attributes for
+    ``P(y = classes_[1])``; ``loss_curve_`` (objective per iteration/epoch).
+    """
+
+    def __init__(self, solver: str = "irls", alpha: float = 0.0, link: str = "logit",
+                 fit_intercept: bool = True, tol: float = 1e-8, max_iter: int = 100,
+                 learning_rate: float = 0.1, batch_size: int = 32, random_state: Any = None):
+        self.solver = solver
+        self.alpha = alpha
+        self.link = link
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def _make_family(self):
+        return get_family("binomial", link=self.link)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit to labels ``y`` (n,) of exactly two classes (any dtype, strings included)."""
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
+        classes, codes = _labels(y, 2, 2, type(self).__name__)
+        super().fit(X, codes.astype(float), sample_weight=sample_weight)
+        self.classes_ = classes
+        return self
+
+    def _solve(self, X, y, family, sw, off, names):
+        if self.solver == "irls":
+            return super()._solve(X, y, family, sw, off, names)
+        P = self._penalty(sw, X)
+        if P is not None and self.fit_intercept:
+            P = np.pad(P, ((1, 0), (1, 0)))
+        obj = GLMObjective(X, y, family, sw, P, self.fit_intercept)
+        out = _run_first_order(self.solver, obj, np.zeros(obj.q), self)
+        res = irls_state(X, y, family, out.theta, sample_weight=sw, penalty=P,
+                         fit_intercept=self.fit_intercept, converged=out.converged,
+                         n_iter=out.n_iter, message=out.message)
+        res.loss_curve = out.loss_curve
+        return res, family
+
+    def decision_function(self, X) -> np.ndarray:
+        """The linear predictor eta (n,) (log-odds for the logit link)."""
+        check_is_fitted(self, "params_")
+        return self._linear_predictor(X)[0]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, 2): ``[P(classes_[0]), P(classes_[1])]``."""
+        p = np.asarray(self.family_.link.inverse(self.decision_function(X)))
+        return np.column_stack([1.0 - p, p])
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        eta = self.decision_function(X)
+        link = self.family_.link
+        return np.column_stack([link.log1m_inverse(eta), link.log_inverse(eta)])
+
+    def predict(self, X) -> np.ndarray:
+        """The more probable class label (n,)."""
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+
+class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
+    """Multinomial (softmax) regression with the first class as baseline, and its inference.
+
+    Fitted: classes_ (K,), coef_ (K, p) and intercept_ (K,) (row 0 is the baseline: zeros);
+    params_, std_errors_, zvalues_, pvalues_: DataFrames (terms x classes_[1:]); cov_params_
+    ((q (K-1)) square, MultiIndex (term, class)); deviance_, null_deviance_, llf_, aic_, bic_,
+    df_resid_, nobs_, n_iter_, converged_, family_, loss_curve_.
+    """
+
+    def __init__(self, solver: str = "irls", alpha: float = 0.0, fit_intercept: bool = True,
+                 tol: float = 1e-10, max_iter: int = 100, learning_rate: float = 0.1,
+                 batch_size: int = 32, random_state: Any = None):
+        self.solver = solver
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit to labels ``y`` (n,) with at least two classes (strings allowed)."""
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0; got {self.alpha!r}")
+        Xa = validate_data(self, X, dtype=np.float64)
+        names, _ = feature_names(X, Xa.shape[1])
+        classes, codes = _labels(y, 2, None, type(self).__name__)
+        if len(codes) != Xa.shape[0]:
+            raise ValueError(f"y has {len(codes)} rows but X has {Xa.shape[0]}")
+        sw = check_vector(sample_weight, Xa.shape[0], "sample_weight", positive=True)
+        family = get_family("categorical")
+        m, q = len(classes) - 1, Xa.shape[1] + int(self.fit_intercept)
+        nobs = Xa.shape[0] if sw is None else int((sw > 0).sum())
+        if nobs * m < q * m or nobs < 2:
+            raise ValueError(f"{nobs} samples are too few for {q * m} coefficients")
+        P = None
+        if self.alpha:
+            total = Xa.shape[0] if sw is None else float(sw.sum())
+            P = self.alpha * total * np.diag([0.0] * int(self.fit_intercept) + [1.0] * Xa.shape[1])
+        obj = GLMObjective(Xa, codes, family, sw, P, self.fit_intercept, n_outputs=m)
+        out, H = self._optimize(obj)
+        self._set_fitted(obj, out, H, classes, names, nobs)
+        return self
+
+    def _optimize(self, obj):
+        theta0 = np.zeros(obj.q * obj.m)
+        if self.solver == "irls":
+            return multinomial_newton(obj, theta0, tol=self.tol, max_iter=self.max_iter)
+        out = _run_first_order(self.solver, obj, theta0, self)
+        from reglab.solvers.lbfgs import _multinomial_hessian
+
+        return out, _multinomial_hessian(obj, out.theta.reshape(obj.q, obj.m))
+
+    def _set_fitted(self, obj, out, H, classes, names, nobs):
+        q, m = obj.q, obj.m
+        terms = (["Intercept"] if self.fit_intercept else []) + names
+        Theta = out.theta.reshape(q, m)
+        cov = gs.covariance(H)
+        cls = [str(c) for c in classes[1:]]
+        self.params_ = pd.DataFrame(Theta, index=terms, columns=cls)
+        self.std_errors_ = pd.DataFrame(np.sqrt(np.diag(cov)).reshape(q, m), index=terms,
+                                        columns=cls)
+        self.zvalues_ = self.params_ / self.std_errors_
+        self.pvalues_ = pd.DataFrame(2 * stats.norm.sf(np.abs(self.zvalues_.to_numpy())),
+                                     index=terms, columns=cls)
+        mi = pd.MultiIndex.from_product([terms, cls], names=["term", "class"])
+        self.cov_params_ = pd.DataFrame(cov, index=mi, columns=mi)
+        full = np.vstack([np.zeros((1, q)), Theta.T])  # (K, q), baseline row first
+        self.intercept_ = full[:, 0].copy() if self.fit_intercept else np.zeros(len(classes))
+        self.coef_ = full[:, int(self.fit_intercept):].copy()
+        self.classes_, self.family_ = classes, obj.family
+        self.deviance_ = 2.0 * out.loss * obj.total - (0.0 if obj.P is None else float(
+            out.theta.reshape(q, m).ravel() @ (np.kron(obj.P, np.eye(m)) @ out.theta)))
+        freq = np.bincount(obj.y, weights=obj.sw, minlength=len(classes)) / obj.total
+        self.null_deviance_ = -2.0 * float(obj.total * (freq[freq > 0] @ np.log(freq[freq > 0])))
+        self.llf_ = -0.5 * self.deviance_  # 0/1 outcomes: the saturated log-likelihood is 0
+        self.aic_, self.bic_ = gs.information_criteria(self.llf_, q * m, nobs)
+        self.nobs_, self.df_resid_, self.df_model_ = nobs, nobs - q * m, (q - 1) * m
+        self.n_iter_, self.converged_, self.loss_curve_ = out.n_iter, out.converged, out.loss_curve
+
+    def decision_function(self, X) -> np.ndarray:
+        """Linear predictors (n, K), baseline column 0."""
+        check_is_fitted(self, "params_")
+        X = self._formula_transform(X)
+        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        return Xa @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n, K) = softmax(eta)."""
+        eta = self.decision_function(X)
+        e = np.exp(eta - eta.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+    def coef_table(self, level: float = 0.95) -> pd.DataFrame:
+        """One R-style table, rows ``class:term``."""
+        check_is_fitted(self, "params_")
+        p, s = self.params_.T.stack(), self.std_errors_.T.stack()
+        names = [f"{c}:{t}" for c, t in p.index]
+        return coef_table(p.to_numpy(), s.to_numpy(), dist="z", level=level, names=names)
+
+    def summary(self, level: float = 0.95) -> str:
+        """R-like text summary (``nnet::multinom`` coefficients with Wald z tests)."""
+        check_is_fitted(self, "params_")
+        title = (f"Softmax (multinomial logit) regression, baseline class {self.classes_[0]!r}, "
+                 f"solver {self.solver}")
+        lines = [f"Residual deviance: {self.deviance_:.4f}  (null {self.null_deviance_:.4f})",
+                 f"Log-likelihood: {self.llf_:.4f},  AIC: {self.aic_:.4f},  BIC: {self.bic_:.4f}",
+                 f"Iterations: {self.n_iter_} ({'' if self.converged_ else 'NOT '}converged)"]
+        return format_summary(title, self.coef_table(level), lines)
+

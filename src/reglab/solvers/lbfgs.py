@@ -1,0 +1,197 @@
+r"""Gradient-based solvers on the GLM objective: L-BFGS, batch gradient descent, (mini-batch) SGD,
+and Newton's method for the multinomial (softmax) model.
+
+The objective, for coefficients ``Theta`` of shape (q, m) (``m = 1`` for one linear predictor,
+``m = K - 1`` for a categorical family with the first class as baseline, whose column of ``eta`` is
+0), prior weights ``w`` and a penalty ``P`` (q, q) shared by every output column:
+
+.. math::
+
+    f(\Theta) = \frac{1}{\sum_i w_i}\Big[\sum_i w_i\, \tfrac12 d(y_i, \mu_i)
+        + \tfrac12 \operatorname{tr}(\Theta^\top P\, \Theta)\Big],
+    \qquad \nabla f = \frac{\tilde X^\top G + P\Theta}{\sum_i w_i},
+
+with ``G = family.gradient_hessian(y, eta, w)[0]`` (n, m) the derivative of the weighted half
+deviance with respect to eta (``mu - y`` for canonical links; ``softmax(eta) - Y`` for the
+categorical). With ``P = alpha * sum(w) * I`` (intercept row zero) this is scikit-learn's
+``mean loss + alpha/2 ||beta||^2``, the objective :func:`reglab.solvers.irls.irls` minimises too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.linalg as sla
+from scipy.optimize import minimize
+
+from reglab.solvers.irls import ConvergenceWarning
+
+__all__ = ["GLMObjective", "SolverResult", "lbfgs", "gradient_descent_glm", "sgd_glm",
+           "multinomial_newton"]
+
+
+class GLMObjective:
+    """``f`` and ``grad f`` above. X: (n, p); y: (n,) (categorical: integer labels 0..K-1);
+    ``n_outputs`` = m; ``penalty`` (q, q) or None; the intercept is ``Theta[0]`` when
+    ``fit_intercept``. ``theta`` is passed flat, shape (q * m,)."""
+
+    def __init__(self, X, y, family, sample_weight=None, penalty=None, fit_intercept=True,
+                 n_outputs: int = 1):
+        self.X, self.y, self.family = X, y, family
+        self.sw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        self.total = float(self.sw.sum())
+        self.fit_intercept, self.m = fit_intercept, n_outputs
+        self.q = X.shape[1] + int(fit_intercept)
+        self.P = penalty
+
+    def eta(self, Theta: np.ndarray, rows=None) -> np.ndarray:
+        X = self.X if rows is None else self.X[rows]
+        k = int(self.fit_intercept)
+        E = X @ Theta[k:] + (Theta[0] if k else 0.0)
+        if self.family.name == "categorical":  # baseline class: eta_0 = 0
+            return np.column_stack([np.zeros(E.shape[0]), E])
+        return E[:, 0]
+
+    def value_and_grad(self, theta: np.ndarray, rows=None) -> tuple[float, np.ndarray]:
+        Theta = theta.reshape(self.q, self.m)
+        y = self.y if rows is None else self.y[rows]
+        sw = self.sw if rows is None else self.sw[rows]
+        X = self.X if rows is None else self.X[rows]
+        eta = self.eta(Theta, rows)
+        scale = self.total if rows is None else float(sw.sum())
+        f = float(self.family.loss(y, eta, sample_weight=sw)) * float(sw.sum())
+        g = np.asarray(self.family.gradient_hessian(y, eta, sample_weight=sw)[0])
+        G = g[:, 1:] if g.ndim == 2 else g[:, None]
+        grad = np.vstack([G.sum(axis=0)[None, :], X.T @ G]) if self.fit_intercept else X.T @ G
+        if self.P is not None:
+            # the penalty is shared out per row in proportion to the batch's weight
+            frac = float(sw.sum()) / self.total
+            PT = self.P @ Theta
+            f += 0.5 * frac * float(np.sum(Theta * PT))
+            grad = grad + frac * PT
+        return f / scale, grad.ravel() / scale
+
+
+@dataclass
+class SolverResult:
+    """``theta`` (q * m,), final objective ``loss``, ``n_iter``, ``converged``, ``message`` and
+    ``loss_curve`` (objective per iteration or epoch)."""
+
+    theta: np.ndarray
+    loss: float
+    n_iter: int
+    converged: bool
+    message: str
+    loss_curve: list[float] = field(default_factory=list)
+
+
+def lbfgs(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10,
+          max_iter: int = 1000) -> SolverResult:
+    """Minimise with SciPy's L-BFGS-B; converged when the projected gradient is below ``tol``."""
+    curve: list[float] = []
+    res = minimize(obj.value_and_grad, theta0, jac=True, method="L-BFGS-B",
+                   callback=lambda xk: curve.append(obj.value_and_grad(xk)[0]),
+                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15})
+    if not res.success:
+        warnings.warn(f"L-BFGS did not converge in {res.nit} iterations: {res.message}",
+                      ConvergenceWarning, stacklevel=3)
+    return SolverResult(res.x, float(res.fun), int(res.nit), bool(res.success), str(res.message),
+                        curve)
+
+
+def gradient_descent_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: float = 0.1,
+                         tol: float = 1e-8, max_iter: int = 10000) -> SolverResult:
+    """The lecture's vectorised gradient descent ``theta <- theta - lr * grad f(theta)``.
+
+    Stops when ``max |grad f| < tol``; warns (ConvergenceWarning) after ``max_iter`` steps.
+    """
+    theta, curve = theta0.copy(), []
+    for it in range(1, max_iter + 1):
+        f, g = obj.value_and_grad(theta)
+        curve.append(f)
+        gmax = float(np.max(np.abs(g)))
+        if gmax < tol:
+            return SolverResult(theta, f, it - 1, True, "gradient below tol", curve)
+        theta = theta - learning_rate * g
+    msg = f"gradient descent stopped after {max_iter} steps with max|grad| = {gmax:.3g} > {tol:g}"
+    warnings.warn(msg + "; raise max_iter or learning_rate, or standardise X",
+                  ConvergenceWarning, stacklevel=3)
+    return SolverResult(theta, obj.value_and_grad(theta)[0], max_iter, False, msg, curve)
+
+
+def sgd_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: float = 0.1,
+            batch_size: int = 32, n_epochs: int = 100, tol: float = 1e-6,
+            random_state: Any = None) -> SolverResult:
+    """Mini-batch SGD with step ``lr / sqrt(1 + epoch)``; per epoch a fresh permutation of rows.
+
+    The loss curve holds the full objective after each epoch; stops early when an epoch changes
+    it by less than ``tol`` (relative). SGD hovers around the optimum: use it for teaching and
+    for data too large for Newton, not for inference-grade coefficients.
+    """
+    rng = np.random.default_rng(random_state)
+    n = obj.X.shape[0]
+    theta, curve = theta0.copy(), [obj.value_and_grad(theta0)[0]]
+    for epoch in range(1, n_epochs + 1):
+        lr = learning_rate / np.sqrt(epoch)
+        order = rng.permutation(n)
+        for a in range(0, n, batch_size):
+            theta = theta - lr * obj.value_and_grad(theta, order[a:a + batch_size])[1]
+        curve.append(obj.value_and_grad(theta)[0])
+        if abs(curve[-2] - curve[-1]) <= tol * (abs(curve[-1]) + 1e-12):
+            return SolverResult(theta, curve[-1], epoch, True, "loss settled", curve)
+    return SolverResult(theta, curve[-1], n_epochs, False, f"ran {n_epochs} epochs", curve)
+
+
+def _multinomial_hessian(obj: GLMObjective, Theta: np.ndarray) -> np.ndarray:
+    """Fisher information of the baseline-softmax model, (q m, q m), plus the penalty.
+
+    Block (k, l) = ``X~^T diag(w p_k (delta_kl - p_l)) X~`` over the non-baseline classes.
+    """
+    eta = obj.eta(Theta)
+    e = np.exp(eta - eta.max(axis=1, keepdims=True))
+    p = (e / e.sum(axis=1, keepdims=True))[:, 1:]
+    Xt = np.column_stack([np.ones(obj.X.shape[0]), obj.X]) if obj.fit_intercept else obj.X
+    q, m = obj.q, obj.m
+    H = np.empty((q * m, q * m))
+    for k in range(m):
+        for l in range(k, m):
+            wkl = obj.sw * p[:, k] * ((k == l) - p[:, l])
+            B = Xt.T @ (Xt * wkl[:, None])
+            H[k::m, l::m] = B  # theta is (q, m) row-major: entry (j, k) sits at j * m + k
+            H[l::m, k::m] = B.T
+    if obj.P is not None:
+        H += np.kron(obj.P, np.eye(m))
+    return H
+
+
+def multinomial_newton(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10,
+                       max_iter: int = 100) -> tuple[SolverResult, np.ndarray]:
+    """Newton's method (Fisher scoring = Newton for the canonical softmax link) with step halving.
+
+    Returns the result and the (q m, q m) information at the solution (for standard errors).
+    Converged when the relative change of the objective is below ``tol``.
+    """
+    theta, curve = theta0.copy(), []
+    f, g = obj.value_and_grad(theta)
+    H = _multinomial_hessian(obj, theta.reshape(obj.q, obj.m))
+    for it in range(1, max_iter + 1):
+        step = sla.cho_solve(sla.cho_factor(H), g * obj.total)
+        t = 1.0
+        for _ in range(40):
+            f_new, g_new = obj.value_and_grad(theta - t * step)
+            if np.isfinite(f_new) and f_new <= f + 1e-12 * abs(f):
+                break
+            t /= 2
+        theta = theta - t * step
+        change = abs(f - f_new) / (abs(f_new) + 1e-10)
+        f, g = f_new, g_new
+        curve.append(f)
+        H = _multinomial_hessian(obj, theta.reshape(obj.q, obj.m))
+        if change < tol:
+            return SolverResult(theta, f, it, True, "converged", curve), H
+    warnings.warn(f"multinomial Newton did not converge in {max_iter} iterations",
+                  ConvergenceWarning, stacklevel=3)
+    return SolverResult(theta, f, max_iter, False, "max_iter reached", curve), H
