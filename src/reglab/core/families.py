@@ -22,9 +22,9 @@ import math
 from typing import Any
 
 from . import _xp
-from ._family_base import Family, check_weights, first_bad, log_or, ylog
+from ._family_base import Family, log_or, ylog, ylogmu
 from ._tweedie import tweedie_series_loglik
-from .softmax import log_softmax, softmax
+from .categorical import Categorical, one_hot
 
 __all__ = [
     "Family", "Gaussian", "Binomial", "Bernoulli", "Poisson", "Gamma", "InverseGaussian",
@@ -79,9 +79,10 @@ class Binomial(Family):
         return mu * (1.0 - mu)
 
     def _unit_deviance(self, xp, y, mu, logmu, log1m):
-        log1m = xp.log1p(-mu) if log1m is None else log1m
+        if log1m is None:  # log(1 - mu), evaluated only where 1 - y > 0
+            log1m = xp.log1p(-xp.where(y == 1, xp.zeros_like(mu), mu))
         return 2.0 * (_xp.xlogy(y, y) + _xp.xlogy(1.0 - y, 1.0 - y)
-                      - ylog(xp, y, log_or(xp, mu, logmu)) - ylog(xp, 1.0 - y, log1m))
+                      - ylogmu(xp, y, mu, logmu) - ylog(xp, 1.0 - y, log1m))
 
     def _loglik(self, xp, y, eta_parts, w, scale):
         logmu, log1m = eta_parts
@@ -135,7 +136,7 @@ class Poisson(Family):
         return _xp.as_float(mu)
 
     def _unit_deviance(self, xp, y, mu, logmu, log1m):
-        return 2.0 * (_xp.xlogy(y, y) - ylog(xp, y, log_or(xp, mu, logmu)) - y + mu)
+        return 2.0 * (_xp.xlogy(y, y) - ylogmu(xp, y, mu, logmu) - y + mu)
 
     def _loglik_terms(self, xp, y, mu, w, scale):
         return ylog(xp, y, xp.log(mu)) - mu - _xp.lgamma(y + 1.0)
@@ -229,7 +230,7 @@ class NegativeBinomial(Family):
     def _unit_deviance(self, xp, y, mu, logmu, log1m):
         a = self.alpha
         tail = (y + 1.0 / a) * (xp.log1p(a * y) - xp.log1p(a * mu))
-        return 2.0 * (_xp.xlogy(y, y) - ylog(xp, y, log_or(xp, mu, logmu)) - tail)
+        return 2.0 * (_xp.xlogy(y, y) - ylogmu(xp, y, mu, logmu) - tail)
 
     def _loglik_terms(self, xp, y, mu, w, scale):
         r = 1.0 / self.alpha
@@ -307,93 +308,6 @@ class Tweedie(Family):
         y = _xp.as_float(y)
         xp = _xp.namespace(y)
         return (y + xp.mean(y)) / 2.0 if self.power > 0 else y
-
-
-def one_hot(labels: Any, n_classes: int, dtype: Any = None) -> Any:
-    """Integer labels ``(n,)`` in ``0..n_classes-1`` as a one-hot float array ``(n, n_classes)``."""
-    xp = _xp.namespace(labels)
-    bad = (labels < 0) | (labels >= n_classes) | (xp.round(labels) != labels)
-    first_bad(bad, labels, f"a class label in 0..{n_classes - 1}", "categorical")
-    classes = xp.arange(n_classes, dtype=labels.dtype)
-    out = xp.expand_dims(labels, axis=-1) == classes
-    return xp.astype(out, xp.float64 if dtype is None else dtype)
-
-
-class Categorical(Family):
-    """Categorical (multinomial with one trial) over ``K`` classes, softmax link.
-
-    ``y``: one-hot or probability rows ``(n, K)``, or integer labels ``(n,)``; ``mu``, ``eta``:
-    ``(n, K)``. ``d = 2 sum_k y_k log(y_k / mu_k)``; ``loss = -sum_k y_k log_softmax(eta)_k``
-    (cross-entropy); ``g = softmax(eta) - Y`` and the diagonal Fisher weight ``mu (1 - mu)``.
-    """
-
-    name = "categorical"
-    canonical_link = "multinomial_logit"
-    allowed_links = ("multinomial_logit",)
-    scale_fixed = True
-    y_rule = "a one-hot / probability row or an integer label"
-
-    def check_y(self, y, sample_weight=None):
-        y = _xp.as_float(y)
-        xp = _xp.namespace(y)
-        if y.ndim == 1:
-            bad = (y < 0) | (xp.round(y) != y) | ~xp.isfinite(y)
-            first_bad(bad, y, "an integer class label >= 0", self.name)
-            return y
-        bad_entry = (y < 0) | (y > 1) | ~xp.isfinite(y)
-        first_bad(xp.any(bad_entry, axis=-1), y, "a row of probabilities in [0, 1]", self.name)
-        off = xp.abs(xp.sum(y, axis=-1) - 1.0) > 1e-6
-        first_bad(off, xp.sum(y, axis=-1), "a row summing to 1", self.name, what="row sum")
-        return y
-
-    def _as_matrix(self, y, k, dtype):
-        y = _xp.as_float(y)
-        return one_hot(y, k, dtype) if y.ndim == 1 else y
-
-    def variance(self, mu):
-        mu = _xp.as_float(mu)
-        return mu * (1.0 - mu)
-
-    def _unit_deviance(self, xp, y, mu, logmu, log1m):
-        return 2.0 * xp.sum(_xp.xlogy(y, y) - ylog(xp, y, log_or(xp, mu, logmu)), axis=-1)
-
-    def unit_deviance(self, y, mu):
-        mu = _xp.as_float(mu)
-        y = self._as_matrix(y, mu.shape[-1], mu.dtype)
-        return self._unit_deviance(_xp.namespace(mu), y, mu, None, None)
-
-    def pointwise_loss(self, y, eta):
-        eta = _xp.as_float(eta)
-        y = self._as_matrix(y, eta.shape[-1], eta.dtype)
-        logmu = log_softmax(eta, axis=-1)
-        return 0.5 * self._unit_deviance(_xp.namespace(eta), y, None, logmu, None)
-
-    def loglik(self, y, mu, sample_weight=None, scale=1.0):
-        mu = _xp.as_float(mu)
-        xp = _xp.namespace(mu)
-        y = self._as_matrix(y, mu.shape[-1], mu.dtype)
-        terms = xp.sum(ylog(xp, y, xp.log(mu)), axis=-1)
-        w = check_weights(sample_weight, terms, xp)
-        return xp.sum(terms if w is None else w * terms)
-
-    def gradient_hessian(self, y, eta, sample_weight=None):
-        eta = _xp.as_float(eta)
-        xp = _xp.namespace(eta)
-        y = self._as_matrix(y, eta.shape[-1], eta.dtype)
-        p = softmax(eta, axis=-1)
-        g, hess = p - y, p * (1.0 - p)
-        w = check_weights(sample_weight, g[..., 0], xp)
-        if w is None:
-            return g, hess
-        w = xp.expand_dims(w, axis=-1)
-        return g * w, hess * w
-
-    def starting_mu(self, y, sample_weight=None, n_classes=None):
-        y = _xp.as_float(y)
-        if y.ndim == 1:
-            k = n_classes if n_classes is not None else int(_xp.to_numpy(y).max()) + 1
-            y = one_hot(y, k)
-        return (y + 1.0 / y.shape[-1]) / 2.0
 
 
 # Registry at the bottom (style rule 5): tests iterate it.
