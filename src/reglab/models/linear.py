@@ -86,20 +86,28 @@ def _alias_reason(D: np.ndarray, j: int, kept: list[int], names: list[str]) -> s
     return f"{names[j]!r} (linear combination of earlier columns)"
 
 
-def _detect_aliased(A: np.ndarray, tol: float) -> list[int]:
-    """Indices of columns of ``A`` (n, p) aliased in R's sense (see module docstring)."""
+def _qr_aliased(A: np.ndarray, b: np.ndarray, tol: float):
+    """One Householder QR of ``[A | b]`` (R factor only) with R's aliasing rule.
+
+    Returns ``(kept, R, qtb)``: the kept column indices, ``R`` (k, k) of ``A[:, kept]`` and
+    ``Q^T b`` (k,). Appending ``b`` gives ``Q^T b`` without forming ``Q`` (n, k): one pass over
+    the data. ``|R_jj|`` of an unpivoted QR is the distance of column j to the span of the
+    columns before it, which is exactly the quantity ``dqrdc2`` compares with ``tol * ||A_j||``.
+    """
     norms = np.linalg.norm(A, axis=0)
     kept = [j for j in range(A.shape[1]) if norms[j] > 0]
-    while kept:
-        # |R_jj| of an unpivoted QR is the distance of column j to the span of those before it.
-        R = sla.qr(A[:, kept], mode="r", check_finite=False)[0]
-        ratio = np.abs(np.diag(R)[: len(kept)]) / norms[kept]
+    while True:
+        k = len(kept)
+        # the stacked copy is ours: let LAPACK overwrite it instead of copying it again
+        R = sla.qr(np.column_stack([A[:, kept], b]), mode="r", overwrite_a=True,
+                   check_finite=False)[0]
+        ratio = np.abs(np.diag(R)[:k]) / norms[kept]
         small = np.flatnonzero(ratio < tol)
         if small.size == 0:
-            break
-        # drop only the first: the later columns' |R_jj| were computed against a spurious direction
+            return kept, R[:k, :k], R[:k, k]
+        # drop only the first: the later columns' |R_jj| were computed against a spurious
+        # (round-off) direction; R's dqrdc2 likewise moves one column at a time to the end
         del kept[int(small[0])]
-    return [j for j in range(A.shape[1]) if j not in kept]
 
 
 def least_squares(D: np.ndarray, y: np.ndarray, w: np.ndarray, solver: str = "qr",
@@ -109,28 +117,26 @@ def least_squares(D: np.ndarray, y: np.ndarray, w: np.ndarray, solver: str = "qr
     Returns a dict with ``beta`` (p,) (NaN where aliased), ``unscaled_cov`` (p, p) = (X'WX)^{-1}
     on the kept columns (NaN rows/columns where aliased), ``aliased`` (list of int), ``rank``.
     """
+    if solver not in ("qr", "svd"):
+        raise ValueError(f"solver must be 'qr' or 'svd', got {solver!r}")
     sw = np.sqrt(w)
     A = D * sw[:, None]
     b = y * sw
-    aliased = _detect_aliased(A, tol)
-    kept = [j for j in range(D.shape[1]) if j not in aliased]
-    Ak = A[:, kept]
+    kept, R, qtb = _qr_aliased(A, b, tol)
     if solver == "qr":
-        Q, R = sla.qr(Ak, mode="economic", check_finite=False)
-        beta_k = sla.solve_triangular(R, Q.T @ b, check_finite=False)
+        beta_k = sla.solve_triangular(R, qtb, check_finite=False)
         Rinv = sla.solve_triangular(R, np.eye(len(kept)), check_finite=False)
         cov_k = Rinv @ Rinv.T
-    elif solver == "svd":
-        U, s, Vt = sla.svd(Ak, full_matrices=False, check_finite=False)
+    else:
+        U, s, Vt = sla.svd(A[:, kept], full_matrices=False, check_finite=False)
         beta_k = Vt.T @ ((U.T @ b) / s)
         cov_k = (Vt.T / s**2) @ Vt
-    else:
-        raise ValueError(f"solver must be 'qr' or 'svd', got {solver!r}")
     p = D.shape[1]
     beta = np.full(p, np.nan)
     beta[kept] = beta_k
     cov = np.full((p, p), np.nan)
     cov[np.ix_(kept, kept)] = cov_k
+    aliased = [j for j in range(p) if j not in kept]
     return {"beta": beta, "unscaled_cov": cov, "aliased": aliased, "rank": len(kept)}
 
 
