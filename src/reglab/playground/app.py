@@ -204,12 +204,12 @@ async def _websocket(ws: WebSocket) -> None:
         await tab.send({"type": "hello", "session": session.id, "options": options()})
         await tab.send(session.data_message())
         await tab.send_frame(session.frame())
-        trainer = asyncio.create_task(tab.trainer())
-        try:
+        # A task group (not a bare asyncio task) so that cancelling the connection from outside
+        # (server shutdown) and ending it from inside (tab closed) both stop the trainer.
+        async with anyio.create_task_group() as group:
+            group.start_soon(tab.trainer)
             await tab.reader()
-        finally:
-            trainer.cancel()
-            await asyncio.gather(trainer, return_exceptions=True)
+            group.cancel_scope.cancel()
     except WebSocketDisconnect:
         pass
     finally:

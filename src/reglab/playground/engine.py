@@ -81,11 +81,16 @@ class NetworkModel:
 
         Raises :class:`TrainingDiverged` (weights restored) when the loss stops being finite.
         """
-        return self.trainer.train_batches(Z, self._encode(y))
+        # Overflow on the way to a divergence is expected here (a user may pick a step of 10):
+        # the trainer detects the non-finite loss, restores the weights and raises, so numpy's
+        # floating-point warnings would only be noise (or, under -W error, a half-done step).
+        with np.errstate(all="ignore"):
+            return self.trainer.train_batches(Z, self._encode(y))
 
     def train_batches(self, Z: np.ndarray, y: np.ndarray, n_batches: int) -> float:
         """``n_batches`` mini-batch updates, continuing where the last call stopped."""
-        return self.trainer.train_batches(Z, self._encode(y), n_batches=n_batches)
+        with np.errstate(all="ignore"):
+            return self.trainer.train_batches(Z, self._encode(y), n_batches=n_batches)
 
     def predict(self, Z: np.ndarray) -> np.ndarray:
         """``mu``: probabilities (n,) or (n, K), or the regression mean (n,); float64."""
