@@ -18,8 +18,8 @@ from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="reglab: regression and neural networks on tabular data.")
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # long lines stay whole (greppable)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # errors stay on one line
 STATE = {"quiet": False}
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes.")]
@@ -129,7 +129,8 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             = None,
             output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")]
             = Path("reglab-report"),
-            no_report: Annotated[bool, typer.Option("--no-report")] = False,
+            no_report: Annotated[bool, typer.Option(
+                "--no-report", help="Only the leaderboard CSV, no HTML.")] = False,
             fast: Annotated[bool, typer.Option(help="Fewer iterations and trees.")] = False,
             drop_missing: DropMissing = False, n_samples: NSamples = None, seed: Seed = 0,
             quiet: Quiet = False) -> None:
@@ -161,7 +162,11 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
     for r in result.results:
         if r.skipped:
             note(f"{r.name}: {r.skipped}")
-    if not no_report:
+    output.mkdir(parents=True, exist_ok=True)
+    result.leaderboard.to_csv(output / "leaderboard.csv", index=False)
+    if no_report:
+        out.print(f"leaderboard written to {output / 'leaderboard.csv'}")
+    else:
         from reglab.viz.compare_report import write_compare_report
 
         path = write_compare_report(result, prepared, output, source=data)
@@ -271,7 +276,11 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     Xn = pd.DataFrame(X, columns=names)
     res = df.copy()
     if schema["classes"]:
-        proba = np.asarray(mf.model.predict_proba(Xn), float)
+        if hasattr(mf.model, "predict_proba"):
+            proba = np.asarray(mf.model.predict_proba(Xn), float)
+        else:  # a binomial GLM predicts the mean, P(second class)
+            mu = np.asarray(mf.model.predict(Xn), float)
+            proba = np.column_stack([1 - mu, mu])
         res[f"{schema['target']}_predicted"] = [schema["classes"][k] for k in proba.argmax(1)]
         for k, c in enumerate(schema["classes"]):
             res[f"prob_{c}"] = proba[:, k]

@@ -1,0 +1,114 @@
+"""End-to-end: ``reglab compare`` ranks sensibly on real and synthetic data; fit -> save ->
+summary -> predict round trip checked against statsmodels."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reglab.compare import compare
+from reglab.data import load_dataset, prepare
+
+
+def _board(report_dir):
+    """The leaderboard's model column, best first, from the CSV the CLI writes."""
+    return pd.read_csv(report_dir / "leaderboard.csv")["model"].tolist()
+
+
+def _cv(name, models, folds=3, n=None, **kw):
+    from reglab.data import DATASETS
+
+    info = DATASETS[name]
+    data = prepare(load_dataset(name, n_samples=n), info.target, task=info.task,
+                   exclude=[*info.x_err, *([info.y_err] if info.y_err else [])])
+    board = compare(data, folds=folds, models=models, fast=True, **kw).leaderboard
+    return board.set_index("model")
+
+
+def test_counts_glm_beats_gaussian_linear_via_csv(tmp_path, run):
+    path = tmp_path / "gc.csv"
+    load_dataset("globular", n_samples=150).to_csv(path, index=False)
+    code, out, err = run("compare", path, "--target", "N_GC", "--x-err", "M_V_err",
+                         "--models", "linear,poisson,negative", "--folds", "3", "--fast",
+                         "-o", tmp_path / "rep")
+    assert code == 0, err
+    assert "task: counts (detected" in out
+    order = _board(tmp_path / "rep")
+    assert order.index("Poisson GLM") < order.index("linear")
+    assert order[0] == "negative binomial GLM"  # the data are NB2 with k = 1.2
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "Leaderboard" in html and html.count("data:image/png;base64,") >= 4
+
+
+def test_gam_beats_linear_on_nonlinear_surface():
+    board = _cv("surface", ["linear", "gam"], n=300)
+    assert board.loc["GAM", "RMSE"] < 0.8 * board.loc["linear", "RMSE"]
+    assert board.index[0] == "GAM"
+
+
+def test_line_linear_recovers_noise_level():
+    board = _cv("line", ["linear", "polynomial"], n=200)
+    assert abs(board.loc["linear", "RMSE"] - 1.0) < 0.15  # truth: sigma = 1
+    # AIC prefers the true (linear) model over the quadratic one here
+    assert board.loc["linear", "AIC"] < board.loc["polynomial (degree 2)", "AIC"]
+
+
+@pytest.mark.parametrize(("name", "good", "bad"), [
+    ("circle", "polynomial logistic (degree 2)", "logistic regression"),
+    ("xor", "polynomial logistic (degree 2)", "logistic regression"),
+    ("spiral", "random forest", "logistic regression"),
+    ("moons", "random forest", "logistic regression"),
+])
+def test_nonlinear_boundaries_beat_linear_logistic(name, good, bad):
+    board = _cv(name, [good.split()[0], bad.split()[0]], n=160)
+    assert board.loc[good, "log-loss"] < board.loc[bad, "log-loss"]
+    assert board.loc[good, "accuracy"] > 0.85
+
+
+def test_blobs_softmax_is_accurate():
+    board = _cv("blobs", ["softmax"], n=150)
+    assert board.loc["softmax regression", "accuracy"] > 0.85
+
+
+def test_msigma_linear_fit_runs():
+    board = _cv("msigma", ["linear"])
+    assert board.loc["linear", "R2"] > 0.5
+
+
+def test_real_dataset_diabetes_linear_beats_forest(run, tmp_path):
+    code, out, err = run("compare", "builtin:diabetes", "--models", "linear,random",
+                         "--folds", "3", "--fast", "-q", "--no-report", "-o", tmp_path)
+    assert code == 0, err
+    assert _board(tmp_path) == ["linear", "random forest"]  # a classic: 442 rows, additive signal
+
+
+def test_fit_save_summary_predict_round_trip(tmp_path, run):
+    import statsmodels.api as sm
+
+    df = load_dataset("globular", n_samples=120, seed=3)[["M_V", "N_GC"]]
+    df.to_csv(tmp_path / "train.csv", index=False)
+    code, out, err = run("fit", tmp_path / "train.csv", "--target", "N_GC", "--model", "glm",
+                         "--family", "poisson", "--save", tmp_path / "m.reglab")
+    assert code == 0, err
+    assert "model saved to" in out
+    code, out, err = run("summary", tmp_path / "m.reglab")
+    assert code == 0 and "kind 'glm'" in out and "M_V" in out
+    new = pd.DataFrame({"M_V": [-25.0, -18.0, -11.0]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run("predict", tmp_path / "m.reglab", tmp_path / "new.csv", "-o",
+                         tmp_path / "pred.csv")
+    assert code == 0, err
+    pred = pd.read_csv(tmp_path / "pred.csv")["N_GC_predicted"].to_numpy()
+    ref = sm.GLM(df["N_GC"], sm.add_constant(df[["M_V"]]), family=sm.families.Poisson()).fit()
+    np.testing.assert_allclose(pred, ref.predict(sm.add_constant(new)), rtol=1e-6)
+
+
+def test_classifier_predict_writes_labels_and_probabilities(tmp_path, run):
+    load_dataset("spector").to_csv(tmp_path / "s.csv", index=False)
+    code, _, err = run("fit", tmp_path / "s.csv", "--target", "GRADE", "--model", "glm",
+                       "--family", "binomial", "--save", tmp_path / "s.reglab", "-q")
+    if code == 1 and "not available" in err:
+        pytest.skip(err)
+    assert code == 0, err
+    code, out, err = run("predict", tmp_path / "s.reglab", tmp_path / "s.csv")
+    assert code == 0, err
+    assert "GRADE_predicted" in out.splitlines()[0]

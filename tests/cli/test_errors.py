@@ -1,0 +1,81 @@
+"""Bad input through the CLI: one line on stderr, exit code 1, never a traceback."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def _csv(tmp_path, name, df=None, text=None):
+    p = tmp_path / name
+    if text is not None:
+        p.write_text(text)
+    else:
+        df.to_csv(p, index=False)
+    return p
+
+
+CASES = {
+    "missing file": (lambda t: t / "nope.csv", "y", "file not found"),
+    "missing target": (lambda t: _csv(t, "a.csv", pd.DataFrame({"x": [1, 2, 3], "z": [1, 2, 4]})),
+                       "y", "target column 'y' not found; columns are: x, z"),
+    "empty file": (lambda t: _csv(t, "e.csv", text=""), "y", "is empty"),
+    "header only": (lambda t: _csv(t, "h.csv", text="x,y\n"), "y", "no data rows"),
+    "only NaN": (lambda t: _csv(t, "n.csv", text="x,y\n,\n,\n,\n"), "y",
+                 "no values at all (all missing): y, x"),
+    "one class": (lambda t: _csv(t, "o.csv", pd.DataFrame({"x": [1.0, 2, 3], "y": ["a"] * 3})),
+                  "y", "single class 'a'"),
+    "text in numeric target": (
+        lambda t: _csv(t, "t.csv", pd.DataFrame({"x": [1.0, 2, 3, 4],
+                                                 "y": ["1.5", "2.5", "oops", "4.0"]})),
+        "y", "target column 'y' is not numeric: row 2 has 'oops'"),
+    "missing values": (
+        lambda t: _csv(t, "m.csv", pd.DataFrame({"x": [1.0, np.nan, 3, 4], "y": [1.0, 2, 3, 5]})),
+        "y", "1 of 4 rows have missing values in columns x (1); pass --drop-missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("command", ["compare", "fit"])
+def test_bad_input_is_one_line_exit_1(tmp_path, run, case, command):
+    make, target, message = CASES[case]
+    code, out, err = run(command, make(tmp_path), "--target", target, "--quiet")
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert "Traceback" not in out + err
+
+
+def test_non_numeric_target_for_regression(tmp_path, run):
+    p = _csv(tmp_path, "c.csv", pd.DataFrame({"x": [1.0, 2, 3], "y": ["a", "b", "c"]}))
+    code, _, err = run("compare", p, "--target", "y", "--task", "continuous", "-q")
+    assert code == 1
+    assert err.strip() == ("error: target column 'y' must be numeric for continuous regression: "
+                           "row 0 has 'a'")
+
+
+def test_usage_errors_exit_2(run):
+    assert run("compare")[0] == 2  # missing DATA argument
+    assert run("compare", "x.csv", "--no-such-option")[0] == 2
+    assert run("frobnicate")[0] == 2
+
+
+def test_bad_model_file_is_one_line(tmp_path, run):
+    p = tmp_path / "m.reglab"
+    p.write_text("not a zip")
+    code, _, err = run("summary", p)
+    assert code == 1 and err.strip() == f"error: {p} is not a reglab model file (not a zip archive)"
+    code, _, err = run("predict", tmp_path / "none.reglab", p)
+    assert code == 1 and "model file not found" in err
+
+
+def test_unknown_model_and_rung_names(tmp_path, run):
+    code, _, err = run("compare", "builtin:line", "--models", "linear,bogus", "-q")
+    assert code == 1 and "no model 'bogus' for task continuous; choose from linear" in err
+    code, _, err = run("fit", "builtin:line", "--model", "nope", "-q")
+    assert code == 1 and "unknown model 'nope'" in err
+
+
+def test_help_exits_0(run):
+    code, out, _ = run("--help")
+    assert code == 0 and "compare" in out and "predict" in out
