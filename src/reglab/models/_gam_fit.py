@@ -24,8 +24,14 @@ minimised over ``rho = log(lambda)`` (``n`` = sum of the frequency weights):
   the Gaussian family ``phi`` is profiled out exactly, ``phi = (D + beta'S beta) / (n - M_p)``;
   for other unknown-scale families it is minimised numerically.
 
-The search: a grid over a common shift of all ``rho`` (robust to the several local minima GCV can
-have), then L-BFGS-B from the best grid point.
+Search (on a working linear model, O(p^3) per trial): a grid over a common shift of all
+``rho``, L-BFGS-B from the best grid point, then each ``rho_j`` tried at its bounds (GCV/UBRE can
+prefer ``lambda_j -> infinity`` beyond a local minimum). Gaussian identity: the working model is
+the model, so this is exact. Other families: *performance iteration* (Gu 1992, Wood 2004): IRLS
+(the GLM solver) at the current ``lambda``, select ``lambda`` on the working model
+``(z, W)`` of that fit, repeat to a fixed point. Its criteria use the working residual sum of
+squares in place of the deviance (REML: the PQL form); ``score_`` reports the deviance-based
+(Laplace) criterion of the final fit.
 """
 
 from __future__ import annotations
@@ -65,8 +71,8 @@ class Penalties:
             ev = np.linalg.eigvalsh(sum(Ss))
             pos = ev > _RANK_TOL * ev.max()
             self._ranks.append(int(pos.sum()))
-            ev1 = np.linalg.eigvalsh(Ss[0])
-            self._logdet1.append(float(np.log(np.sort(ev1)[::-1][: self._ranks[-1]]).sum()))
+            self._logdet1.append(float(np.log(np.sort(ev)[::-1][: self._ranks[-1]]).sum())
+                                 if len(Ss) == 1 else math.nan)
         self.rank = sum(self._ranks)
 
     def matrix(self, lam: np.ndarray) -> np.ndarray:
@@ -118,8 +124,84 @@ class PenalizedFit:
         return 2.0 * float(np.log(np.diag(self.chol[0])).sum())
 
 
+class WorkingModel:
+    """Penalized weighted least squares from sufficient statistics: the PWLS step.
+
+    G = X~'WX~ (p, p), b = X~'Wz (p,), zz = z'Wz for the working response ``z`` and weights
+    ``W`` (``X~ = [1, X]``). Every trial ``lambda`` is O(p^3): ``beta = (G + S)^{-1} b`` and the
+    weighted residual sum of squares ``zz - 2 beta'b + beta'G beta``.
+    """
+
+    def __init__(self, G, b, zz, n, penalties: Penalties, scale_known: bool):
+        self.G, self.b, self.zz, self.n, self.pen = G, b, zz, n, penalties
+        self.scale_known = scale_known
+
+    def fit(self, lam: np.ndarray) -> PenalizedFit:
+        S = self.pen.matrix(lam)
+        H = self.G + S
+        chol = sla.cho_factor(H, lower=True, check_finite=False)
+        beta = sla.cho_solve(chol, self.b, check_finite=False)
+        rss = max(self.zz - 2.0 * beta @ self.b + beta @ self.G @ beta, 0.0)
+        return PenalizedFit(lam, beta, rss, float(beta @ S @ beta), self.G, H, chol)
+
+    def score(self, fit: PenalizedFit, method: str) -> float:
+        """GCV, UBRE or REML of the working linear model (exact for the Gaussian family)."""
+        n, tau = self.n, fit.edf
+        if method == "gcv":
+            return n * fit.deviance / (n - tau) ** 2 if tau < n else math.inf
+        if method == "ubre":
+            return fit.deviance / n + 2.0 * tau / n - 1.0
+        half_logdet = 0.5 * (fit.logdet_hessian() - self.pen.logdet(fit.lam))
+        if self.scale_known:  # phi = 1
+            return 0.5 * (fit.deviance + fit.penalty) + half_logdet
+        Mp = fit.beta.size - self.pen.rank
+        phi = (fit.deviance + fit.penalty) / (n - Mp)
+        return 0.5 * (n - Mp) * (1.0 + math.log(2.0 * math.pi * phi)) + half_logdet
+
+    def criterion(self, rho: np.ndarray, method: str) -> float:
+        try:
+            return self.score(self.fit(np.exp(rho)), method)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            return math.inf
+
+    def select(self, method: str, rho0: np.ndarray) -> tuple[np.ndarray, float]:
+        """``(lambda, criterion)`` minimising ``method`` over ``rho0 +/- 20`` (log scale)."""
+        with threadpool_limits(limits=1):  # p x p algebra: BLAS threads only add contention
+            grid = [(self.criterion(rho0 + t, method), t) for t in np.arange(-16.0, 17.0, 2.0)]
+            best, t = min(grid)
+            if not math.isfinite(best):
+                raise ValueError("no smoothing parameter gives a valid fit; the model is not "
+                                 "identifiable (check for constant or duplicated columns)")
+            bounds = [(r - _RHO_SPAN, r + _RHO_SPAN) for r in rho0]
+            rho, best = self._descend(rho0 + t, best, method, bounds)
+            # GCV/UBRE can have a local minimum at a finite lambda and a lower value as a
+            # term's lambda -> infinity (the term shrinks to its null space) or -> 0: try each
+            # coordinate at its bounds and descend again from any improvement.
+            for _ in range(2):
+                trials = [(self.criterion(r, method), r) for r in _edges(rho, bounds)]
+                fbest, rbest = min(trials, key=lambda fr: fr[0], default=(math.inf, rho))
+                if not fbest < best - 1e-9 * abs(best):
+                    break
+                rho, best = self._descend(rbest, fbest, method, bounds)
+        return np.exp(rho), best
+
+    def _descend(self, rho, f0, method, bounds):
+        res = optimize.minimize(self.criterion, rho, args=(method,), method="L-BFGS-B",
+                                bounds=bounds, options={"eps": 1e-5, "maxiter": 200})
+        return (res.x, float(res.fun)) if res.fun <= f0 else (rho, f0)
+
+
+def _edges(rho, bounds):
+    for j, (lo, hi) in enumerate(bounds):
+        for edge in (lo, hi):
+            if abs(rho[j] - edge) > 1.0:
+                r = rho.copy()
+                r[j] = edge
+                yield r
+
+
 class Engine:
-    """Fits at given ``lam`` and scores them. X: (n, p - 1) term columns (no intercept)."""
+    """Fits at given ``lam``, selects ``lam``. X: (n, p - 1) term columns (no intercept)."""
 
     def __init__(self, X, y, sample_weight, family, penalties: Penalties):
         self.X, self.y, self.sw, self.family, self.pen = X, y, sample_weight, family, penalties
@@ -127,15 +209,17 @@ class Engine:
         self.scale_known = bool(family.scale_fixed)
         self.closed_form = family.name == "gaussian" and family.link.name == "identity"
         self._start = None
-        if self.closed_form:
-            Xw = X * sample_weight[:, None]
-            p = X.shape[1] + 1
-            self.G = np.empty((p, p))
-            self.G[0, 0] = sample_weight.sum()
-            self.G[0, 1:] = self.G[1:, 0] = sample_weight @ X
-            self.G[1:, 1:] = Xw.T @ X
-            self.b = np.concatenate([[sample_weight @ y], Xw.T @ y])
-            self.yy = float(sample_weight @ (y * y))
+        self._gaussian = self._working(sample_weight, y) if self.closed_form else None
+
+    def _working(self, w: np.ndarray, z: np.ndarray) -> WorkingModel:
+        X, wz = self.X, w * z
+        p = X.shape[1] + 1
+        G = np.empty((p, p))
+        G[0, 0] = w.sum()
+        G[0, 1:] = G[1:, 0] = w @ X
+        G[1:, 1:] = (X * w[:, None]).T @ X
+        b = np.concatenate([[wz.sum()], X.T @ wz])
+        return WorkingModel(G, b, float(wz @ z), self.n, self.pen, self.scale_known)
 
     def start_rho(self) -> np.ndarray:
         """``log`` of the lambda that makes each penalty as large as its block of X'X."""
@@ -145,19 +229,14 @@ class Engine:
             out.append(math.log(float(self.sw @ (Xb * Xb).sum(axis=1)) / np.trace(S)))
         return np.asarray(out)
 
-    def fit(self, lam: np.ndarray, full: bool = True, tol: float = 1e-10) -> PenalizedFit:
+    def fit(self, lam: np.ndarray, tol: float = 1e-10) -> PenalizedFit:
         """The penalized fit at ``lam`` (raises LinAlgError when ``H`` is singular)."""
         S = self.pen.matrix(lam)
         if self.closed_form:
-            H = self.G + S
-            chol = sla.cho_factor(H, lower=True, check_finite=False)
-            beta = sla.cho_solve(chol, self.b, check_finite=False)
-            dev = max(self.yy - 2.0 * beta @ self.b + beta @ self.G @ beta, 0.0)
-            fit = PenalizedFit(lam, beta, dev, float(beta @ S @ beta), self.G, H, chol)
-            if full:
-                fit.eta = fit.mu = beta[0] + self.X @ beta[1:]
-                r = self.y - fit.eta
-                fit.deviance = float(self.sw @ (r * r))
+            fit = self._gaussian.fit(lam)
+            fit.eta = fit.mu = fit.beta[0] + self.X @ fit.beta[1:]
+            r = self.y - fit.eta
+            fit.deviance = float(self.sw @ (r * r))
             return fit
         res = irls(self.X, self.y, self.family, sample_weight=self.sw, penalty=S,
                    start=self._start, tol=tol)
@@ -167,18 +246,47 @@ class Engine:
                             float(res.theta @ S @ res.theta), res.gram, res.hessian, chol,
                             res.eta.copy(), res.mu.copy())
 
+    def select(self, method: str, max_outer: int = 50) -> np.ndarray:
+        """Smoothing parameters (m,) minimising ``method``'s criterion.
+
+        Gaussian identity: directly. Other families: performance iteration (Gu 1992; Wood
+        2004) -- fit by IRLS at the current lambda, select lambda on the working linear model
+        of that fit, repeat until lambda no longer improves the working criterion.
+        """
+        rho0 = self.start_rho()
+        if self.closed_form:
+            return self._gaussian.select(method, rho0)[0]
+        lam = np.exp(rho0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for _ in range(max_outer):
+                wm = self._working_at(self.fit(lam, tol=1e-8))
+                new, crit = wm.select(method, rho0)
+                old = wm.criterion(np.log(lam), method)
+                lam = new
+                if old - crit <= 1e-7 * abs(crit) + 1e-12:
+                    return lam
+        warnings.warn(f"smoothing-parameter selection ({method}) did not settle in {max_outer} "
+                      "performance iterations; using the last lambda", ConvergenceWarning,
+                      stacklevel=3)
+        return lam
+
+    def _working_at(self, fit: PenalizedFit) -> WorkingModel:
+        g, w = self.family.gradient_hessian(self.y, fit.eta, sample_weight=self.sw)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(w > 0, fit.eta - g / w, 0.0)
+        return self._working(w, z)
+
     def score(self, fit: PenalizedFit, method: str) -> float:
-        """The selection criterion of ``fit`` (smaller is better)."""
+        """The criterion at a converged fit (deviance-based; REML by Laplace)."""
+        if self.closed_form:
+            return self._gaussian.score(fit, method)
         n, tau = self.n, fit.edf
         if method == "gcv":
             return n * fit.deviance / (n - tau) ** 2 if tau < n else math.inf
         if method == "ubre":
             return fit.deviance / n + 2.0 * tau / n - 1.0
         half_logdet = 0.5 * (fit.logdet_hessian() - self.pen.logdet(fit.lam))
-        Mp = fit.beta.size - self.pen.rank
-        if self.closed_form:
-            phi = (fit.deviance + fit.penalty) / (n - Mp)
-            return 0.5 * (n - Mp) * (1.0 + math.log(2.0 * math.pi * phi)) + half_logdet
         if self.scale_known:
             return self._reml_at(fit, 1.0) + half_logdet
         res = optimize.minimize_scalar(lambda lp: self._reml_at(fit, math.exp(lp)),
@@ -190,29 +298,6 @@ class Engine:
         Mp = fit.beta.size - self.pen.rank
         ll = float(self.family.loglik(self.y, fit.mu, sample_weight=self.sw, scale=phi))
         return -ll + fit.penalty / (2.0 * phi) - 0.5 * Mp * math.log(2.0 * math.pi * phi)
-
-    def criterion(self, rho: np.ndarray, method: str) -> float:
-        try:
-            return self.score(self.fit(np.exp(rho), full=not self.closed_form), method)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-            return math.inf
-
-    def select(self, method: str) -> np.ndarray:
-        """Smoothing parameters (m,) minimising ``method``'s criterion."""
-        rho0 = self.start_rho()
-        # Each trial is small dense algebra (p x p): BLAS threads only add contention here.
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            grid = [(self.criterion(rho0 + t, method), t) for t in np.arange(-16.0, 17.0, 2.0)]
-            best, t = min(grid)
-            if not math.isfinite(best):
-                raise ValueError("no smoothing parameter gives a valid fit; the model is not "
-                                 "identifiable (check for constant or duplicated columns)")
-            bounds = [(r - _RHO_SPAN, r + _RHO_SPAN) for r in rho0]
-            res = optimize.minimize(self.criterion, rho0 + t, args=(method,), method="L-BFGS-B",
-                                    bounds=bounds, options={"eps": 1e-4, "maxiter": 200})
-        rho = res.x if res.fun <= best else rho0 + t
-        return np.exp(rho)
 
 
 def smooth_test(beta: np.ndarray, V: np.ndarray, Xj: np.ndarray, edf: float,

@@ -150,6 +150,9 @@ class GAM(RegressorMixin, BaseEstimator):
         A failed fit (bad input, invalid parameters) leaves a fitted estimator unchanged.
         """
         new = clone(self)
+        arr = np.asarray(y)
+        if arr.dtype.kind in "fiub" and arr.ndim == 1:  # name a NaN/inf target before sklearn
+            _check_numeric(arr, "y")
         Xa, y = validate_data(new, X, y, dtype=None, ensure_all_finite=False, y_numeric=True,
                               ensure_min_samples=2)
         family = new._family()
