@@ -88,3 +88,24 @@ def test_features_values_and_scaling():
     np.testing.assert_allclose(Z, expected, rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="'x3'"):
         make_features(X, ["x1", "x3"])
+
+
+def test_heat_map_encoding_round_trip():
+    import base64
+
+    from reglab.playground.frames import encode, encode_columns, encode_symmetric, grid_points
+
+    g = grid_points(4)
+    # Row-major from the top-left: first point is (-4.5, 4.5), last (4.5, -4.5).
+    np.testing.assert_allclose(g[0], [-4.5, 4.5])
+    np.testing.assert_allclose(g[-1], [4.5, -4.5])
+    v = np.array([0.0, 0.25, 1.0, 2.0, np.nan])
+    q = np.frombuffer(base64.b64decode(encode(v, 0.0, 1.0)), np.uint8)
+    np.testing.assert_array_equal(q, [0, 64, 255, 255, 0])
+    H = np.array([[1.0, 0.0], [-2.0, 0.0], [0.5, 0.0]])
+    cols = encode_columns(H)
+    for j, (b64, scale) in enumerate(cols):
+        single, s = encode_symmetric(H[:, j])
+        assert b64 == single and scale == s
+    back = np.frombuffer(base64.b64decode(cols[0][0]), np.uint8) / 127.5 - 1
+    np.testing.assert_allclose(back * cols[0][1], H[:, 0], atol=2 / 255 * 2)

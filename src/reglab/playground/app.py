@@ -16,6 +16,7 @@ When the tab closes the reader sees the disconnect, cancels the trainer and free
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -110,9 +111,20 @@ class _Tab:
         self.play = asyncio.Event()
         self.acked = asyncio.Event()
         self.sent = self.acked_no = 0
+        self.closed = False
+        self.scope: anyio.CancelScope | None = None  # cancels reader and trainer together
 
     async def send(self, msg: dict[str, Any]) -> None:
-        await self.ws.send_text(json.dumps(msg, allow_nan=False))
+        """Send, or, once the tab has gone, end both coroutines quietly (a closed tab is normal,
+        and whichever of reader and trainer notices first must not turn it into an error)."""
+        if self.closed:
+            return
+        try:
+            await self.ws.send_text(json.dumps(msg, allow_nan=False))
+        except (WebSocketDisconnect, RuntimeError):  # RuntimeError: starlette's "disconnected"
+            self.closed = True
+            if self.scope is not None:
+                self.scope.cancel()
 
     async def call(self, fn, *args) -> Any:
         async with self.lock:
@@ -177,8 +189,11 @@ class _Tab:
 
     async def reader(self) -> None:
         while True:
-            event = await self.ws.receive()
-            if event["type"] == "websocket.disconnect":
+            try:
+                event = await self.ws.receive()
+            except (WebSocketDisconnect, RuntimeError):  # gone while we were sending
+                return
+            if event["type"] == "websocket.disconnect" or self.closed:
                 return
             raw = event.get("text") if event.get("text") is not None else event.get("bytes", b"")
             try:
@@ -194,10 +209,11 @@ async def _websocket(ws: WebSocket) -> None:
     await ws.accept()
     session = manager.open()
     if session is None:
-        await ws.send_text(json.dumps({"type": "error", "field": None, "message":
-                                       f"the server is full ({manager.max_sessions} sessions); "
-                                       "close another tab and reload"}))
-        await ws.close(CLOSE_TRY_AGAIN)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await ws.send_text(json.dumps({"type": "error", "field": None, "message":
+                                           f"the server is full ({manager.max_sessions} "
+                                           "sessions); close another tab and reload"}))
+            await ws.close(CLOSE_TRY_AGAIN)
         return
     tab = _Tab(ws, session)
     try:
@@ -207,11 +223,10 @@ async def _websocket(ws: WebSocket) -> None:
         # A task group (not a bare asyncio task) so that cancelling the connection from outside
         # (server shutdown) and ending it from inside (tab closed) both stop the trainer.
         async with anyio.create_task_group() as group:
+            tab.scope = group.cancel_scope
             group.start_soon(tab.trainer)
             await tab.reader()
             group.cancel_scope.cancel()
-    except WebSocketDisconnect:
-        pass
     finally:
         manager.close(session.id)
 

@@ -13,7 +13,8 @@ import base64
 
 import numpy as np
 
-__all__ = ["OUTPUT_SIDE", "NEURON_SIDE", "grid_points", "encode", "encode_symmetric"]
+__all__ = ["OUTPUT_SIDE", "NEURON_SIDE", "grid_points", "encode", "encode_symmetric",
+           "encode_columns"]
 
 OUTPUT_SIDE = 50  # output heat map resolution (cells per side)
 NEURON_SIDE = 20  # per-neuron heat maps are drawn small
@@ -45,3 +46,16 @@ def encode_symmetric(values: np.ndarray) -> tuple[str, float]:
     finite = np.abs(values[np.isfinite(values)])
     s = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     return encode(values, -s, s), s
+
+
+def encode_columns(H: np.ndarray) -> list[list]:
+    """:func:`encode_symmetric` applied to every column of ``H (n, h)`` at once (one layer's
+    neurons): returns ``[[b64, scale], ...]`` of length h. Vectorised because a frame encodes up
+    to 48 neuron maps and per-call overhead would dominate."""
+    H = np.nan_to_num(np.asarray(H, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    scale = np.abs(H).max(axis=0) if H.shape[0] else np.ones(H.shape[1])
+    scale = np.where(scale > 0, scale, 1.0)
+    q = np.rint((H / scale + 1.0) * 127.5).astype(np.uint8)
+    qt = np.ascontiguousarray(q.T)
+    return [[base64.b64encode(qt[j].tobytes()).decode("ascii"), float(scale[j])]
+            for j in range(H.shape[1])]

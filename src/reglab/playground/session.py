@@ -17,13 +17,13 @@ import numpy as np
 
 from .datasets import DATASETS, FEATURES, make_dataset, make_features, split_train_test
 from .engine import NetworkModel, TrainingDiverged
-from .frames import NEURON_SIDE, OUTPUT_SIDE, encode, encode_symmetric, grid_points
+from .frames import NEURON_SIDE, OUTPUT_SIDE, encode, encode_columns, encode_symmetric, grid_points
 from .protocol import Config, ProtocolError
 from .userdata import UserData
 
 __all__ = ["Session", "TrainingDiverged", "FRAME_BUDGET_S"]
 
-FRAME_BUDGET_S = 0.03  # training time per streamed frame: ~25-30 frames/s on an idle core
+FRAME_BUDGET_S = 0.02  # training time per streamed frame: ~40 frames/s at most on an idle core
 BATCHES_PER_CHUNK = 2  # updates between clock checks
 
 
@@ -156,7 +156,7 @@ class Session:
         """
         self.frame_no += 1
         hidden = self.model.hidden_activations(self.data.Z_small)
-        neurons = [[list(encode_symmetric(h[:, j])) for j in range(h.shape[1])] for h in hidden]
+        neurons = [encode_columns(h) for h in hidden]
         weights, biases = self.model.weights()
         return {"type": "frame", "frame": self.frame_no, "generation": self.generation,
                 "epoch": self.model.epoch,
@@ -168,8 +168,10 @@ class Session:
         """Points (train and test, page units), problem type, and the input features' maps."""
         d = self.data
         pts = np.column_stack([d.X, d.y]).round(4)
-        inputs = [[FEATURES[f][0], *encode_symmetric(d.Z_small[:, j])]
-                  for j, f in enumerate(self.config.features)]
+        # Every feature's map, chosen or not, so the page can show what each would add.
+        every = make_features(grid_points(NEURON_SIDE), list(FEATURES))
+        inputs = {f: [FEATURES[f][0], *encode_symmetric(every[:, j])]
+                  for j, f in enumerate(FEATURES)}
         names = list(self.user.class_names) if self.config.dataset == "custom" and self.user else []
         return {"type": "data", "generation": self.generation, "config": self.config.to_dict(),
                 "problem": d.problem,

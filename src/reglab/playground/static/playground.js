@@ -235,10 +235,10 @@
     const k = data.problem === "multiclass" ? data.n_classes : 1;
     $("output-units").replaceChildren(...Array.from({ length: k }, (_, i) =>
       el("div", { class: "out-unit", title: `output ${i}`, style: `background:${k > 1 ? css(CLASS_RGB[i]) : "#fff"}` })));
-    data.inputs.forEach(([label, b64], j) => {
-      const node = document.querySelector(`.feature[data-feature="${cfg.features[j]}"] canvas`);
+    for (const [name, [, b64]] of Object.entries(data.inputs)) {
+      const node = document.querySelector(`.feature[data-feature="${name}"] canvas`);
       if (node) paintSymmetric(node, data.neuron_side, b64);
-    });
+    }
     buildEdges();
     drawLegend();
   }
@@ -367,7 +367,6 @@
 
   function setPlaying(p) {
     $("play").classList.toggle("playing", p);
-    $("play").innerHTML = p ? "&#x275a;&#x275a;" : "&#x25b6;";
     $("play").dataset.playing = p ? "1" : "0";
   }
 
