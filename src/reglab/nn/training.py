@@ -91,14 +91,16 @@ class Trainer:
         self._cursor, self._n_seen = 0, None
 
     # ------------------------------------------------------------------ one batch --------------
-    def loss_and_gradient(self, X: Any, y: Any, sample_weight: Any = None,
-                          training: bool = True) -> float:
-        """Forward, loss, backward: fills ``network.gradients()``, returns the objective."""
+    def _backprop(self, X: Any, y: Any, sample_weight: Any, training: bool) -> Any:
+        """Forward and backward pass; fills ``network.gradients()`` and returns ``eta``.
+
+        ``dL/deta = family.gradient_hessian(y, eta, s)[0] / sum(s)`` (the mean loss), plus the
+        penalty gradient ``alpha W`` on the weights.
+        """
         net = self.network
         eta = net.forward(X, training)
         squeeze = net.n_out == 1
         e = eta[:, 0] if squeeze else eta
-        loss = float(self.head.loss(y, e, sample_weight))
         g = self.head.gradient_hessian(y, e, sample_weight)[0]
         total = X.shape[0] if sample_weight is None else float(namespace(sample_weight).sum(
             sample_weight))
@@ -111,17 +113,29 @@ class Trainer:
             g = xp.reshape(g, (-1, 1)) if squeeze else g
         net.backward(g)
         if self.alpha:
-            loss += net.penalty(self.alpha)
             net.add_penalty_gradient(self.alpha)
-        return loss
+        return eta
 
-    def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """One optimizer update on the batch ``(X, y)``; returns the batch objective before it."""
-        loss = self.loss_and_gradient(X, y, sample_weight)
+    def _data_loss(self, y: Any, eta: Any, sample_weight: Any) -> float:
+        e = eta[:, 0] if self.network.n_out == 1 else eta
+        return float(self.head.loss(y, e, sample_weight))
+
+    def loss_and_gradient(self, X: Any, y: Any, sample_weight: Any = None,
+                          training: bool = True) -> float:
+        """Forward, loss, backward: fills ``network.gradients()``, returns the objective."""
+        eta = self._backprop(X, y, sample_weight, training)
+        return self._data_loss(y, eta, sample_weight) + self.network.penalty(self.alpha)
+
+    def _apply_optimizer(self) -> None:
         params = self.network.parameters()
         updates, self.opt_state = self.optimizer.update(self.network.gradients(), self.opt_state,
                                                         params)
         apply_updates(params, updates)
+
+    def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """One optimizer update on the batch ``(X, y)``; returns the batch objective before it."""
+        loss = self.loss_and_gradient(X, y, sample_weight)
+        self._apply_optimizer()
         return loss
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -160,8 +174,10 @@ class Trainer:
         """Run ``n_batches`` updates (default: up to the end of the current epoch).
 
         Keeps its place in the shuffled order between calls, so a caller (the playground) can
-        advance training a few batches at a time. Returns the weighted mean batch objective.
-        Raises :class:`DivergenceError` naming the epoch if the loss stops being finite.
+        advance training a few batches at a time. Returns the objective over the rows visited:
+        the family loss of each row at the moment its batch was used (the sample-weighted mean
+        of the batch losses) plus the mean penalty. Raises :class:`DivergenceError` naming the
+        epoch if the loss stops being finite.
         """
         n = X.shape[0]
         if n == 0:
@@ -169,29 +185,58 @@ class Trainer:
         snapshot = [np.array(to_numpy(p), copy=True) for p in self.network.parameters()]
         per_batch = any(type(c).on_batch_end is not Callback.on_batch_end or
                         "on_batch_end" in c.__dict__ for c in self.callbacks)
-        total_loss, total_w, done = 0.0, 0.0, 0
-        while n_batches is None or done < n_batches:
-            idx, epoch_end = self._next_batch(n)
-            shuffled = not isinstance(idx, slice)
-            Xb = self._take(X, idx, "X") if shuffled else X[idx]
-            yb = self._take(y, idx, "y") if shuffled else y[idx]
-            sb = None if sample_weight is None else (
-                self._take(sample_weight, idx, "sw") if shuffled else sample_weight[idx])
-            loss = self.step(Xb, yb, sb)
-            if not math.isfinite(loss):
-                self._diverged(snapshot, loss)
-            w = Xb.shape[0] if sb is None else float(namespace(sb).sum(sb))
-            total_loss, total_w, done = total_loss + loss * w, total_w + w, done + 1
-            if per_batch:
-                for c in self.callbacks:
-                    c.on_batch_end(self, done - 1, loss)
-            if epoch_end:
-                self.epoch += 1
-                if n_batches is None:
-                    break
-        if not all(math.isfinite(float(namespace(p).sum(p))) for p in self.network.parameters()):
-            self._diverged(snapshot, math.nan)
-        return total_loss / total_w
+        visited: list[Any] = []
+        etas: list[Any] = []
+        penalty, done = 0.0, 0
+        # overflow on the way to a NaN is expected when training diverges; it is reported below
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            while n_batches is None or done < n_batches:
+                idx, epoch_end = self._next_batch(n)
+                Xb, yb, sb = self._batch(X, y, sample_weight, idx)
+                if self.alpha:
+                    penalty += self.network.penalty(self.alpha)
+                eta = self._backprop(Xb, yb, sb, True)
+                # the batch loss is evaluated once per call over all visited rows (one family
+                # call instead of one per batch): keep this batch's eta, in its own copy
+                etas.append(eta.copy() if isinstance(eta, np.ndarray) else eta)
+                visited.append(idx)
+                if not _finite(eta):
+                    self._diverged(snapshot, math.nan)
+                self._apply_optimizer()
+                done += 1
+                if per_batch:
+                    loss = self._data_loss(yb, eta, sb)
+                    for c in self.callbacks:
+                        c.on_batch_end(self, done - 1, loss)
+                if epoch_end:
+                    self.epoch += 1
+                    if n_batches is None:
+                        break
+            loss = self._visited_loss(y, sample_weight, visited, etas) + penalty / done
+        if not math.isfinite(loss) or not all(_finite(p) for p in self.network.parameters()):
+            self._diverged(snapshot, loss)
+        return loss
+
+    def _batch(self, X: Any, y: Any, sample_weight: Any, idx: Any) -> tuple[Any, Any, Any]:
+        if isinstance(idx, slice):
+            return X[idx], y[idx], None if sample_weight is None else sample_weight[idx]
+        return (self._take(X, idx, "X"), self._take(y, idx, "y"),
+                self._take(sample_weight, idx, "sw"))
+
+    def _visited_loss(self, y: Any, sample_weight: Any, visited: list, etas: list) -> float:
+        """Family loss over the rows visited, each with the eta of its batch."""
+        xp = namespace(etas[0])
+        rows = np.concatenate([np.arange(n)[i] if isinstance(i, slice) else i
+                               for i, n in zip(visited, [y.shape[0]] * len(visited))])
+        eta = xp.concat(etas, axis=0) if len(etas) > 1 else etas[0]
+        if isinstance(y, np.ndarray):
+            yv = y[rows]
+            sv = None if sample_weight is None else sample_weight[rows]
+        else:
+            r = xp.asarray(rows)
+            yv = xp.take(y, r, axis=0)
+            sv = None if sample_weight is None else xp.take(sample_weight, r, axis=0)
+        return self._data_loss(yv, eta, sv)
 
     def _diverged(self, snapshot: list[np.ndarray], loss: float) -> None:
         self.network.set_flat(np.concatenate([s.reshape(-1).astype(np.float64)
@@ -244,6 +289,13 @@ class Trainer:
         logs["lr"] = _current_lr(self.opt_state)
         logs["time"] = seconds
         return logs
+
+
+def _finite(a: Any) -> bool:
+    """True when every entry of ``a`` is finite (one reduction, no boolean temporary)."""
+    if isinstance(a, np.ndarray):
+        return math.isfinite(float(np.sum(a)))
+    return math.isfinite(float(namespace(a).sum(a)))
 
 
 def _current_lr(state: Any) -> float | None:
