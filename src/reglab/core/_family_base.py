@@ -15,7 +15,7 @@ import numpy as np
 from . import _xp
 from .links import Link, get_link
 
-__all__ = ["Family", "check_weights", "first_bad", "ylog", "log_or"]
+__all__ = ["Family", "check_weights", "first_bad", "ylog", "log_or", "ylogmu"]
 
 
 def first_bad(mask: Any, values: Any, rule: str, family: str, what: str = "y") -> None:
@@ -25,7 +25,7 @@ def first_bad(mask: Any, values: Any, rule: str, family: str, what: str = "y") -
         return
     m = np.asarray(_xp.to_numpy(mask))
     idx = np.unravel_index(int(np.argmax(m)), m.shape)
-    value = np.asarray(_xp.to_numpy(values))[idx]
+    value = np.asarray(_xp.to_numpy(values))[idx].item()
     where = ", ".join(str(int(i)) for i in idx)
     raise ValueError(f"{family} family: {what}[{where}] = {value!r} is invalid; expected {rule}")
 
@@ -35,7 +35,10 @@ def check_weights(sample_weight: Any, like: Any, xp: Any) -> Any:
     and not all zero (``n = like.shape[0]``); ``None`` passes through."""
     if sample_weight is None:
         return None
-    w = xp.asarray(_xp.to_numpy(_xp.as_float(sample_weight)), dtype=like.dtype)
+    w = _xp.as_float(sample_weight)
+    if _xp.namespace(w) is not xp:  # e.g. NumPy weights for CUDA tensors: move them beside y
+        w = xp.asarray(np.asarray(_xp.to_numpy(w)), device=_xp.device(like))
+    w = xp.astype(w, like.dtype)
     n = like.shape[0] if like.ndim else 1
     if w.shape != (n,):
         raise ValueError(f"sample_weight has shape {tuple(w.shape)}, expected ({n},)")
@@ -53,6 +56,12 @@ def ylog(xp: Any, a: Any, log_b: Any) -> Any:
 def log_or(xp: Any, mu: Any, logmu: Any) -> Any:
     """``logmu`` when the caller has it (exact, from eta), else ``log(mu)``."""
     return xp.log(mu) if logmu is None else logmu
+
+
+def ylogmu(xp: Any, y: Any, mu: Any, logmu: Any) -> Any:
+    """``y log mu`` with ``0 log 0 = 0``, from ``logmu`` when given (exact) else from ``mu``
+    (never evaluating ``log 0`` where ``y = 0``, e.g. a one-hot prediction at a perfect fit)."""
+    return _xp.xlogy(y, mu) if logmu is None else ylog(xp, y, logmu)
 
 
 class Family(ABC):

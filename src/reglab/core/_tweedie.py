@@ -38,7 +38,8 @@ def tweedie_series_loglik(xp: Any, y: Any, mu: Any, p: float, phi: float) -> Any
     half = 10.0 * xp.sqrt(jstar) + 25.0
     width = int(math.ceil(2.0 * float(_xp.to_numpy(xp.max(half))))) + 1
     lo = xp.maximum(xp.floor(jstar - half), xp.ones_like(jstar))
-    j = xp.expand_dims(lo, -1) + xp.expand_dims(xp.arange(width, dtype=y.dtype), 0)  # (n, W)
+    steps = xp.arange(width, dtype=y.dtype, device=_xp.device(y))
+    j = xp.expand_dims(lo, -1) + xp.expand_dims(steps, 0)  # (n, W)
     ja = a * j
     col = lambda v: xp.expand_dims(v, -1)  # noqa: E731
     terms = (j * col(xp.log(lam)) - _xp.lgamma(j + 1.0) + (ja - 1.0) * col(xp.log(y1))

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "namespace", "special", "xlogy", "erf", "lgamma", "digamma", "to_numpy", "is_numpy",
-    "as_float", "exp_bound",
+    "as_float", "exp_bound", "device", "has_native_special",
 ]
 
 
@@ -28,6 +28,12 @@ def namespace(*arrays: Any) -> ModuleType:
     if not arrs:
         return array_api_compat.array_namespace(np.empty(0))
     return array_api_compat.array_namespace(*arrs)
+
+
+def device(x: Any) -> Any:
+    """The device of array ``x``; pass it to creation functions (``eye``, ``arange``) so that new
+    arrays live beside their inputs (a CUDA tensor's helpers must be CUDA tensors too)."""
+    return array_api_compat.device(x)
 
 
 def is_numpy(xp: ModuleType) -> bool:
@@ -54,6 +60,12 @@ def _scipy_special(name: str, x: Any, xp: ModuleType) -> Any:
     out = getattr(sc, name)(to_numpy(x))
     dtype = x.dtype
     return xp.asarray(np.asarray(out), dtype=dtype, device=array_api_compat.device(x))
+
+
+def has_native_special(xp: ModuleType) -> bool:
+    """Whether :func:`special` runs natively (no host round trip) for namespace ``xp``."""
+    return (is_numpy(xp) or array_api_compat.is_torch_namespace(xp)
+            or array_api_compat.is_cupy_namespace(xp) or array_api_compat.is_jax_namespace(xp))
 
 
 def special(name: str, x: Any) -> Any:
@@ -96,9 +108,8 @@ def digamma(x: Any) -> Any:
 def xlogy(x: Any, y: Any) -> Any:
     """``x * log(y)`` with ``0 * log(0) = 0`` (plain array API; no special function needed)."""
     xp = namespace(x, y)
-    zero = x == 0
-    safe_y = xp.where(zero, xp.ones_like(y), y)
-    return xp.where(zero, xp.zeros_like(x * safe_y), x * xp.log(safe_y))
+    # where x == 0 take log(1) = 0, so the product is 0 without evaluating log(0)
+    return x * xp.log(xp.where(x == 0, xp.ones_like(y), y))
 
 
 SQRT2 = math.sqrt(2.0)

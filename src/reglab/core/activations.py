@@ -35,11 +35,14 @@ SELU_SCALE = 1.0507009873554804934193349852946
 def sigmoid(x: Any) -> Any:
     """Logistic function ``1 / (1 + exp(-x))``, evaluated without overflow for any ``x``.
 
-    Uses ``e = exp(-|x|) <= 1``: ``sigmoid(x) = 1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)``
-    otherwise, so no branch exponentiates a large positive number.
+    Dispatches to the backend's fused ``expit`` kernel (SciPy, ``torch.special``, CuPy, JAX);
+    other namespaces use the stable split with ``e = exp(-|x|) <= 1``: ``1 / (1 + e)`` for
+    ``x >= 0`` and ``e / (1 + e)`` otherwise, so no branch exponentiates a large number.
     """
     x = _xp.as_float(x)
     xp = _xp.namespace(x)
+    if _xp.has_native_special(xp):
+        return _xp.special("expit", x)
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 

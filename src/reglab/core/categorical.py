@@ -21,7 +21,7 @@ def one_hot(labels: Any, n_classes: int, dtype: Any = None) -> Any:
     xp = _xp.namespace(labels)
     bad = (labels < 0) | (labels >= n_classes) | (xp.round(labels) != labels)
     first_bad(bad, labels, f"a class label in 0..{n_classes - 1}", "categorical")
-    classes = xp.arange(n_classes, dtype=labels.dtype)
+    classes = xp.arange(n_classes, dtype=labels.dtype, device=_xp.device(labels))
     out = xp.expand_dims(labels, axis=-1) == classes
     return xp.astype(out, xp.float64 if dtype is None else dtype)
 

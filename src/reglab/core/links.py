@@ -155,9 +155,10 @@ class Logit(Link):
         return 1.0 / (mu * (1.0 - mu))
 
     def _dmu(self, xp, eta):
-        # e / (1 + e)^2 with e = exp(-|eta|) <= 1: symmetric in eta, never overflows
-        e = xp.exp(-xp.abs(eta))
-        return e / ((1.0 + e) * (1.0 + e))
+        # s (1 - s) at s = sigmoid(-|eta|) <= 1/2: symmetric in eta, and s keeps full relative
+        # precision in the tail where 1 - sigmoid(|eta|) would cancel to 0
+        s = sigmoid(-xp.abs(eta))
+        return s * (1.0 - s)
 
     def _inverse_derivative(self, xp, eta):
         return xp.maximum(self._dmu(xp, eta), xp.full_like(eta, _eps(eta, xp)))
@@ -367,7 +368,7 @@ class MultinomialLogit(Link):
     def _derivative(self, xp, mu):
         k = mu.shape[-1]
         row = xp.expand_dims(1.0 / mu, axis=-2)
-        return (xp.eye(k, dtype=mu.dtype) - 1.0 / k) * row
+        return (xp.eye(k, dtype=mu.dtype, device=_xp.device(mu)) - 1.0 / k) * row
 
     def _inverse_derivative(self, xp, eta):
         return softmax_jacobian(softmax(eta, axis=-1))
@@ -376,7 +377,8 @@ class MultinomialLogit(Link):
         s = softmax(eta, axis=-1)
         jac = softmax_jacobian(s)
         k = s.shape[-1]
-        delta_minus_s = xp.eye(k, dtype=s.dtype) - xp.expand_dims(s, axis=-2)  # [k, i]
+        eye = xp.eye(k, dtype=s.dtype, device=_xp.device(s))
+        delta_minus_s = eye - xp.expand_dims(s, axis=-2)  # [k, i]
         first = xp.expand_dims(jac, axis=-2) * xp.expand_dims(delta_minus_s, axis=-1)  # k,i,j
         second = xp.expand_dims(xp.expand_dims(s, axis=-1), axis=-1) * xp.expand_dims(jac, -3)
         return first - second

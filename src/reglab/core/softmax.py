@@ -89,7 +89,7 @@ def softmax_jacobian(s: Any) -> Any:
     k = s.shape[-1]
     col = xp.expand_dims(s, axis=-1)
     row = xp.expand_dims(s, axis=-2)
-    return xp.eye(k, dtype=s.dtype) * row - col * row
+    return xp.eye(k, dtype=s.dtype, device=_xp.device(s)) * row - col * row
 
 
 def softmax_vjp(s: Any, g: Any, axis: int = -1) -> Any:
