@@ -50,7 +50,9 @@ def _feature_names(X, n_features: int) -> tuple[list[str], np.ndarray | None]:
 
 
 def _check_finite(A: np.ndarray, names: list[str], what: str) -> None:
-    bad = ~np.isfinite(A)
+    if np.isfinite(np.sum(A)):  # one cheap pass; a NaN/inf anywhere makes the sum non-finite
+        return
+    bad = ~np.isfinite(A)  # (a finite sum overflowing to inf lands here and passes)
     if bad.any():
         first = np.argwhere(bad)[0]
         row, col = int(first[0]), int(first[-1])
@@ -86,23 +88,60 @@ def _alias_reason(D: np.ndarray, j: int, kept: list[int], names: list[str]) -> s
     return f"{names[j]!r} (linear combination of earlier columns)"
 
 
-def _qr_aliased(A: np.ndarray, b: np.ndarray, tol: float):
-    """One Householder QR of ``[A | b]`` (R factor only) with R's aliasing rule.
+def _design_block(X, sw, intercept: bool, cols: list[int], rows: slice, out: np.ndarray):
+    """Write rows of ``W^{1/2} [1, X][:, cols]`` into ``out`` (a Fortran-ordered block)."""
+    xcols = [c - intercept for c in cols if c >= intercept]
+    lead = len(cols) - len(xcols)  # 1 when the intercept column is kept
+    if lead:
+        out[:, 0] = 1.0
+    # one 2-D copy of the block when every column is kept (the usual case), else column by column
+    out[:, lead:] = X[rows] if len(xcols) == X.shape[1] else X[rows][:, xcols]
+    s = sw[rows]
+    if not np.all(s == 1.0):
+        out *= s[:, None]
 
-    Returns ``(kept, R, qtb)``: the kept column indices, ``R`` (k, k) of ``A[:, kept]`` and
-    ``Q^T b`` (k,). Appending ``b`` gives ``Q^T b`` without forming ``Q`` (n, k): one pass over
-    the data. ``|R_jj|`` of an unpivoted QR is the distance of column j to the span of the
-    columns before it, which is exactly the quantity ``dqrdc2`` compares with ``tol * ||A_j||``.
+
+def _streamed_r(X, b, sw, intercept: bool, cols: list[int], block_rows: int):
+    """R factor (k+1, k+1) of ``[A | b]``, ``A = W^{1/2}[1, X][:, cols]``, and column norms of A.
+
+    Tall-skinny QR: each row block (sized to stay in cache) is stacked under the running R and
+    re-factorised by LAPACK ``geqrf``, so X is read once and ``A`` (n, k) is never formed. The
+    final R equals the R of a QR of the whole matrix up to the signs of its rows.
     """
-    norms = np.linalg.norm(A, axis=0)
-    kept = [j for j in range(A.shape[1]) if norms[j] > 0]
+    from scipy.linalg.lapack import dgeqrf
+
+    k = len(cols)
+    R = np.zeros((0, k + 1))
+    sumsq = np.zeros(k)
+    for start in range(0, X.shape[0], block_rows):
+        rows = slice(start, min(start + block_rows, X.shape[0]))
+        m = rows.stop - start
+        work = np.empty((R.shape[0] + m, k + 1), order="F")
+        work[: R.shape[0]] = R
+        _design_block(X, sw, intercept, cols, rows, work[R.shape[0]:, :k])
+        work[R.shape[0]:, k] = b[rows]
+        sumsq += np.einsum("ij,ij->j", work[R.shape[0]:, :k], work[R.shape[0]:, :k])
+        qr, _, _, info = dgeqrf(work, overwrite_a=1)
+        if info != 0:  # pragma: no cover - LAPACK argument error, a bug here
+            raise RuntimeError(f"LAPACK dgeqrf failed with info={info}")
+        R = np.triu(qr[: min(qr.shape[0], k + 1)])
+    return R, np.sqrt(sumsq)
+
+
+def _qr_aliased(X, b, sw, intercept: bool, tol: float, block_rows: int = 2048):
+    """Kept design columns, their R (k, k) and ``Q^T b`` (k,), with R's aliasing rule.
+
+    ``|R_jj|`` of an unpivoted QR is the distance of column j to the span of the columns before
+    it: exactly what ``dqrdc2`` compares with ``tol * ||A_j||``. Appending ``b`` gives ``Q^T b``
+    without forming Q.
+    """
+    kept = list(range(X.shape[1] + intercept))
     while True:
+        R, norms = _streamed_r(X, b, sw, intercept, kept, block_rows)
         k = len(kept)
-        # the stacked copy is ours: let LAPACK overwrite it instead of copying it again
-        R = sla.qr(np.column_stack([A[:, kept], b]), mode="r", overwrite_a=True,
-                   check_finite=False)[0]
-        ratio = np.abs(np.diag(R)[:k]) / norms[kept]
-        small = np.flatnonzero(ratio < tol)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.abs(np.diag(R)[:k]) / norms
+        small = np.flatnonzero(~(ratio >= tol))  # also catches all-zero columns (0 / 0)
         if small.size == 0:
             return kept, R[:k, :k], R[:k, k]
         # drop only the first: the later columns' |R_jj| were computed against a spurious
@@ -110,33 +149,36 @@ def _qr_aliased(A: np.ndarray, b: np.ndarray, tol: float):
         del kept[int(small[0])]
 
 
-def least_squares(D: np.ndarray, y: np.ndarray, w: np.ndarray, solver: str = "qr",
-                  tol: float = 1e-7) -> dict:
-    """Weighted least squares on a full design ``D`` (n, p) with R-style aliasing.
+def least_squares(X: np.ndarray, y: np.ndarray, w: np.ndarray, fit_intercept: bool = True,
+                  solver: str = "qr", tol: float = 1e-7) -> dict:
+    """Weighted least squares of y on the design ``[1, X]`` (or ``X``) with R-style aliasing.
 
-    Returns a dict with ``beta`` (p,) (NaN where aliased), ``unscaled_cov`` (p, p) = (X'WX)^{-1}
-    on the kept columns (NaN rows/columns where aliased), ``aliased`` (list of int), ``rank``.
+    X (n, p), y (n,), w (n,) >= 0. Returns a dict with ``beta`` (q,) (NaN where aliased; q = p
+    + fit_intercept), ``unscaled_cov`` (q, q) = (D'WD)^{-1} on the kept columns (NaN rows and
+    columns where aliased), ``aliased`` (list of design column indices) and ``rank``.
     """
     if solver not in ("qr", "svd"):
         raise ValueError(f"solver must be 'qr' or 'svd', got {solver!r}")
+    intercept = int(bool(fit_intercept))
     sw = np.sqrt(w)
-    A = D * sw[:, None]
     b = y * sw
-    kept, R, qtb = _qr_aliased(A, b, tol)
+    kept, R, qtb = _qr_aliased(X, b, sw, intercept, tol)
     if solver == "qr":
         beta_k = sla.solve_triangular(R, qtb, check_finite=False)
         Rinv = sla.solve_triangular(R, np.eye(len(kept)), check_finite=False)
         cov_k = Rinv @ Rinv.T
     else:
-        U, s, Vt = sla.svd(A[:, kept], full_matrices=False, check_finite=False)
+        A = np.empty((X.shape[0], len(kept)), order="F")
+        _design_block(X, sw, bool(intercept), kept, slice(0, X.shape[0]), A)
+        U, s, Vt = sla.svd(A, full_matrices=False, check_finite=False)
         beta_k = Vt.T @ ((U.T @ b) / s)
         cov_k = (Vt.T / s**2) @ Vt
-    p = D.shape[1]
-    beta = np.full(p, np.nan)
+    q = X.shape[1] + intercept
+    beta = np.full(q, np.nan)
     beta[kept] = beta_k
-    cov = np.full((p, p), np.nan)
+    cov = np.full((q, q), np.nan)
     cov[np.ix_(kept, kept)] = cov_k
-    aliased = [j for j in range(p) if j not in kept]
+    aliased = [j for j in range(q) if j not in kept]
     return {"beta": beta, "unscaled_cov": cov, "aliased": aliased, "rank": len(kept)}
 
 
@@ -175,18 +217,18 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         _check_finite(Xa, names, "X")
         w = _check_weights(sample_weight, Xa.shape[0])
         terms = (["Intercept"] if self.fit_intercept else []) + names
-        D = np.column_stack([np.ones(len(ya)), Xa]) if self.fit_intercept else Xa
         n_eff = int((w > 0).sum())
-        if n_eff < D.shape[1]:
+        if n_eff < len(terms):
             raise ValueError(f"n_samples = {n_eff} (with positive weight) is fewer than the "
-                             f"{D.shape[1]} coefficients to estimate ({', '.join(terms[:6])}...)")
-        sol = least_squares(D, ya, w, self.solver, self.tol)
+                             f"{len(terms)} coefficients to estimate ({', '.join(terms[:6])}...)")
+        sol = least_squares(Xa, ya, w, self.fit_intercept, self.solver, self.tol)
         if sol["aliased"]:
+            D = np.column_stack([np.ones(len(ya)), Xa]) if self.fit_intercept else Xa
             kept = [j for j in range(D.shape[1]) if j not in sol["aliased"]]
             why = ", ".join(_alias_reason(D, j, kept, terms) for j in sol["aliased"])
             warnings.warn(f"aliased column(s): {why}; their coefficients are NaN (R's NA) and "
                           "excluded from the fit", AliasedColumnsWarning, stacklevel=2)
-        stats_ = _inference(D, ya, w, sol, self.fit_intercept, n_eff)
+        stats_ = _inference(Xa, ya, w, sol, self.fit_intercept, n_eff)
         self._set_fitted(sol, stats_, terms, Xa.shape[1], fnames)
         return self
 
@@ -285,10 +327,10 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         return format_summary(title, self.coef_table(level), lines)
 
 
-def _inference(D, y, w, sol, intercept: bool, n: int) -> dict:
+def _inference(X, y, w, sol, intercept: bool, n: int) -> dict:
     """R's summary.lm / logLik.lm quantities; n counts rows with positive weight."""
     beta = np.nan_to_num(sol["beta"], nan=0.0)
-    fitted = D @ beta
+    fitted = X @ beta[1:] + beta[0] if intercept else X @ beta
     resid = y - fitted
     rss = float(np.sum(w * resid**2))
     rank = sol["rank"]
