@@ -162,6 +162,18 @@ class _BaseMLP(BaseEstimator):
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
         self.validation_scores_ = [h["val_score"] for h in trainer.history if "val_score" in h]
 
+    def __getstate__(self) -> dict:
+        # the optimizer is a chain of closures (not picklable): a pickled estimator keeps its
+        # weights and history, and a later warm start / partial_fit starts a fresh optimizer
+        state = super().__getstate__()
+        state.pop("_trainer", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "network_" in state:
+            self._trainer = None
+
     # ------------------------------------------------------------------ public -----------------
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
         """Train for up to ``max_iter`` epochs. ``X``: (n_samples, n_features); ``y``: (n_samples,).

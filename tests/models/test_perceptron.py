@@ -1,0 +1,68 @@
+"""Rosenblatt's perceptron: the rule by hand, the lecture's crack/doink example, sklearn checks."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from reglab.models.perceptron import Perceptron
+
+
+@parametrize_with_checks([Perceptron(max_iter=20, random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_rule_by_hand():
+    """Two samples, no shuffling, zero start: every update is w += (y - step(w.x + b)) x."""
+    X = np.array([[1.0, 2.0], [2.0, -1.0]])
+    y = np.array([0, 1])
+    p = Perceptron(max_iter=1, shuffle=False).fit(X, y)
+    # sample 1: score 0 -> step 1, target 0: w = -(1, 2), b = -1
+    # sample 2: score -2 + 2 - 1 = -1 -> step 0, target 1: w = (1, -3), b = 0
+    np.testing.assert_allclose(p.coef_, [1.0, -3.0])
+    np.testing.assert_allclose(p.intercept_, [0.0])
+    assert p.errors_ == [2]
+
+
+def test_crack_doink():
+    """The lecture: a sentence is happy when #crack + #doink - 3.5 >= 0."""
+    counts = np.array([[a, b] for a in range(6) for b in range(6)], dtype=float)
+    mood = np.where(counts.sum(1) - 3.5 >= 0, "happy", "sad")
+    p = Perceptron(random_state=0, max_iter=200).fit(counts, mood)
+    assert p.converged_ and p.errors_[-1] == 0
+    np.testing.assert_array_equal(p.predict(counts), mood)
+    # the lecture's own weights (1, 1, -3.5) classify the same way
+    lecture = np.where(counts @ [1.0, 1.0] - 3.5 >= 0, "happy", "sad")
+    np.testing.assert_array_equal(lecture, mood)
+
+
+def test_multiclass_one_vs_rest_and_round_trip():
+    rng = np.random.default_rng(0)
+    centers = np.array([[0, 5], [5, 0], [-5, -5]])
+    X = np.vstack([c + rng.normal(0, 0.5, (30, 2)) for c in centers])
+    y = np.repeat([0, 1, 2], 30)
+    p = Perceptron(random_state=0).fit(X, y)
+    assert p.score(X, y) == 1.0 and p.coef_.shape == (3, 2)
+    back = Perceptron.from_dict(json.loads(json.dumps(p.to_dict())))
+    np.testing.assert_array_equal(back.decision_function(X), p.decision_function(X))
+
+
+def test_partial_fit_and_errors():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    p = Perceptron().partial_fit(X[:2], [0, 0], classes=[0, 1])
+    assert p.n_iter_ == 1
+    with pytest.raises(ValueError, match="'7'|7"):
+        p.partial_fit(X, [0, 1, 7, 1])
+    with pytest.raises(ValueError, match="learning_rate"):
+        Perceptron(learning_rate=0).fit(X, [0, 0, 1, 1])
+    with pytest.raises(ValueError, match="2 classes"):
+        Perceptron().fit(X, [1, 1, 1, 1])
+
+
+def test_inline_step_is_core_step():
+    from reglab.core.activations import get_activation
+
+    z = np.array([-1.0, -1e-300, 0.0, 1e-300, 2.0])
+    np.testing.assert_array_equal(get_activation("step")(z), (z >= 0).astype(float))
