@@ -1,0 +1,207 @@
+"""NumPyro models, written in standardised coordinates (imported only once JAX is available).
+
+Every model samples *free real* sites (``ImproperUniform``) in standardised units
+``x~ = (x - xbar) / sd(x)``, ``y~ = (y - ybar) / sd(y)`` and adds the prior as a ``factor``
+evaluated on the original scale (plus the log-Jacobian where the map is non-linear). Why: NUTS
+then adapts on order-one quantities whatever the data units (M-sigma masses are ~1e8), the chains
+start from a data-based point, and a user prior on the original intercept still means exactly what
+it says (the linear map (a~, b~) -> (alpha, beta) has a constant Jacobian).
+
+Defaults on the standardised scale: a~ ~ N(0, 10), b~_j ~ N(0, 10), sigma~ ~ HalfCauchy(1); latent
+mixture means ~ N(0, 2), widths ~ HalfCauchy(1), weights ~ Dirichlet(1); NB alpha ~ HalfCauchy(1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+import numpyro
+import numpyro.distributions as dist
+from jax.nn import log_softmax
+from jax.scipy.linalg import solve_triangular
+from jax.scipy.special import logsumexp
+
+from .priors import Prior, Priors
+
+LOG2PI = math.log(2.0 * math.pi)
+SCATTER_POWER = {"sd": 1.0, "variance": 2.0, "precision": -2.0}
+DISPERSION_POWER = {"alpha": 1.0, "size": -1.0}
+
+
+def free(name: str, shape: tuple[int, ...] = ()) -> jnp.ndarray:
+    """A real-valued site with a flat density; its prior is added separately with ``factor``."""
+    return numpyro.sample(name, dist.ImproperUniform(dist.constraints.real, (), shape))
+
+
+def log_prior(prior: Prior, value: jnp.ndarray) -> jnp.ndarray:
+    """Elementwise log density of ``prior`` at ``value``, ``-inf`` outside its support (NumPyro
+    does not check supports unless validation is on, and a Uniform would otherwise be flat)."""
+    lp = prior.to_numpyro(dist).log_prob(value)
+    if prior.support == "interval":
+        low, high = prior.params
+        lp = jnp.where((value > low) & (value < high), lp, -jnp.inf)
+    elif prior.support == "positive":
+        lp = jnp.where(value > 0, lp, -jnp.inf)
+    return lp
+
+
+def regression_block(p: int, s: dict, priors: Priors) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Sample (a~, b~) and record ``intercept`` alpha and ``coef`` beta (p,) on the data scale:
+    beta = sd(y) b~ / sd(x), alpha = ybar + sd(y) a~ - xbar . beta."""
+    a = free("intercept_std")
+    b = free("coef_std", (p,))
+    beta = s["ysd"] * b / s["xsd"]
+    alpha = s["ybar"] + s["ysd"] * a - jnp.dot(s["xbar"], beta)
+    std_normal = dist.Normal(0.0, 10.0)
+    lp_a = (std_normal.log_prob(a) if priors.intercept is None
+            else log_prior(priors.intercept, alpha))
+    lp_b = std_normal.log_prob(b) if priors.coef is None else log_prior(priors.coef, beta)
+    numpyro.factor("prior_regression", lp_a + jnp.sum(lp_b))
+    numpyro.deterministic("intercept", alpha)
+    numpyro.deterministic("coef", beta)
+    return a, b
+
+
+def positive_block(name: str, unit: jnp.ndarray, prior: Prior | None, power: float) -> jnp.ndarray:
+    """Sample r = log(v~), v = unit * exp(r); the prior sits on q = v**power (sd, variance,
+    precision, ...): log p(q) + log|dq/dr| = log p(q) + log|power| + log q. Returns v~."""
+    r = free(f"log_{name}_std")
+    v_std = jnp.exp(r)
+    if prior is None:
+        lp = dist.HalfCauchy(1.0).log_prob(v_std) + r
+    else:
+        log_q = power * (jnp.log(unit) + r)
+        lp = log_prior(prior, jnp.exp(log_q)) + math.log(abs(power)) + log_q
+    numpyro.factor(f"prior_{name}", lp)
+    numpyro.deterministic(name, unit * v_std)
+    return v_std
+
+
+def latent_mixture(p: int, K: int, priors: Priors, s: dict):
+    """Prior of the latent true x in standardised units: weights (K,), means (K, p), covariances
+    (K, p, p). A fixed Normal ``priors.latent_x`` is one component; otherwise a learned mixture
+    whose first-coordinate means are ordered (removes label switching)."""
+    if priors.latent_x is not None:
+        loc, sd = priors.latent_x.params
+        mu = ((loc - s["xbar"]) / s["xsd"])[None, :]
+        return jnp.ones(1), mu, jnp.diag((sd / s["xsd"]) ** 2)[None]
+    lp = 0.0
+    log_w = jnp.zeros(1)
+    if K > 1:
+        # additive-logistic weights; sum(log w) is the Dirichlet(1) density times the Jacobian
+        log_w = log_softmax(jnp.concatenate([jnp.zeros(1), free("mix_logits_std", (K - 1,))]))
+        lp = lp + jnp.sum(log_w)
+    raw = free("mix_means_std", (K, p))
+    first = raw[0, 0] + jnp.concatenate([jnp.zeros(1), jnp.cumsum(jnp.exp(raw[1:, 0]))])
+    mu = raw.at[:, 0].set(first)
+    lp = lp + jnp.sum(raw[1:, 0]) + jnp.sum(dist.Normal(0.0, 2.0).log_prob(mu))
+    r = free("log_mix_sds_std", (K, p))
+    tau = jnp.exp(r)
+    lp = lp + jnp.sum(dist.HalfCauchy(1.0).log_prob(tau) + r)
+    numpyro.factor("prior_latent", lp)
+    if p > 1:
+        chol = numpyro.sample("mix_corr_chol", dist.LKJCholesky(p, 2.0).expand([K]))
+        scaled = tau[:, :, None] * chol
+        cov = scaled @ jnp.swapaxes(scaled, -1, -2)
+    else:
+        cov = (tau**2)[:, :, None]
+    numpyro.deterministic("mix_weights", jnp.exp(log_w))
+    numpyro.deterministic("mix_means", s["xbar"] + s["xsd"] * mu)
+    numpyro.deterministic("mix_sds", s["xsd"] * tau)
+    return jnp.exp(log_w), mu, cov
+
+
+def marginal_loglik(xt, yt, sxx, sxy, syy, a, b, sig, w, mu, T) -> jnp.ndarray:
+    """sum_i log sum_k w_k N((x_i, y_i); m_k, V_k + S_i) with the latent x integrated out.
+
+    m_k = (mu_k, a + mu_k . b); V_k = [[T_k, T_k b], [b' T_k, b' T_k b + sig^2]];
+    S_i = [[diag(sxx_i), sxy_i], [sxy_i', syy_i]] (measurement errors). Shapes: xt (n, p),
+    yt (n,), sxx, sxy (n, p), syy (n,), mu (K, p), T (K, p, p), w (K,).
+    """
+    Tb = jnp.einsum("kpq,q->kp", T, b)
+    cxx = T[None] + sxx[:, None, :, None] * jnp.eye(b.shape[0])  # (n, K, p, p)
+    cxy = Tb[None] + sxy[:, None, :]  # (n, K, p)
+    cyy = (Tb @ b)[None] + sig**2 + syy[:, None]  # (n, K)
+    rx = xt[:, None, :] - mu[None]  # (n, K, p)
+    ry = yt[:, None] - (a + mu @ b)[None]  # (n, K)
+    if b.shape[0] == 1:  # closed-form 2x2: much faster than a batched Cholesky on CPU
+        c11, c12, r1 = cxx[..., 0, 0], cxy[..., 0], rx[..., 0]
+        det = c11 * cyy - c12**2
+        quad = (cyy * r1**2 - 2.0 * c12 * r1 * ry + c11 * ry**2) / det
+        logn = -0.5 * (quad + jnp.log(det) + 2.0 * LOG2PI)
+    else:
+        top = jnp.concatenate([cxx, cxy[..., None]], axis=-1)
+        bottom = jnp.concatenate([cxy, cyy[..., None]], axis=-1)[..., None, :]
+        chol = jnp.linalg.cholesky(jnp.concatenate([top, bottom], axis=-2))
+        r = jnp.concatenate([rx, ry[..., None]], axis=-1)[..., None]
+        sol = solve_triangular(chol, r, lower=True)[..., 0]
+        logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+        logn = -0.5 * (jnp.sum(sol**2, axis=-1) + logdet + r.shape[-2] * LOG2PI)
+    return jnp.sum(logsumexp(jnp.log(w)[None] + logn, axis=1))
+
+
+def eiv_marginal_model(xt, yt, sxx, sxy, syy, s, *, p: int, K: int, priors: Priors) -> None:
+    """Errors-in-variables regression with the latent true x integrated out analytically."""
+    a, b = regression_block(p, s, priors)
+    power = SCATTER_POWER[priors.scatter_on]
+    sig = positive_block("scatter", s["ysd"], priors.scatter, power)
+    w, mu, T = latent_mixture(p, K, priors, s)
+    numpyro.factor("loglik", marginal_loglik(xt, yt, sxx, sxy, syy, a, b, sig, w, mu, T))
+
+
+def _latent_x(xt, xerr_t, s, priors: Priors) -> jnp.ndarray:
+    """Latent standardised x = x~ + err~ * z with z ~ N(0, 1): in these coordinates the Gaussian
+    measurement density of x is exactly N(z; 0, 1), and the posterior of z is order one whenever the
+    errors are informative, the case where a centred latent x is worst for NUTS."""
+    n, p = xt.shape
+    z = numpyro.sample("x_noise", dist.Normal(0.0, 1.0).expand([n, p]).to_event(2))
+    xi = xt + xerr_t * z
+    if priors.latent_x is not None:
+        lp = jnp.sum(log_prior(priors.latent_x, s["xbar"] + s["xsd"] * xi))
+    else:
+        m = free("latent_mean_std", (p,))
+        r = free("log_latent_sd_std", (p,))
+        tau = jnp.exp(r)
+        lp = jnp.sum(dist.Normal(0.0, 2.0).log_prob(m) + dist.HalfCauchy(1.0).log_prob(tau) + r)
+        lp = lp + jnp.sum(dist.Normal(m, tau).log_prob(xi))
+    numpyro.factor("prior_latent", lp)
+    return xi
+
+
+def _count_mean(eta, yerr, has_y_err: bool) -> jnp.ndarray:
+    """exp(eta), perturbed as in de Souza et al. (2015) when the counts carry errors e_i.
+
+    The paper's eps_i ~ Binomial(2 e_i, 1/2) - e_i is discrete (NUTS cannot sample it); we use the
+    continuous eps_i = e_i (2 u_i - 1), u_i ~ Beta(a_i, a_i), a_i = max(e_i - 1/2, 1/2): same
+    support [-e_i, e_i], mean 0 and variance e_i / 2 (for e_i >= 1). mu is floored at 1e-6 because
+    exp(eta) + eps can cross zero; eta is clipped to [-30, 30] (the paper's JAGS code clips too).
+    """
+    mu = jnp.exp(jnp.clip(eta, -30.0, 30.0))
+    if not has_y_err:
+        return mu
+    conc = jnp.maximum(yerr - 0.5, 0.5)
+    u = numpyro.sample("count_noise", dist.Beta(conc, conc).to_event(1))
+    return jnp.maximum(mu + yerr * (2.0 * u - 1.0), 1e-6)
+
+
+def glm_model(xt, y, xerr_t, yerr, s, *, p: int, family: str, priors: Priors,
+              has_x_err: bool, has_y_err: bool) -> None:
+    """Bayesian GLM, eta = alpha + x_true . beta, latent x sampled when x carries errors."""
+    a, b = regression_block(p, s, priors)
+    xi = _latent_x(xt, xerr_t, s, priors) if has_x_err else xt
+    eta = s["ybar"] + s["ysd"] * (a + xi @ b)
+    if family == "gaussian":
+        sig = s["ysd"] * positive_block("scatter", s["ysd"], priors.scatter,
+                                        SCATTER_POWER[priors.scatter_on])
+        numpyro.sample("y", dist.Normal(eta, jnp.sqrt(sig**2 + yerr**2)).to_event(1), obs=y)
+    elif family == "bernoulli":
+        numpyro.sample("y", dist.Bernoulli(logits=eta).to_event(1), obs=y)
+    elif family == "poisson":
+        numpyro.sample("y", dist.Poisson(_count_mean(eta, yerr, has_y_err)).to_event(1), obs=y)
+    else:  # negative_binomial (NB2): variance mu + alpha mu^2, size k = 1 / alpha
+        power = DISPERSION_POWER[priors.dispersion_on]
+        alpha = positive_block("dispersion", jnp.ones(()), priors.dispersion, power)
+        numpyro.deterministic("size", 1.0 / alpha)
+        mu = _count_mean(eta, yerr, has_y_err)
+        numpyro.sample("y", dist.NegativeBinomial2(mu, 1.0 / alpha).to_event(1), obs=y)
