@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats as st
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
 
 from reglab.core.families import FAMILIES, get_family
 
@@ -193,3 +195,16 @@ def test_tweedie_loglik_unavailable_powers_raise():
         get_family("tweedie", power=2.5).loglik(np.array([1.0]), np.array([1.0]))
     with pytest.raises(ValueError, match="not for power=1.0 with scale=2.0"):
         get_family("tweedie", power=1.0).loglik(np.array([1.0]), np.array([1.0]), scale=2.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st_h.sampled_from(ELEMENTWISE), st_h.floats(0.01, 0.99), st_h.floats(0.01, 0.99))
+def test_unit_deviance_is_nonnegative_and_zero_only_at_y_equal_mu(name, a, b):
+    fam = get_family(name)
+    lo, hi = {"gaussian": (-5.0, 5.0), "binomial": (0.0, 1.0), "bernoulli": (0.0, 1.0)}.get(
+        name, (0.05, 20.0))
+    y, mu = lo + a * (hi - lo), lo + b * (hi - lo)
+    d = float(fam.unit_deviance(np.array([y]), np.array([mu]))[0])
+    assert d >= -1e-12
+    if abs(y - mu) > 1e-6 * max(1.0, abs(y)):
+        assert d > 0

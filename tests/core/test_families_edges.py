@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special as sc
+import scipy.stats as st
 
 from reglab.core.families import FAMILIES, get_family, one_hot
 
@@ -71,6 +72,8 @@ def test_categorical_gradient_hessian_and_labels(xp, rng):
                                rtol=1e-12)
     mu = asx(xp, p)
     np.testing.assert_allclose(float(fam.loglik(asx(xp, yoh), mu)), -ce.sum(), rtol=1e-12)
+    assert float(fam.loglik(asx(xp, yoh), mu)) == pytest.approx(
+        st.multinomial.logpmf(yoh, 1, p).sum(), rel=1e-12)
     np.testing.assert_allclose(npy(fam.unit_deviance(asx(xp, yoh), mu)), 2 * ce, rtol=1e-12)
     sw = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
     gw, ww = fam.gradient_hessian(asx(xp, yoh), asx(xp, eta), asx(xp, sw))
@@ -161,3 +164,26 @@ def test_aliases_and_round_trips():
     assert get_family(nb.to_dict()) == nb and nb.to_dict()["alpha"] == 0.3
     assert get_family("tweedie", power=0).link.name == "identity"
     assert repr(get_family("binomial", link="probit")) == "Binomial(link='probit')"
+
+
+def _extreme_eta(name, link):
+    """eta at the edges of what (family, link) can represent, inside the link's domain."""
+    if link == "log" and name in ("binomial", "bernoulli"):
+        return [-1e4, -50.0, -1.0, -1e-4]  # mu = exp(eta) must stay below 1
+    if link in ("logit", "probit", "cloglog", "log"):
+        return [-1e4, -50.0, 0.0, 50.0, 1e4]
+    if link == "identity" and name == "gaussian":
+        return [-1e4, 0.0, 1e4]
+    return [1e-4, 1.0, 1e4]  # identity / inverse / inverse_squared / sqrt with positive means
+
+
+@pytest.mark.parametrize(("name", "link"), [(f, lk) for f in sorted(VALID_Y)
+                                            for lk in FAMILIES[f].allowed_links])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_family_link_is_finite_at_its_extremes(name, link, dtype):
+    fam = get_family(name, link=link)
+    eta = np.array(_extreme_eta(name, link), dtype=dtype)
+    for yv in {VALID_Y[name], 0.0 if name not in ("gamma", "inverse_gaussian") else 0.5}:
+        y = np.full_like(eta, yv)
+        for out in (fam.loss(y, eta), fam.pointwise_loss(y, eta), *fam.gradient_hessian(y, eta)):
+            assert out.dtype == dtype and np.all(np.isfinite(out)), (yv, out)

@@ -12,7 +12,7 @@ on arrays of any shape except :class:`MultinomialLogit`, which acts on rows of s
 Saturation, following R's ``make.link``: probit keeps ``|eta| <= -ndtri(eps)`` (8.1 in float64) and
 cloglog clamps ``mu`` into ``[eps, 1 - eps]``, so ``mu`` never reaches 0 or 1; the logit, probit and
 cloglog ``inverse_derivative`` are floored at ``eps`` so IRLS weights stay positive. The log link
-clips ``eta`` to ``[-B, B]`` with ``B = log(float max) / 3`` (see :func:`_xp.exp_bound`).
+clips ``eta`` to ``[-B, B]`` with ``B = (log(float max) - 2) / 3`` (see :func:`_xp.exp_bound`).
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ class CLogLog(Link):
 class Log(Link):
     """``eta = log(mu)``, ``mu = exp(eta)``; ``d mu/d eta = d^2 mu/d eta^2 = mu``, ``g' = 1/mu``.
 
-    ``eta`` is clipped to ``[-B, B]`` (``B`` = a third of the log of the largest float).
+    ``eta`` is clipped to ``[-B, B]`` (``B`` = 235.9 in float64, 28.9 in float32).
     """
 
     name = "log"
