@@ -22,9 +22,16 @@ __all__ = ["covariance", "pearson_chi2", "pearson_dispersion", "ml_scale", "r_lo
 
 
 def covariance(hessian: np.ndarray, dispersion: float = 1.0) -> np.ndarray:
-    r"""Wald covariance ``phi * H^{-1}`` (q, q), by Cholesky of the (q, q) information ``H``."""
-    c = sla.cho_factor(hessian, lower=True)
-    return dispersion * sla.cho_solve(c, np.eye(hessian.shape[0]))
+    r"""Wald covariance ``phi * H^{-1}`` (q, q), by Cholesky of the (q, q) information ``H``.
+
+    A numerically singular ``H`` (a separated fit whose weights underflowed) falls back to the
+    Moore-Penrose inverse: the huge variances it gives are the honest answer there.
+    """
+    try:
+        c = sla.cho_factor(hessian, lower=True)
+        return dispersion * sla.cho_solve(c, np.eye(hessian.shape[0]))
+    except (np.linalg.LinAlgError, ValueError):
+        return dispersion * np.linalg.pinv(hessian, hermitian=True)
 
 
 def pearson_chi2(family: Any, y: np.ndarray, mu: np.ndarray,
@@ -63,7 +70,9 @@ def r_loglik(family: Any, y, mu, sample_weight, deviance: float, n: int) -> floa
     """Log-likelihood as R's ``logLik.glm`` reports it (full density, constants included)."""
     scale = ml_scale(family, deviance, sample_weight, n)
     try:
-        return float(family.loglik(y, mu, sample_weight=sample_weight, scale=scale))
+        # separated fits have mu exactly 0 or 1: log(0) warnings, the sum stays finite (0 log 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(family.loglik(y, mu, sample_weight=sample_weight, scale=scale))
     except (NotImplementedError, AttributeError, ValueError):
         return math.nan  # e.g. a Tweedie power without a closed-form density: R's aic is NA too
 
@@ -147,6 +156,11 @@ def glm_fit_statistics(X, y, sw, off, res, family, nobs: int, fit_intercept: boo
     (1 for the negative binomial's alpha). Keys end up as fitted attributes (``deviance_`` ...);
     ``cov`` is the (q, q) covariance and ``cov_params`` the same (for the standard errors).
     """
+    with np.errstate(divide="ignore", invalid="ignore"):  # separated fits: mu at 0 or 1
+        return _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params)
+
+
+def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params) -> dict:
     q = res.theta.shape[0]
     df_resid = nobs - q
     dispersion = pearson_dispersion(family, y, res.mu, sw, df_resid)

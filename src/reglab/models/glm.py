@@ -62,6 +62,14 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
     return a
 
 
+def check_finite_X(Xa: np.ndarray, names: list[str]) -> None:
+    """Raise ValueError naming the row and column of the first NaN/inf in X (n, p)."""
+    bad = np.argwhere(~np.isfinite(Xa))
+    if len(bad):
+        i, j = bad[0]
+        raise ValueError(f"X contains NaN or inf: {Xa[i, j]!r} at row {i}, column {names[j]!r}")
+
+
 def binomial_response(y: np.ndarray, trials: np.ndarray | None, sw: np.ndarray | None):
     """Counts of successes and ``trials`` (or R's two-column ``cbind(successes, failures)``) to
     proportions ``y / trials`` with prior weights ``sample_weight * trials``."""
@@ -155,9 +163,11 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
             off = np.log(ex) if off is None else off + np.log(ex)
         q = Xa.shape[1] + int(self.fit_intercept)
         nobs = n if sw is None else int((sw > 0).sum())
-        if nobs < q:
+        if nobs == 0:
+            raise ValueError("all sample weights are zero: nothing to fit")
+        if nobs < q and not self.alpha:
             raise ValueError(f"{nobs} observations (with positive weight) are fewer than the {q} "
-                             "coefficients to estimate")
+                             "coefficients to estimate (the MLE is not unique; use alpha > 0)")
         res, family = self._solve(Xa, y, family, sw, off, names)
         sep = self._separation(Xa, y, sw, res, family, names)
         self._set_fitted(Xa, y, sw, off, res, family, names, nobs, sep)
@@ -220,11 +230,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     def _linear_predictor(self, X, offset=None, exposure=None):
         X = self._formula_transform(X)
         Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
-        names = self.params_.index[int(self.fit_intercept):].tolist()
-        bad = np.argwhere(~np.isfinite(Xa))
-        if len(bad):
-            i, j = bad[0]
-            raise ValueError(f"X contains NaN or inf: {Xa[i, j]!r} at row {i}, column {names[j]!r}")
+        check_finite_X(Xa, self.params_.index[int(self.fit_intercept):].tolist())
         eta = Xa @ self.coef_ + self.intercept_
         n = Xa.shape[0]
         if offset is not None:

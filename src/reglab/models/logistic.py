@@ -21,14 +21,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
-from reglab.models.glm import GLM, check_vector, feature_names
+from reglab.models.glm import GLM, check_finite_X, check_vector, feature_names
 from reglab.solvers.irls import irls_state
 from reglab.solvers.lbfgs import (
     GLMObjective,
@@ -45,18 +45,32 @@ SOLVERS = ("irls", "lbfgs", "gd", "sgd")
 
 def _labels(y: Any, n_min: int, n_max: int | None, who: str) -> tuple[np.ndarray, np.ndarray]:
     """``(classes, codes)`` from any labels (strings too), with the class count checked."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
+    if y is None:
+        raise ValueError(f"{who} requires y to be passed, but the target y is None")
+    y = column_or_1d(y, warn=True)
     check_classification_targets(y)
     classes, codes = np.unique(y, return_inverse=True)
     k = len(classes)
+    if n_max == 2 and k > 2:
+        raise ValueError(f"Only binary classification is supported. The type of the target is "
+                         f"{type_of_target(y)} ({k} classes); use SoftmaxRegression")
     if k < n_min or (n_max is not None and k > n_max):
         want = f"{n_min}" if n_max == n_min else f"at least {n_min}"
         hint = "; use SoftmaxRegression for more" if n_max == 2 and k > 2 else ""
         raise ValueError(f"{who} needs {want} classes in y; got {k} class"
                          f"{'es' if k != 1 else ''}: {list(classes)[:5]}{hint}")
     return classes, codes
+
+
+def _positive_weight_classes(codes, sample_weight, who) -> None:
+    if sample_weight is None:
+        return
+    w = np.asarray(sample_weight, dtype=float).reshape(-1)
+    if w.shape[0] == codes.shape[0] and not (w > 0).any():
+        raise ValueError("all sample weights are zero: nothing to fit")
+    if w.shape[0] == codes.shape[0] and len(np.unique(codes[w > 0])) < 2:
+        raise ValueError(f"{who} needs 2 classes among the rows with positive sample_weight; "
+                         f"got {len(np.unique(codes[w > 0]))} class")
 
 
 def _run_first_order(solver, obj, theta0, est) -> Any:
@@ -95,11 +109,17 @@ class LogisticRegression(ClassifierMixin, GLM):
     def _make_family(self):
         return get_family("binomial", link=self.link)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # two classes; SoftmaxRegression for more
+        return tags
+
     def fit(self, X, y, sample_weight=None):
         """Fit to labels ``y`` (n,) of exactly two classes (any dtype, strings included)."""
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
         classes, codes = _labels(y, 2, 2, type(self).__name__)
+        _positive_weight_classes(codes, sample_weight, type(self).__name__)
         super().fit(X, codes.astype(float), sample_weight=sample_weight)
         self.classes_ = classes
         return self
@@ -107,6 +127,7 @@ class LogisticRegression(ClassifierMixin, GLM):
     def _solve(self, X, y, family, sw, off, names):
         if self.solver == "irls":
             return super()._solve(X, y, family, sw, off, names)
+        check_finite_X(X, names)  # IRLS finds these in its first pass; the others must look
         P = self._penalty(sw, X)
         if P is not None and self.fit_intercept:
             P = np.pad(P, ((1, 0), (1, 0)))
@@ -125,17 +146,19 @@ class LogisticRegression(ClassifierMixin, GLM):
 
     def predict_proba(self, X) -> np.ndarray:
         """(n, 2): ``[P(classes_[0]), P(classes_[1])]``."""
-        p = np.asarray(self.family_.link.inverse(self.decision_function(X)))
+        eta = self.decision_function(X)
+        p = np.asarray(self.family_.link.inverse(eta))
         return np.column_stack([1.0 - p, p])
 
     def predict_log_proba(self, X) -> np.ndarray:
         eta = self.decision_function(X)
-        link = self.family_.link
+        link = self.family_.link  # after the fitted check in decision_function
         return np.column_stack([link.log1m_inverse(eta), link.log_inverse(eta)])
 
     def predict(self, X) -> np.ndarray:
         """The more probable class label (n,)."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        eta = self.decision_function(X)
+        return self.classes_[(eta > 0).astype(int)]
 
 
 class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
@@ -165,9 +188,11 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
             raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
         if self.alpha < 0:
             raise ValueError(f"alpha must be >= 0; got {self.alpha!r}")
-        Xa = validate_data(self, X, dtype=np.float64)
+        Xa = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         names, _ = feature_names(X, Xa.shape[1])
+        check_finite_X(Xa, names)
         classes, codes = _labels(y, 2, None, type(self).__name__)
+        _positive_weight_classes(codes, sample_weight, type(self).__name__)
         if len(codes) != Xa.shape[0]:
             raise ValueError(f"y has {len(codes)} rows but X has {Xa.shape[0]}")
         sw = check_vector(sample_weight, Xa.shape[0], "sample_weight", positive=True)
@@ -201,8 +226,9 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         cov = gs.covariance(H)
         cls = [str(c) for c in classes[1:]]
         self.params_ = pd.DataFrame(Theta, index=terms, columns=cls)
-        self.std_errors_ = pd.DataFrame(np.sqrt(np.diag(cov)).reshape(q, m), index=terms,
-                                        columns=cls)
+        var = np.diag(cov)
+        se = np.sqrt(np.where(var >= 0, var, np.nan))  # pinv of a separated fit can dip below 0
+        self.std_errors_ = pd.DataFrame(se.reshape(q, m), index=terms, columns=cls)
         self.zvalues_ = self.params_ / self.std_errors_
         self.pvalues_ = pd.DataFrame(2 * stats.norm.sf(np.abs(self.zvalues_.to_numpy())),
                                      index=terms, columns=cls)
@@ -221,21 +247,28 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         self.nobs_, self.df_resid_, self.df_model_ = nobs, nobs - q * m, (q - 1) * m
         self.n_iter_, self.converged_, self.loss_curve_ = out.n_iter, out.converged, out.loss_curve
 
-    def decision_function(self, X) -> np.ndarray:
-        """Linear predictors (n, K), baseline column 0."""
+    def _eta(self, X) -> np.ndarray:
         check_is_fitted(self, "params_")
         X = self._formula_transform(X)
-        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        check_finite_X(Xa, list(self.params_.index[int(self.fit_intercept):]))
         return Xa @ self.coef_.T + self.intercept_
+
+    def decision_function(self, X) -> np.ndarray:
+        """Linear predictors (n, K), baseline column 0; (n,) log-odds of classes_[1] if K = 2."""
+        eta = self._eta(X)
+        return eta[:, 1] if eta.shape[1] == 2 else eta
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, K) = softmax(eta)."""
-        eta = self.decision_function(X)
+        eta = self._eta(X)
         e = np.exp(eta - eta.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        """The most probable class label (n,)."""
+        k = np.argmax(self._eta(X), axis=1)
+        return self.classes_[k]
 
     def coef_table(self, level: float = 0.95) -> pd.DataFrame:
         """One R-style table, rows ``class:term``."""

@@ -178,7 +178,10 @@ def multinomial_newton(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10
     f, g = obj.value_and_grad(theta)
     H = _multinomial_hessian(obj, theta.reshape(obj.q, obj.m))
     for it in range(1, max_iter + 1):
-        step = sla.cho_solve(sla.cho_factor(H), g * obj.total)
+        try:
+            step = sla.cho_solve(sla.cho_factor(H), g * obj.total)
+        except np.linalg.LinAlgError:  # separated classes: the information is singular
+            step = np.linalg.lstsq(H, g * obj.total, rcond=None)[0]
         t = 1.0
         for _ in range(40):
             f_new, g_new = obj.value_and_grad(theta - t * step)
