@@ -133,7 +133,7 @@ def _summaries(rep: Report, models: list[RungResult]) -> None:
     found = [(r.name, _final(r.model)) for r in models if hasattr(_final(r.model), "summary")]
     if not found:
         return
-    sec = rep.section("GLM summaries")
+    sec = rep.section("Model summaries")
     for name, m in found:
         rep.text(sec, name)
         rep.pre(sec, str(m.summary()))

@@ -78,8 +78,7 @@ def gd_animation(x: np.ndarray, y: np.ndarray, path: np.ndarray, filename: str |
     """
     path = np.asarray(path, dtype=float)
     epochs = np.unique(np.geomspace(1, len(path), n_frames).astype(int) - 1)
-    fig, ax = subplots(size=(4.0, 3.2))
-    fig.set_layout_engine("none")  # one fixed layout for all frames (and much faster)
+    fig, ax = subplots(size=(4.0, 3.2), layout=None)  # one fixed layout for all frames (faster)
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.1, top=0.9)
     ax.scatter(x, y, s=10, color="0.4")
     xs = np.array([np.min(x), np.max(x)])

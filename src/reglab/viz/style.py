@@ -55,11 +55,11 @@ def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, size: tuple[float, float] = (4.0, 3.0),
-             **kw: Any) -> tuple[Figure, Any]:
+             layout: str | None = "constrained", **kw: Any) -> tuple[Figure, Any]:
     """A new ``Figure`` and its axes, squeezed like ``plt.subplots``: one Axes, a 1-D array for
     a single row or column, else ``(nrows, ncols)``; ``size`` is per panel in inches. Call inside
     :func:`style` (or a :func:`styled` function)."""
-    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout=layout)
     return fig, fig.subplots(nrows, ncols, squeeze=True, **kw)
 
 
