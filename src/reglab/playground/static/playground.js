@@ -56,21 +56,48 @@
   const mix = (a, b, t) => [0, 1, 2].map((i) => a[i] + (b[i] - a[i]) * t);
   const diverging = (t) => (t < 0 ? mix(MID, NEG, Math.min(1, -t)) : mix(MID, POS, Math.min(1, t)));
   const css = (c) => `rgb(${c.map(Math.round).join(",")})`;
-  const decode = (b64) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+  const lighten = (c) => mix([255, 255, 255], c, 0.75);
+  // Palettes indexed by the byte the server sends (q = 0..255 <-> t = q / 127.5 - 1), built once:
+  // painting a frame is then a table look-up per cell, no allocation.
+  const lut = (f) => {
+    const out = new Uint8ClampedArray(256 * 3);
+    for (let q = 0; q < 256; q++) out.set(f(q / 127.5 - 1).map(Math.round), 3 * q);
+    return out;
+  };
+  const LUT_NEURON = lut(diverging);
+  const LUT_OUTPUT = lut((t) => lighten(diverging(t)));
+  const LUT_OUTPUT_DISCRETE = lut((t) => lighten(diverging(t < 0 ? -1 : 1)));
+  function decode(b64) {
+    const s = atob(b64), out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
 
+  // ImageData reused per canvas (resizing a canvas every frame would reallocate and clear it).
+  function imageFor(canvas, side) {
+    if (canvas.width !== side || canvas.height !== side || !canvas._img) {
+      canvas.width = side; canvas.height = side;
+      canvas._img = canvas.getContext("2d").createImageData(side, side);
+    }
+    return canvas._img;
+  }
+  function paintLut(canvas, side, q, table) {
+    const img = imageFor(canvas, side), d = img.data;
+    for (let i = 0, j = 0; i < side * side; i++, j += 4) {
+      const k = 3 * q[i];
+      d[j] = table[k]; d[j + 1] = table[k + 1]; d[j + 2] = table[k + 2]; d[j + 3] = 255;
+    }
+    canvas.getContext("2d").putImageData(img, 0, 0);
+  }
   function paint(canvas, side, colourAt) {
-    canvas.width = side; canvas.height = side;
-    const ctx = canvas.getContext("2d"), img = ctx.createImageData(side, side);
+    const img = imageFor(canvas, side), d = img.data;
     for (let i = 0; i < side * side; i++) {
       const c = colourAt(i);
-      img.data.set([c[0], c[1], c[2], 255], 4 * i);
+      d[4 * i] = c[0]; d[4 * i + 1] = c[1]; d[4 * i + 2] = c[2]; d[4 * i + 3] = 255;
     }
-    ctx.putImageData(img, 0, 0);
+    canvas.getContext("2d").putImageData(img, 0, 0);
   }
-  function paintSymmetric(canvas, side, b64) {
-    const q = decode(b64);
-    paint(canvas, side, (i) => diverging(q[i] / 127.5 - 1));
-  }
+  function paintSymmetric(canvas, side, b64) { paintLut(canvas, side, decode(b64), LUT_NEURON); }
 
   // ---------------------------------------------------------------- messages -----------------
   function send(msg) {
@@ -134,7 +161,9 @@
     if (!frame || !data) return;
     pendingFrame = null;
     lastFrame = frame;
+    const t0 = performance.now();
     drawFrame(frame);
+    stats.drawMs = 0.9 * (stats.drawMs || 0) + 0.1 * (performance.now() - t0);
     stats.framesDrawn++; stats.windowCount++;
     const now = performance.now();
     if (now - stats.windowStart >= 1000) {
@@ -275,6 +304,10 @@
     weights.forEach((W, i) => W.forEach((row, a) => row.forEach((w, b) => {
       const line = edgeEls[i] && edgeEls[i][a] && edgeEls[i][a][b];
       if (!line) return;
+      // Only touch the DOM when the drawn line changes (attribute writes cost style work).
+      const key = Math.round(w * 50);
+      if (line._key === key) return;
+      line._key = key;
       line.setAttribute("stroke", css(diverging(Math.max(-1, Math.min(1, w)))));
       line.setAttribute("stroke-width", Math.min(6, 0.5 + 2 * Math.abs(w)).toFixed(2));
       line.setAttribute("data-weight", w);
@@ -291,8 +324,11 @@
   function drawOutput(out) {
     const side = data.output_side, disc = $("discretize").checked, canvas = $("heatmap");
     const maps = out.maps.map(decode);
-    const lighten = (c) => mix([255, 255, 255], c, 0.75);
-    if (out.kind === "multiclass") {
+    if (out.kind !== "multiclass") {
+      paintLut(canvas, side, maps[0], disc ? LUT_OUTPUT_DISCRETE : LUT_OUTPUT);
+      return;
+    }
+    {
       paint(canvas, side, (i) => {
         // Mean of the class colours weighted by the predicted probabilities (they sum to 1).
         let best = 0, c = [0, 0, 0];
@@ -301,11 +337,6 @@
           c = c.map((v, j) => v + (m[i] / 255) * CLASS_RGB[k][j]);
         });
         return lighten(disc ? CLASS_RGB[best] : c);
-      });
-    } else {
-      paint(canvas, side, (i) => {
-        const t = maps[0][i] / 127.5 - 1;
-        return lighten(diverging(disc ? Math.sign(t) : t));
       });
     }
   }
@@ -425,6 +456,12 @@
     $("draw-clear").onclick = () => { drawn = []; drawPoints(); };
     $("upload").addEventListener("change", onUpload);
     window.addEventListener("resize", () => data && buildEdges());
+    setInterval(() => {  // show 0 frames/s once frames stop arriving (paused, or tab idle)
+      if (performance.now() - stats.windowStart > 1500) {
+        stats.fps = 0; stats.windowStart = performance.now(); stats.windowCount = 0;
+        $("fps").textContent = "0";
+      }
+    }, 500);
     setPlaying(false);
   }
 
