@@ -44,6 +44,12 @@ def test_bernoulli_loss_is_exact_in_the_tails():
                                rtol=1e-15)
     g, w = fam.gradient_hessian(y, eta)
     np.testing.assert_allclose(g, [-1.0, 1.0, sc.expit(-40.0) - 1], rtol=1e-15)
+    # perfect separation: mu is clamped into [eps, 1 - eps] (as R's logit linkinv), so the
+    # deviance an IRLS loop computes from mu stays finite: -2 log(eps) = 72.1 per sample
+    mu = fam.mean(eta)
+    assert np.all((mu > 0) & (mu < 1))
+    d = fam.unit_deviance(y[:2], mu[:2])
+    np.testing.assert_allclose(d, -2 * np.log(np.finfo(float).eps), rtol=1e-12)
 
 
 def test_categorical_gradient_hessian_and_labels(xp, rng):

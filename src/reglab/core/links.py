@@ -9,10 +9,11 @@ on arrays of any shape except :class:`MultinomialLogit`, which acts on rows of s
 - ``log_inverse(eta) = log mu`` and ``log1m_inverse(eta) = log(1 - mu)``, exact in the tails
   where ``mu`` itself rounds to 0 or 1 (used by the families' losses).
 
-Saturation, following R's ``make.link``: probit keeps ``|eta| <= -ndtri(eps)`` (8.1 in float64) and
-cloglog clamps ``mu`` into ``[eps, 1 - eps]``, so ``mu`` never reaches 0 or 1; the logit, probit and
-cloglog ``inverse_derivative`` are floored at ``eps`` so IRLS weights stay positive. The log link
-clips ``eta`` to ``[-B, B]`` with ``B = (log(float max) - 2) / 3`` (see :func:`_xp.exp_bound`).
+Saturation, following R's ``make.link``: probit keeps ``|eta| <= -ndtri(eps)`` (8.1 in
+float64), logit and cloglog clamp ``mu`` into ``[eps, 1 - eps]``, so ``mu`` never reaches 0 or 1;
+the logit, probit and cloglog ``inverse_derivative`` are floored at ``eps`` so IRLS weights stay
+positive. The log link clips ``eta`` to ``[-B, B]``, ``B = (log(float max) - 2) / 3``
+(:func:`_xp.exp_bound`).
 """
 
 from __future__ import annotations
@@ -149,7 +150,11 @@ class Logit(Link):
         return xp.log(mu) - xp.log1p(-mu)
 
     def _inverse(self, xp, eta):
-        return sigmoid(eta)
+        # clamp into [eps, 1 - eps] as R's logit linkinv does: a saturated fit (perfect
+        # separation) then has a finite deviance(y, mu) and a positive variance mu (1 - mu);
+        # losses computed from eta (log_inverse) stay exact
+        eps = _eps(eta, xp)
+        return xp.clip(sigmoid(eta), min=eps, max=1.0 - eps)
 
     def _derivative(self, xp, mu):
         return 1.0 / (mu * (1.0 - mu))
