@@ -94,7 +94,10 @@ class Binomial(Family):
 
     def loglik(self, y, mu, sample_weight=None, scale=1.0):
         y, mu, w, xp = self._prepare(y, mu, sample_weight)
-        return self._loglik(xp, y, (xp.log(mu), xp.log1p(-mu)), w, scale)
+        # log mu only where there are successes, log(1 - mu) only where there are failures
+        logmu = xp.log(xp.where(y == 0, xp.ones_like(mu), mu))
+        log1m = xp.log1p(-xp.where(y == 1, xp.zeros_like(mu), mu))
+        return self._loglik(xp, y, (logmu, log1m), w, scale)
 
     def gradient_hessian(self, y, eta, sample_weight=None):
         if self.link.name != "logit":
