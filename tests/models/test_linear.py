@@ -237,3 +237,17 @@ def test_streamed_qr_over_many_row_blocks_matches_statsmodels():
     np.testing.assert_allclose(m.std_errors_.iloc[:5], r.bse, rtol=1e-10)
     assert m.df_resid_ == n - 50 - 5
     assert m.llf_ == pytest.approx(r.llf, rel=1e-12)
+
+
+def test_model_file_round_trip_keeps_intervals_and_summary(tmp_path):
+    from reglab.io import load_model, save_model
+
+    X, y, w = _random_problem(8)
+    m = LinearRegression().fit(X, y, sample_weight=w)
+    path = tmp_path / "lm.reglab"
+    save_model(m, path)
+    back = load_model(path)
+    back = getattr(back, "model", back)
+    pd.testing.assert_frame_equal(back.predict(X, interval="prediction"),
+                                  m.predict(X, interval="prediction"))
+    assert back.summary() == m.summary()

@@ -266,7 +266,6 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         self.coef_ = filled[1:] if self.fit_intercept else filled
         self.aliased_ = [terms[j] for j in sol["aliased"]]
         self.rank_ = sol["rank"]
-        self._unscaled_cov = np.nan_to_num(sol["unscaled_cov"], nan=0.0)
         for key, val in st.items():
             if key != "cov":
                 setattr(self, key + "_", val)
@@ -301,7 +300,9 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         if interval not in ("confidence", "prediction"):
             raise ValueError("interval must be None, 'confidence' or 'prediction', "
                              f"got {interval!r}")
-        var_fit = np.einsum("ij,jk,ik->i", D, self._unscaled_cov, D) * self.scale_
+        # from the public cov_params_ (aliased rows NaN -> 0), so a reloaded model has intervals
+        V = np.nan_to_num(self.cov_params_.to_numpy(), nan=0.0)
+        var_fit = np.einsum("ij,jk,ik->i", D, V, D)
         var = var_fit + (self.scale_ if interval == "prediction" else 0.0)
         q = stats.t.ppf(0.5 + level / 2, self.df_resid_)
         half = q * np.sqrt(var)
