@@ -48,10 +48,11 @@ class BayesianRegressorBase(RegressorMixin, BaseEstimator):
         return self.priors
 
     def _sample(self, model: Any, key: tuple, kwargs: dict, init: dict, dense: Any,
-                keep: tuple[str, ...], moments: tuple[str, ...] = ()):
+                keep: tuple[str, ...], moments: tuple[str, ...] = (),
+                fixed: tuple[str, ...] = ()):
         cfg = self._sampler_config()
         return run_nuts(model, key, kwargs, init, cfg, int(self.random_state or 0), dense,
-                        keep, moments)
+                        keep, moments, fixed)
 
     def _finish(self, result: Any, names: list[str], state: dict) -> None:
         """Set every fitted attribute at once (a fit that failed earlier changed nothing)."""

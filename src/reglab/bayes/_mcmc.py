@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -113,7 +113,10 @@ def _chain_fn(model: Any, cfg: SamplerConfig, dense_mass: Any, keep: tuple, mome
 
 def _runner(model: Any, key: tuple, cfg: SamplerConfig, chain_method: str, dense_mass: Any,
             keep: tuple, moments: tuple) -> Any:
-    cache_key = (key, cfg, chain_method, str(dense_mass), keep, moments)
+    # sequential chains call one single-chain kernel: the chain count is not part of its identity
+    n_key = 1 if chain_method == "sequential" else cfg.num_chains
+    cache_key = (key, replace(cfg, chain_method=chain_method, num_chains=n_key), str(dense_mass),
+                 keep, moments)
     fn = _COMPILED.get(cache_key)
     if fn is None:
         jax = _backend.load().jax
@@ -132,17 +135,19 @@ def _runner(model: Any, key: tuple, cfg: SamplerConfig, chain_method: str, dense
 
 def run_nuts(model: Any, key: tuple, model_kwargs: dict, init: dict[str, np.ndarray],
              cfg: SamplerConfig, seed: int, dense_mass: Any = False, keep: tuple = (),
-             moments: tuple = ()) -> NutsResult:
+             moments: tuple = (), fixed: tuple = ()) -> NutsResult:
     """Run ``cfg.num_chains`` NUTS chains from ``init`` (unconstrained values, jittered per chain
-    so that R-hat can see a chain stuck elsewhere) and collect the ``keep`` sites (constrained and
-    deterministic) plus running posterior mean/variance of the ``moments`` sites."""
+    so that R-hat can see a chain stuck elsewhere; the per-point latent sites in ``fixed`` are not
+    jittered, a bounded latent prior could reject the start) and collect the ``keep`` sites
+    (constrained and deterministic) plus running posterior mean/variance of ``moments`` sites."""
     b = _backend.load()
     jax, jnp = b.jax, b.jnp
     chain_method = _backend.resolve_chain_method(cfg.chain_method, cfg.num_chains)
     fn = _runner(model, key, cfg, chain_method, dense_mass, tuple(keep), tuple(moments))
     rng = np.random.default_rng(seed)
     c = cfg.num_chains
-    z0 = {k: np.asarray(v, float)[None] + 0.5 * rng.standard_normal((c, *np.shape(v)))
+    z0 = {k: np.asarray(v, float)[None]
+          + (0.0 if k in fixed else 0.5) * rng.standard_normal((c, *np.shape(v)))
           for k, v in init.items()}
     keys = jax.random.split(jax.random.PRNGKey(seed), c)
     kw = jax.tree.map(jnp.asarray, model_kwargs)
