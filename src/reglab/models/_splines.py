@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import BSpline
 
-__all__ = ["bspline_knots", "bspline_basis", "difference_penalty", "row_kron",
+__all__ = ["bspline_knots", "bspline_basis", "bspline_sparse", "difference_penalty", "row_kron",
            "sum_to_zero_basis", "Smooth", "Tensor", "Linear", "Factor", "s", "te", "l", "f",
            "term_from_dict"]
 
@@ -56,8 +56,13 @@ def bspline_basis(x: np.ndarray, knots: np.ndarray, degree: int = 3) -> np.ndarr
 
     Outside the training range the polynomial pieces of the end intervals are extrapolated.
     """
+    return bspline_sparse(x, knots, degree).toarray()
+
+
+def bspline_sparse(x: np.ndarray, knots: np.ndarray, degree: int = 3):
+    """The same design matrix as a scipy CSR matrix (``degree + 1`` nonzeros per row)."""
     x = np.asarray(x, dtype=np.float64)
-    return BSpline.design_matrix(x, knots, degree, extrapolate=True).toarray()
+    return BSpline.design_matrix(x, knots, degree, extrapolate=True)
 
 
 def difference_penalty(k: int, order: int = 2) -> np.ndarray:
@@ -73,7 +78,7 @@ def row_kron(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 def sum_to_zero_basis(B: np.ndarray) -> np.ndarray:
     """``Z`` (k, k - 1): orthonormal basis of ``{beta : 1' B beta = 0}`` (QR of the constraint)."""
-    c = B.sum(axis=0)[:, None]
+    c = np.asarray(B.sum(axis=0), dtype=np.float64).reshape(-1, 1)
     Q, _ = np.linalg.qr(c, mode="complete")
     return Q[:, 1:]
 
@@ -128,18 +133,19 @@ class Smooth:
     def fit(self, cols: list[np.ndarray]) -> Smooth:
         k = _check_k(self.k, self.degree, self.order, self.label)
         self.knots_ = bspline_knots(*_range(cols[0], self.label), k, self.degree)
-        self.Z_ = sum_to_zero_basis(bspline_basis(cols[0], self.knots_, self.degree))
+        self.Z_ = sum_to_zero_basis(self.raw_basis(cols))
         return self
 
-    def raw_basis(self, cols: list[np.ndarray]) -> np.ndarray:
-        return bspline_basis(cols[0], self.knots_, self.degree)
+    def raw_basis(self, cols: list[np.ndarray]):
+        """(n, k) sparse B-spline design: four nonzeros per row, so ``raw @ Z`` is cheap."""
+        return bspline_sparse(cols[0], self.knots_, self.degree)
 
     @property
     def basis_size(self) -> int:
         return self.Z_.shape[1]
 
     def basis(self, cols: list[np.ndarray]) -> np.ndarray:
-        return self.raw_basis(cols) @ self.Z_
+        return np.asarray(self.raw_basis(cols) @ self.Z_)
 
     @property
     def penalties(self) -> list[np.ndarray]:

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from reglab.core.families import get_family
 from reglab.inference.table import coef_table
@@ -120,8 +121,12 @@ class GAM(RegressorMixin, BaseEstimator):
 
     def _design(self, X: np.ndarray) -> np.ndarray:
         """Term columns (n, p - 1): the bases of ``terms_`` side by side (no intercept)."""
-        blocks = [t.basis(self._columns(X, t)) for t in self.terms_]
-        return np.hstack(blocks) if blocks else np.empty((X.shape[0], 0))
+        D = np.empty((X.shape[0], sum(t.basis_size for t in self.terms_)))
+        a = 0
+        for t in self.terms_:
+            D[:, a: a + t.basis_size] = t.basis(self._columns(X, t))
+            a += t.basis_size
+        return D
 
     @property
     def feature_names_(self) -> list[str]:
@@ -157,7 +162,10 @@ class GAM(RegressorMixin, BaseEstimator):
                               ensure_min_samples=2)
         family = new._family()
         y, sw = new._check_y(y, family, sample_weight, Xa.shape[0])
-        new._fit(Xa, y, sw, family)
+        # Small problems are p x p algebra, where BLAS threads only contend for the cores.
+        small = Xa.shape[0] * max(Xa.shape[1] * new.k, 1) ** 2 < 5e7
+        with threadpool_limits(limits=1 if small else None):
+            new._fit(Xa, y, sw, family)
         for key in list(vars(self)):  # forget the previous fit (feature names etc.) ...
             if key.endswith("_") and not key.startswith("__"):
                 delattr(self, key)
@@ -181,10 +189,17 @@ class GAM(RegressorMixin, BaseEstimator):
             if t.penalties:
                 groups.append((a, b, t.penalties))
             a = b
-        engine = _gam_fit.Engine(D, y, sw, family, _gam_fit.Penalties(groups, a))
+        pens = _gam_fit.Penalties(groups, a)
+        n_pos = int(np.count_nonzero(sw > 0))
+        if a - pens.rank > n_pos:
+            raise ValueError(f"the model has {a - pens.rank} unpenalized coefficients (intercept, "
+                             "linear parts of the smooths, linear and factor terms) but only "
+                             f"{n_pos} rows with positive weight; use fewer terms")
+        engine = _gam_fit.Engine(D, y, sw, family, pens)
         self.method_, lam = self._smoothing(engine)
-        fit = engine.fit(lam, tol=self.tol)
-        self._store(engine, fit, family, X, y, sw)
+        fit = engine.fit(lam, tol=self.tol, max_iter=self.max_iter)
+        self.n_iter_ = engine.n_outer
+        self._store(engine, fit, family, X, D, y, sw)
 
     def _smoothing(self, engine) -> tuple[str, np.ndarray]:
         m = engine.pen.m
@@ -202,7 +217,7 @@ class GAM(RegressorMixin, BaseEstimator):
             raise ValueError(f"method must be 'auto', 'gcv', 'ubre' or 'reml'; got {method!r}")
         return method, (engine.select(method) if m else np.zeros(0))
 
-    def _store(self, engine, fit, family, X, y, sw) -> None:
+    def _store(self, engine, fit, family, X, D, y, sw) -> None:
         n, tau = float(sw.sum()), fit.edf
         mu = family.mean(fit.eta) if engine.closed_form else fit.mu
         self.lam_, self.intercept_, self.coef_ = fit.lam, float(fit.beta[0]), fit.beta[1:].copy()
@@ -225,14 +240,17 @@ class GAM(RegressorMixin, BaseEstimator):
         self.score_ = engine.score(fit, self.method_) if self.method_ != "fixed" else math.nan
         # AIC as R's family aic: the scale at its ML value deviance / n, one df for it.
         phi = 1.0 if engine.scale_known else self.deviance_ / n
-        ll = float(family.loglik(y, mu, sample_weight=sw, scale=phi))
-        self.aic_ = -2.0 * ll + 2.0 * (tau + (0 if engine.scale_known else 1))
+        if phi > 0:
+            ll = float(family.loglik(y, mu, sample_weight=sw, scale=phi))
+            self.aic_ = -2.0 * ll + 2.0 * (tau + (0 if engine.scale_known else 1))
+        else:  # an exact fit: the likelihood is unbounded (R reports -Inf)
+            self.aic_ = -math.inf
         resid_var = np.sum(sw * (y - mu) ** 2) / max(self.df_resid_, 1e-12)
         self.r2_adj_ = 1.0 - resid_var / (np.sum(sw * (y - ybar) ** 2) / max(n - 1, 1))
         self.family_, self.n_samples_ = family, n
         self.ranges_ = {j: (float(np.min(c)), float(np.max(c))) for j in range(X.shape[1])
                         if (c := self._try_numeric(X[:, j])) is not None}
-        self._smooth_stats(D=None, X=X)
+        self._smooth_stats(D)
 
     @staticmethod
     def _try_numeric(col):
@@ -241,13 +259,13 @@ class GAM(RegressorMixin, BaseEstimator):
         except (TypeError, ValueError):
             return None
 
-    def _smooth_stats(self, D, X) -> None:
+    def _smooth_stats(self, D) -> None:
         """Per smooth: (edf, reference df, statistic, p-value) of the Wald-type test."""
         resid_df = None if self.family_.scale_fixed else self.df_resid_
         rows = {}
         for t, sl in zip(self.terms_, self.slices_):
             if t.penalties:
-                Xj = t.basis(self._columns(X, t))
+                Xj = D[:, sl.start - 1: sl.stop - 1]
                 beta = self.coef_[sl.start - 1: sl.stop - 1]
                 stat, p, r = _gam_fit.smooth_test(beta, self.Vp_[sl, sl], Xj, self.edf_[t.label],
                                                   resid_df)
