@@ -140,10 +140,15 @@ def test_change_activation_per_layer(page):
     _wait_config(page, "c.activations[0] === 'relu' && c.activations[1] === 'tanh'")
     page.select_option(".layer-col[data-layer='1'] select", "selu")
     _wait_config(page, "c.activations.join() === 'relu,selu'")
-    assert "activations=relu%2Cselu" in page.url
+    page.wait_for_function("location.hash.includes('activations=relu%2Cselu')")
     page.click("#step")
     page.wait_for_function("window.playground.state().lastFrame.epoch === 1")
     assert page.locator(".layer-col[data-layer='1'] .node").count() == 3
+    # Hovering a neuron shows its (20 x 20) map in the output panel; leaving restores (50 x 50).
+    page.hover(".layer-col[data-layer='1'] .node")
+    page.wait_for_function("document.getElementById('heatmap').width === 20")
+    page.mouse.move(5, 5)
+    page.wait_for_function("document.getElementById('heatmap').width === 50")
 
 
 def test_upload_csv_and_a_bad_one(page, tmp_path):

@@ -97,7 +97,10 @@
     }
     canvas.getContext("2d").putImageData(img, 0, 0);
   }
-  function paintSymmetric(canvas, side, b64) { paintLut(canvas, side, decode(b64), LUT_NEURON); }
+  function paintSymmetric(canvas, side, b64) {
+    canvas._b64 = b64;  // kept for the hover preview on the big map
+    paintLut(canvas, side, decode(b64), LUT_NEURON);
+  }
 
   // ---------------------------------------------------------------- messages -----------------
   function send(msg) {
@@ -321,7 +324,22 @@
     return CLASS_RGB[y % CLASS_RGB.length];
   }
 
+  // Hovering a feature or a neuron shows its map large in the output panel, as on TensorFlow
+  // Playground; leaving it restores the network's output.
+  let hovering = false;
+  function onNodeHover(ev) {
+    const canvas = ev.target.closest(".node") && ev.target.closest(".node").querySelector("canvas");
+    if (!canvas || !canvas._b64 || !data) return;
+    hovering = true;
+    paintLut($("heatmap"), data.neuron_side, decode(canvas._b64), LUT_OUTPUT);
+  }
+  function onNodeLeave() {
+    hovering = false;
+    if (lastFrame) drawOutput(lastFrame.output);
+  }
+
   function drawOutput(out) {
+    if (hovering) return;
     const side = data.output_side, disc = $("discretize").checked, canvas = $("heatmap");
     const maps = out.maps.map(decode);
     if (out.kind !== "multiclass") {
@@ -455,6 +473,10 @@
     $("draw-problem").onchange = () => { drawn = []; drawClassOptions(); drawPoints(); };
     $("draw-clear").onclick = () => { drawn = []; drawPoints(); };
     $("upload").addEventListener("change", onUpload);
+    for (const id of ["features", "layers"]) {
+      $(id).addEventListener("mouseover", (ev) => { if (ev.target.closest(".node")) onNodeHover(ev); });
+      $(id).addEventListener("mouseout", (ev) => { if (ev.target.closest(".node")) onNodeLeave(); });
+    }
     window.addEventListener("resize", () => data && buildEdges());
     setInterval(() => {  // show 0 frames/s once frames stop arriving (paused, or tab idle)
       if (performance.now() - stats.windowStart > 1500) {
