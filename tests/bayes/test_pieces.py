@@ -151,7 +151,7 @@ def test_marginal_likelihood_matches_explicit_gaussian_mixture():
         for k in range(2):
             A = np.vstack([np.eye(p), b])
             cov = A @ T[k] @ A.T
-            cov[p, p] += sig**2
+            cov[p, p] += sig**2 + syy[i]
             cov[:p, :p] += np.diag(sxx[i])
             cov[:p, p] += sxy[i]
             cov[p, :p] += sxy[i]
