@@ -89,7 +89,7 @@ class Dense(Layer):
         x = self._x
         if isinstance(g, np.ndarray):
             np.matmul(x.T, g, out=self.dW)
-            np.sum(g, axis=0, out=self.db)
+            np.add.reduce(g, axis=0, out=self.db)
             if not self.needs_input_grad:
                 return None
             dx = self._buffer("dx", g.shape[0], self.n_in, g.dtype)

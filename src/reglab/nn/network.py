@@ -88,8 +88,12 @@ class Sequential:
             return
         n_w = sum(d.n_in * d.n_out for d in self.dense)
         n_b = sum(d.n_out for d in self.dense)
-        self._leaves = [np.zeros(n_w, self.dtype), np.zeros(n_b, self.dtype)]
-        self._grads = [np.zeros(n_w, self.dtype), np.zeros(n_b, self.dtype)]
+        # one contiguous vector [all weights | all biases] for parameters and one for gradients;
+        # the two leaves are views of it, and so is every layer's W and b
+        self._theta = np.zeros(n_w + n_b, self.dtype)
+        self._dtheta = np.zeros(n_w + n_b, self.dtype)
+        self._leaves = [self._theta[:n_w], self._theta[n_w:]]
+        self._grads = [self._dtheta[:n_w], self._dtheta[n_w:]]
         iw = ib = 0
         for d in self.dense:
             nw = d.n_in * d.n_out
@@ -124,16 +128,21 @@ class Sequential:
             d.W = self.xp.asarray(to_numpy(w).astype(np.float64), dtype=self.dtype)
             d.b = self.xp.asarray(to_numpy(b).astype(np.float64), dtype=self.dtype)
 
-    def parameters(self) -> list[Any]:
-        """The optimizer's leaves (see module docstring); updated in place by optimizers."""
+    def parameters(self, flat: bool = False) -> list[Any]:
+        """The optimizer's leaves (see module docstring); updated in place by optimizers.
+
+        ``flat=True`` (NumPy only) gives the single vector ``[weights | biases]`` instead of two
+        leaves: an optimizer that needs no weight/bias mask then runs each of its elementwise
+        operations once over everything.
+        """
         if self.is_numpy:
-            return self._leaves
+            return [self._theta] if flat else self._leaves
         return [d.W for d in self.dense] + [d.b for d in self.dense]
 
-    def gradients(self) -> list[Any]:
+    def gradients(self, flat: bool = False) -> list[Any]:
         """Gradients matching :meth:`parameters`, valid after :meth:`backward`."""
         if self.is_numpy:
-            return self._grads
+            return [self._dtheta] if flat else self._grads
         return [d.dW for d in self.dense] + [d.db for d in self.dense]
 
     def weight_mask(self) -> list[bool]:

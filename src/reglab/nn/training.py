@@ -81,7 +81,11 @@ class Trainer:
         self.learning_rate = learning_rate
         self.optimizer = get_optimizer(optimizer, learning_rate, mask=network.weight_mask(),
                                        **optimizer_kwargs)
-        self.opt_state = self.optimizer.init(network.parameters())
+        # without a weight decay or L1 term nothing needs the weight/bias split: one flat leaf
+        self._flat = (isinstance(optimizer, str) and optimizer != "adamw"
+                      and not optimizer_kwargs.get("l1") and not optimizer_kwargs.get(
+                          "weight_decay"))
+        self.opt_state = self.optimizer.init(network.parameters(self._flat))
         self.rng = np.random.default_rng(random_state)
         self.callbacks = list(callbacks)
         self.verbose = verbose
@@ -127,9 +131,9 @@ class Trainer:
         return self._data_loss(y, eta, sample_weight) + self.network.penalty(self.alpha)
 
     def _apply_optimizer(self) -> None:
-        params = self.network.parameters()
-        updates, self.opt_state = self.optimizer.update(self.network.gradients(), self.opt_state,
-                                                        params)
+        params = self.network.parameters(self._flat)
+        updates, self.opt_state = self.optimizer.update(self.network.gradients(self._flat),
+                                                        self.opt_state, params)
         apply_updates(params, updates)
 
     def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -294,7 +298,7 @@ class Trainer:
 def _finite(a: Any) -> bool:
     """True when every entry of ``a`` is finite (one reduction, no boolean temporary)."""
     if isinstance(a, np.ndarray):
-        return math.isfinite(float(np.sum(a)))
+        return math.isfinite(float(np.add.reduce(a, axis=None)))
     return math.isfinite(float(namespace(a).sum(a)))
 
 

@@ -1,0 +1,192 @@
+"""MLP training throughput: reglab vs scikit-learn's MLPClassifier vs PyTorch, on the CPU.
+
+Two workloads (issue 3):
+  large: 60,000 x 784 synthetic 10-class data, 784-256-256-10, ReLU, Adam, batch 256
+  small: 10,000 x 20 synthetic 2-class data, (64, 64) tanh, Adam, batch 64
+
+Every peer trains the same architecture for the same number of epochs with the same optimizer,
+learning rate, batch size and BLAS/OpenMP thread count, in float32; we report training samples per
+second (epochs x n / wall time of the fit, best of --repeats), held-out accuracy, and for reglab
+the fraction of this machine's measured float32 GEMM peak that its training reaches
+(training FLOPs = 2 x (forward + weight-gradient + input-gradient multiply-adds) per sample).
+
+    python benchmarks/mlp.py [--threads 2] [--epochs-large 2] [--epochs-small 5] [--repeats 2]
+
+Writes benchmarks/results/mlp.json. On a shared machine run it when idle and compare ratios
+from one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+RESULTS = Path(__file__).parent / "results" / "mlp.json"
+
+
+def make_data(n: int, d: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels from a random two-layer teacher network (learnable, not linearly trivial)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    W1 = rng.normal(size=(d, 32)) / np.sqrt(d)
+    W2 = rng.normal(size=(32, k))
+    logits = np.tanh(X @ W1 * 2.0) @ W2
+    y = np.argmax(logits + rng.gumbel(size=logits.shape) * 0.3, axis=1)
+    return X, y.astype(np.int64)
+
+
+def train_flops_per_sample(sizes: list[int]) -> float:
+    """2 x multiply-adds: forward + weight gradients for every layer, input gradients except
+    for the first layer (nobody computes dL/dX)."""
+    macs = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2.0 * (3 * sum(macs) - macs[0])
+
+
+def gemm_peak(threads: int, repeats: int = 5) -> float:
+    """Best float32 GEMM rate (GFLOP/s) over square sizes and the workload's own shapes."""
+    best = 0.0
+    rng = np.random.default_rng(0)
+    with threadpool_limits(threads):
+        for m, k, n in [(2048, 2048, 2048), (1024, 1024, 1024), (256, 784, 256),
+                        (784, 256, 256), (256, 256, 256)]:
+            a = rng.random((m, k), dtype=np.float32)
+            b = rng.random((k, n), dtype=np.float32)
+            out = np.empty((m, n), np.float32)
+            np.matmul(a, b, out=out)
+            reps = max(3, int(2e9 / (2 * m * k * n)))
+            for _ in range(repeats):
+                t = time.perf_counter()
+                for _ in range(reps):
+                    np.matmul(a, b, out=out)
+                best = max(best, 2 * m * k * n * reps / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def run_reglab(X, y, Xt, yt, spec, epochs, threads):
+    from reglab.models.mlp import MLPClassifier
+
+    m = MLPClassifier(spec["hidden"], activation=spec["activation"], batch_size=spec["batch"],
+                      learning_rate=spec["lr"], max_iter=epochs, tol=-np.inf, random_state=0,
+                      verbose=False)
+    with threadpool_limits(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        m.fit(X, y)
+        dt = time.perf_counter() - t
+        acc = m.score(Xt, yt)
+    return dt, acc
+
+
+def run_sklearn(X, y, Xt, yt, spec, epochs, threads):
+    from sklearn.neural_network import MLPClassifier
+
+    m = MLPClassifier(spec["hidden"], activation=spec["activation"], solver="adam",
+                      batch_size=spec["batch"], learning_rate_init=spec["lr"], alpha=0.0,
+                      max_iter=epochs, tol=0.0, n_iter_no_change=10**6, random_state=0)
+    with threadpool_limits(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        m.fit(X, y)
+        dt = time.perf_counter() - t
+        acc = m.score(Xt, yt)
+    return dt, acc
+
+
+def run_torch(X, y, Xt, yt, spec, epochs, threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[spec["activation"]]
+    sizes = [X.shape[1], *spec["hidden"], int(y.max()) + 1]
+    layers = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers += [torch.nn.Linear(a, b), act()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-2], sizes[-1]))
+    opt = torch.optim.Adam(net.parameters(), lr=spec["lr"])
+    Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y)
+    bs, n = spec["batch"], X.shape[0]
+    loss_fn = torch.nn.CrossEntropyLoss()
+    t = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(n)
+        for i in range(0, n, bs):
+            idx = perm[i:i + bs]
+            loss = loss_fn(net(Xtr[idx]), ytr[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    dt = time.perf_counter() - t
+    with torch.no_grad():
+        acc = float((net(torch.from_numpy(Xt)).argmax(1) == torch.from_numpy(yt)).float().mean())
+    return dt, acc
+
+
+WORKLOADS = {
+    "large": {"n": 60000, "d": 784, "k": 10, "hidden": (256, 256), "activation": "relu",
+              "batch": 256, "lr": 1e-3},
+    "small": {"n": 10000, "d": 20, "k": 2, "hidden": (64, 64), "activation": "tanh",
+              "batch": 64, "lr": 1e-3},
+}
+PEERS = {"reglab": run_reglab, "sklearn": run_sklearn, "torch": run_torch}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--epochs-large", type=int, default=2)
+    ap.add_argument("--epochs-small", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--peers", default="reglab,sklearn,torch")
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args()
+    peers = args.peers.split(",")
+    peak = gemm_peak(args.threads)
+    blas = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '')}"
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    report = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+              "threads": args.threads, "gemm_peak_gflops": peak, "blas": blas,
+              "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
+              "workloads": {}}
+    print(f"float32 GEMM peak with {args.threads} threads: {peak:.1f} GFLOP/s  ({blas})")
+    for name, spec in WORKLOADS.items():
+        epochs = args.epochs_large if name == "large" else args.epochs_small
+        X, y = make_data(spec["n"] + 5000, spec["d"], spec["k"], seed=1)
+        X, Xt, y, yt = X[:spec["n"]], X[spec["n"]:], y[:spec["n"]], y[spec["n"]:]
+        flops = train_flops_per_sample([spec["d"], *spec["hidden"], spec["k"]])
+        rows = {}
+        for peer in peers:
+            times, acc = [], None
+            for _ in range(args.repeats):
+                dt, acc = PEERS[peer](X, y, Xt, yt, spec, epochs, args.threads)
+                times.append(dt)
+            sps = epochs * spec["n"] / min(times)
+            rows[peer] = {"samples_per_s": sps, "accuracy": acc, "seconds": min(times),
+                          "gflops": sps * flops / 1e9, "peak_fraction": sps * flops / 1e9 / peak}
+        report["workloads"][name] = {"spec": {**spec, "hidden": list(spec["hidden"])},
+                                     "epochs": epochs, "train_flops_per_sample": flops,
+                                     "peers": rows}
+        print(f"\n{name}: {spec['n']} x {spec['d']}, hidden {spec['hidden']} {spec['activation']},"
+              f" batch {spec['batch']}, {epochs} epochs")
+        print(f"{'peer':<8} {'samples/s':>11} {'vs reglab':>9} {'accuracy':>9} {'GFLOP/s':>8}"
+              f" {'% peak':>7}")
+        base = rows.get("reglab", {}).get("samples_per_s")
+        for peer, r in rows.items():
+            ratio = f"{base / r['samples_per_s']:.2f}x" if base else "-"
+            print(f"{peer:<8} {r['samples_per_s']:>11.0f} {ratio:>9} {r['accuracy']:>9.4f} "
+                  f"{r['gflops']:>8.1f} {100 * r['peak_fraction']:>6.1f}%")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    print(f"\nwrote {args.out}  ('vs reglab' = reglab's throughput / the peer's)")
+
+
+if __name__ == "__main__":
+    main()
