@@ -329,9 +329,10 @@ def demo(output: Annotated[Path, typer.Option("--output", "-o", help="Report dir
     STATE["quiet"] = quiet
     from reglab.viz.worked import worked_examples
 
-    rows = [list(r) for r in worked_examples()]
-    out.print(_table("Worked examples (lecture vs reglab)",
-                     ["example", "reglab", "lecture", "comment"], rows))
+    out.print("[bold]Worked examples of the lecture, recomputed with reglab.core[/bold]")
+    for name, ours, lecture, comment in worked_examples():
+        out.print(f"  {name}: reglab {ours}  (lecture {lecture})", markup=False)
+        out.print(f"      {comment}", style="dim", markup=False)
     from reglab.viz.tour import run_tour
 
     path = run_tour(output, quick=quick, progress=not quiet, log=note)

@@ -52,9 +52,9 @@ def worked_examples() -> list[tuple[str, str, str, str]]:
     ce = {(y, b): float(cross_entropy(t, p, base=b))
           for y, t in (("first", first), ("third", third)) for b in (None, 10)}
     return [
-        ("softmax([6, -2, 3])", _vec(s1, 3), "[0.952, 0.00037, 0.048]",
+        ("softmax([6, -2, 3])", _vec(s1, 4), "[0.952, 0.00037, 0.048]",
          "e^-2 / 423.6 = 0.00032: the lecture's 0.00037 is a slip"),
-        ("softmax([2, 3, 5, 1])", _vec(s2, 3), "[0.041, 0.1124, 0.831, 0.0152]", "matches"),
+        ("softmax([2, 3, 5, 1])", _vec(s2, 4), "[0.041, 0.1124, 0.831, 0.0152]", "matches"),
         ("sigmoid network: pre-activations", _vec(a1, 3), "[0.52, 0.55, 1.22]",
          "neuron 2: 0.04 + 0.15 - 0.09 + 0.1 = 0.20; the lecture's 0.55 is sigmoid(0.20)"),
         ("sigmoid network: hidden layer", _vec(h1, 3), "[0.62, 0.63, 0.77]",
