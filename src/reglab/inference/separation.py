@@ -74,18 +74,42 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     fail = y < 1
     S = np.vstack([Z[succ], -Z[fail]])  # rows s_i x_i^T
     q = Z.shape[1]
-    res = linprog(-S.sum(axis=0), A_ub=-S, b_ub=np.zeros(len(S)), bounds=[(-1, 1)] * q,
-                  method="highs")
-    if res.status != 0:  # pragma: no cover - the LP is always feasible (beta = 0) and bounded
-        raise RuntimeError(f"separation LP failed: {res.message}")
-    beta = res.x
+    beta = _lp(S, [(-1.0, 1.0)] * q)
     margin = S @ beta
     # margins are >= -1e-9 (LP feasibility); any clearly positive one is a separated row
-    separated = bool(margin.max() > tol)
-    if not separated:
+    if not margin.max() > tol:
         return Separation(False, False, [], np.zeros(q))
-    complete = bool(margin.min() > tol)
+    beta = _minimal_direction(S, beta, fit_intercept, tol)
+    complete = bool((S @ beta).min() > tol)
     k = int(fit_intercept)
-    big = np.abs(beta) > 1e-6 * np.abs(beta).max()
-    cols = [names[j - k] for j in range(k, q) if big[j]]
+    cols = [names[j - k] for j in range(k, q) if beta[j] != 0]
     return Separation(True, complete, cols, beta)
+
+
+def _lp(S: np.ndarray, bounds) -> np.ndarray:
+    res = linprog(-S.sum(axis=0), A_ub=-S, b_ub=np.zeros(len(S)), bounds=bounds, method="highs")
+    if res.status != 0:  # pragma: no cover - the LP is always feasible (beta = 0) and bounded
+        raise RuntimeError(f"separation LP failed: {res.message}")
+    return res.x
+
+
+def _minimal_direction(S, beta, fit_intercept: bool, tol: float) -> np.ndarray:
+    """Drop columns from the separating direction while the rest still separates.
+
+    The LP optimum is not unique: a separating direction may carry small incidental weights on
+    unrelated columns. Greedily (smallest weight first) fix each column's coefficient at 0 and
+    keep it out whenever the remaining columns still separate, so the columns named are needed.
+    """
+    q = len(beta)
+    beta = np.where(np.abs(beta) > 1e-9, beta, 0.0)
+    bounds = [(-1.0, 1.0) if beta[j] != 0 else (0.0, 0.0) for j in range(q)]
+    start = int(fit_intercept)  # the intercept is never "a column" to blame
+    for j in sorted(range(start, q), key=lambda j: abs(beta[j])):
+        if beta[j] == 0 or sum(b != (0.0, 0.0) for b in bounds[start:]) <= 1:
+            continue
+        trial = list(bounds)
+        trial[j] = (0.0, 0.0)
+        cand = _lp(S, trial)
+        if (S @ cand).max() > tol:
+            bounds, beta = trial, np.where(np.abs(cand) > 1e-9, cand, 0.0)
+    return beta

@@ -32,10 +32,9 @@ from reglab.models.glm import GLM, check_finite_X, check_vector, feature_names
 from reglab.solvers.irls import irls_state
 from reglab.solvers.lbfgs import (
     GLMObjective,
-    gradient_descent_glm,
-    lbfgs,
+    multinomial_information,
     multinomial_newton,
-    sgd_glm,
+    solve_first_order,
 )
 
 __all__ = ["LogisticRegression", "SoftmaxRegression"]
@@ -73,14 +72,14 @@ def _positive_weight_classes(codes, sample_weight, who) -> None:
                          f"got {len(np.unique(codes[w > 0]))} class")
 
 
-def _run_first_order(solver, obj, theta0, est) -> Any:
-    if solver == "lbfgs":
-        return lbfgs(obj, theta0, tol=min(est.tol, 1e-6) * 1e-2, max_iter=est.max_iter * 10)
-    if solver == "gd":
-        return gradient_descent_glm(obj, theta0, est.learning_rate, tol=est.tol,
-                                    max_iter=est.max_iter * 100)
-    return sgd_glm(obj, theta0, est.learning_rate, est.batch_size, n_epochs=est.max_iter,
-                   random_state=est.random_state)
+def _first_order(est, X, y, family, sw, P, m: int = 1):
+    opts = {"tol": est.tol, "max_iter": est.max_iter, "learning_rate": est.learning_rate,
+            "batch_size": est.batch_size, "random_state": est.random_state}
+    if est.solver == "lbfgs":
+        opts.update(tol=min(est.tol, 1e-6) * 1e-2, max_iter=est.max_iter * 10)
+    elif est.solver == "gd":
+        opts.update(max_iter=est.max_iter * 100)
+    return solve_first_order(est.solver, X, y, family, sw, P, est.fit_intercept, m, opts)
 
 
 class LogisticRegression(ClassifierMixin, GLM):
@@ -131,8 +130,7 @@ class LogisticRegression(ClassifierMixin, GLM):
         P = self._penalty(sw, X)
         if P is not None and self.fit_intercept:
             P = np.pad(P, ((1, 0), (1, 0)))
-        obj = GLMObjective(X, y, family, sw, P, self.fit_intercept)
-        out = _run_first_order(self.solver, obj, np.zeros(obj.q), self)
+        out = _first_order(self, X, y, family, sw, P)
         res = irls_state(X, y, family, out.theta, sample_weight=sw, penalty=P,
                          fit_intercept=self.fit_intercept, converged=out.converged,
                          n_iter=out.n_iter, message=out.message)
@@ -206,18 +204,15 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
             total = Xa.shape[0] if sw is None else float(sw.sum())
             P = self.alpha * total * np.diag([0.0] * int(self.fit_intercept) + [1.0] * Xa.shape[1])
         obj = GLMObjective(Xa, codes, family, sw, P, self.fit_intercept, n_outputs=m)
-        out, H = self._optimize(obj)
+        if self.solver == "irls":
+            out, H = multinomial_newton(obj, np.zeros(q * m), tol=self.tol,
+                                        max_iter=self.max_iter)
+        else:
+            out = _first_order(self, Xa, codes, family, sw, P, m)
+            out.loss = obj.value_and_grad(out.theta)[0]
+            H = multinomial_information(obj, out.theta.reshape(q, m))
         self._set_fitted(obj, out, H, classes, names, nobs)
         return self
-
-    def _optimize(self, obj):
-        theta0 = np.zeros(obj.q * obj.m)
-        if self.solver == "irls":
-            return multinomial_newton(obj, theta0, tol=self.tol, max_iter=self.max_iter)
-        out = _run_first_order(self.solver, obj, theta0, self)
-        from reglab.solvers.lbfgs import _multinomial_hessian
-
-        return out, _multinomial_hessian(obj, out.theta.reshape(obj.q, obj.m))
 
     def _set_fitted(self, obj, out, H, classes, names, nobs):
         q, m = obj.q, obj.m

@@ -30,7 +30,7 @@ from scipy.optimize import minimize
 from reglab.solvers.irls import ConvergenceWarning
 
 __all__ = ["GLMObjective", "SolverResult", "lbfgs", "gradient_descent_glm", "sgd_glm",
-           "multinomial_newton"]
+           "multinomial_newton", "multinomial_information", "solve_first_order"]
 
 
 class GLMObjective:
@@ -78,7 +78,7 @@ class GLMObjective:
 @dataclass
 class SolverResult:
     """``theta`` (q * m,), final objective ``loss``, ``n_iter``, ``converged``, ``message`` and
-    ``loss_curve`` (objective per iteration or epoch)."""
+    ``loss_curve`` (objective per iteration or epoch; per evaluation for L-BFGS)."""
 
     theta: np.ndarray
     loss: float
@@ -92,8 +92,13 @@ def lbfgs(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10,
           max_iter: int = 1000) -> SolverResult:
     """Minimise with SciPy's L-BFGS-B; converged when the projected gradient is below ``tol``."""
     curve: list[float] = []
-    res = minimize(obj.value_and_grad, theta0, jac=True, method="L-BFGS-B",
-                   callback=lambda xk: curve.append(obj.value_and_grad(xk)[0]),
+
+    def fun(theta):
+        f, g = obj.value_and_grad(theta)
+        curve.append(f)  # every evaluation, line-search trials included
+        return f, g
+
+    res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15})
     if not res.success:
         warnings.warn(f"L-BFGS did not converge in {res.nit} iterations: {res.message}",
@@ -145,7 +150,7 @@ def sgd_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: float = 0.1,
     return SolverResult(theta, curve[-1], n_epochs, False, f"ran {n_epochs} epochs", curve)
 
 
-def _multinomial_hessian(obj: GLMObjective, Theta: np.ndarray) -> np.ndarray:
+def multinomial_information(obj: GLMObjective, Theta: np.ndarray) -> np.ndarray:
     """Fisher information of the baseline-softmax model, (q m, q m), plus the penalty.
 
     Block (k, l) = ``X~^T diag(w p_k (delta_kl - p_l)) X~`` over the non-baseline classes.
@@ -176,7 +181,7 @@ def multinomial_newton(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10
     """
     theta, curve = theta0.copy(), []
     f, g = obj.value_and_grad(theta)
-    H = _multinomial_hessian(obj, theta.reshape(obj.q, obj.m))
+    H = multinomial_information(obj, theta.reshape(obj.q, obj.m))
     for it in range(1, max_iter + 1):
         try:
             step = sla.cho_solve(sla.cho_factor(H), g * obj.total)
@@ -192,9 +197,54 @@ def multinomial_newton(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10
         change = abs(f - f_new) / (abs(f_new) + 1e-10)
         f, g = f_new, g_new
         curve.append(f)
-        H = _multinomial_hessian(obj, theta.reshape(obj.q, obj.m))
+        H = multinomial_information(obj, theta.reshape(obj.q, obj.m))
         if change < tol:
             return SolverResult(theta, f, it, True, "converged", curve), H
     warnings.warn(f"multinomial Newton did not converge in {max_iter} iterations",
                   ConvergenceWarning, stacklevel=3)
     return SolverResult(theta, f, max_iter, False, "max_iter reached", curve), H
+
+
+def _standardizer(X: np.ndarray, fit_intercept: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(Z, T)``: columns of X centred (with an intercept) and scaled to unit sd, and the (q, q)
+    map ``theta = T theta_z`` back to the original coefficients (intercept first)."""
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
+    Z = (X - mean) / sd
+    k = int(fit_intercept)
+    T = np.zeros((X.shape[1] + k, X.shape[1] + k))
+    T[k:, k:] = np.diag(1.0 / sd)
+    if k:
+        T[0, 0] = 1.0
+        T[0, 1:] = -mean / sd
+    return Z, T
+
+
+def solve_first_order(solver: str, X, y, family, sample_weight=None, penalty=None,
+                      fit_intercept: bool = True, n_outputs: int = 1,
+                      options: dict | None = None) -> SolverResult:
+    """Run ``"lbfgs"``, ``"gd"`` or ``"sgd"`` on standardised columns and map the result back.
+
+    Standardising (``z = (x - mean) / sd``) is a change of coordinates, so the optimum is the same;
+    the penalty is carried over exactly as ``T^T P T``. It makes the first-order methods converge
+    in tens of iterations where raw columns (ages, incomes) need thousands.
+    ``options``: ``tol``, ``max_iter``, ``learning_rate``, ``batch_size``, ``random_state``.
+    """
+    opt = dict(options or {})
+    Z, T = _standardizer(X, fit_intercept)
+    P = None if penalty is None else T.T @ penalty @ T
+    obj = GLMObjective(Z, y, family, sample_weight, P, fit_intercept, n_outputs)
+    theta0 = np.zeros(obj.q * n_outputs)
+    if solver == "lbfgs":
+        out = lbfgs(obj, theta0, tol=opt.get("tol", 1e-10), max_iter=opt.get("max_iter", 1000))
+    elif solver == "gd":
+        out = gradient_descent_glm(obj, theta0, opt.get("learning_rate", 0.1),
+                                   tol=opt.get("tol", 1e-8), max_iter=opt.get("max_iter", 10000))
+    elif solver == "sgd":
+        out = sgd_glm(obj, theta0, opt.get("learning_rate", 0.1), opt.get("batch_size", 32),
+                      n_epochs=opt.get("max_iter", 100), random_state=opt.get("random_state"))
+    else:
+        raise ValueError(f"unknown first-order solver {solver!r}")
+    out.theta = (T @ out.theta.reshape(obj.q, n_outputs)).ravel()
+    return out
