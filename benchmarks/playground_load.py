@@ -3,10 +3,11 @@
 Starts ``reglab.playground.serve`` in a child process on 127.0.0.1 (a free port), opens
 ``--sessions`` WebSocket clients that each pick the spiral with a 2x8 network, press play and
 acknowledge every frame as soon as it arrives (a page acks after drawing), for ``--seconds``.
-Reports frames per second per session and every error; then a single session alone for the
-frame-rate target. Bounded in time, talks only to 127.0.0.1, stops the server it started.
+Reports frames per second per session and every error, with one server process and with two;
+then a single session alone, as a bare client and as the real page in headless Chromium (the
+frame-rate target). Bounded in time, talks only to 127.0.0.1, stops the servers it started.
 
-    .venv/bin/python benchmarks/playground_load.py            # 20 sessions x 30 s, then 1 x 10 s
+    .venv/bin/python benchmarks/playground_load.py        # 20 x 30 s (1 and 2 workers), 1 x 10 s
     .venv/bin/python benchmarks/playground_load.py --sessions 5 --seconds 5 --single-seconds 3
 
 Writes ``benchmarks/results/playground_load.json``.
@@ -39,19 +40,49 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(port: int, max_sessions: int) -> subprocess.Popen:
+def _start_server(port: int, max_sessions: int, workers: int) -> subprocess.Popen:
     code = ("from reglab.playground import serve; "
-            f"serve(port={port}, open_browser=False, max_sessions={max_sessions})")
+            f"serve(port={port}, open_browser=False, max_sessions={max_sessions}, "
+            f"workers={workers})")
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            time.sleep(1.0 if workers > 1 else 0.0)  # let every worker finish importing
             return proc
         except OSError:
             time.sleep(0.1)
     proc.terminate()
     raise RuntimeError("the playground server did not start within 60 s")
+
+
+def _browser_fps(port: int, seconds: float) -> dict:
+    """Frames drawn per second by the real page in headless Chromium (spiral, 2x8)."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/#dataset=spiral&layers=8,8&activations=tanh,tanh"
+                  "&optimizer=adam")
+        page.wait_for_function("window.playground && window.playground.state().generation >= 1")
+        page.click("#play")
+        page.wait_for_function("window.playground.stats.framesDrawn > 3")
+        n0, t0 = page.evaluate("window.playground.stats.framesDrawn"), time.perf_counter()
+        page.wait_for_timeout(seconds * 1000)
+        n1, t1 = page.evaluate("window.playground.stats.framesDrawn"), time.perf_counter()
+        draw_ms = page.evaluate("window.playground.stats.drawMs")
+        errors = page.evaluate("window.playground.stats.errors")
+        loss = page.evaluate("window.playground.state().lastFrame.test_loss")
+        browser.close()
+    fps = (n1 - n0) / (t1 - t0)
+    return {"scenario": "1 in Chromium", "sessions": 1, "seconds": round(t1 - t0, 1),
+            "fps_mean": fps, "fps_min": fps, "fps_max": fps, "total_fps": fps,
+            "epochs_mean": None, "errors": len(errors), "error_messages": errors[:5],
+            "draw_ms": draw_ms, "test_loss": loss}
 
 
 async def _session(url: str, seconds: float, start: asyncio.Event) -> dict:
@@ -100,29 +131,44 @@ def _summary(name: str, runs: list[dict]) -> dict:
             "error_messages": sorted({e for r in runs for e in r["errors"]})[:5]}
 
 
+def _scenario(name: str, n: int, seconds: float, workers: int) -> dict:
+    port = _free_port()
+    server = _start_server(port, max_sessions=max(32, n), workers=workers)
+    try:
+        row = _summary(name, asyncio.run(_run(f"ws://127.0.0.1:{port}/ws", n, seconds)))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    row["workers"] = workers
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--single-seconds", type=float, default=10.0)
+    ap.add_argument("--no-browser", action="store_true", help="skip the Chromium measurement")
     args = ap.parse_args()
-    port = _free_port()
-    server = _start_server(port, max_sessions=max(32, args.sessions))
-    url = f"ws://127.0.0.1:{port}/ws"
-    try:
-        rows = [_summary(f"{args.sessions} concurrent",
-                         asyncio.run(_run(url, args.sessions, args.seconds))),
-                _summary("1 alone", asyncio.run(_run(url, 1, args.single_seconds)))]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    head = f"{'scenario':<16}{'sessions':>9}{'s':>6}{'fps/session':>13}{'min':>7}{'max':>7}" \
-           f"{'total fps':>11}{'epochs':>8}{'errors':>8}"
+    rows = [_scenario(f"{args.sessions} concurrent", args.sessions, args.seconds, 1),
+            _scenario(f"{args.sessions} concurrent", args.sessions, args.seconds, 2),
+            _scenario("1 alone", 1, args.single_seconds, 1)]
+    if not args.no_browser and Path("/usr/bin/chromium").exists():
+        port = _free_port()
+        server = _start_server(port, 4, 1)
+        try:
+            rows.append({**_browser_fps(port, args.single_seconds), "workers": 1})
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    head = f"{'scenario':<16}{'workers':>8}{'sessions':>9}{'s':>6}{'fps/session':>13}{'min':>7}" \
+           f"{'max':>7}{'total fps':>11}{'epochs':>8}{'errors':>8}"
     print(head)
     for r in rows:
-        print(f"{r['scenario']:<16}{r['sessions']:>9}{r['seconds']:>6}{r['fps_mean']:>13.1f}"
-              f"{r['fps_min']:>7.1f}{r['fps_max']:>7.1f}{r['total_fps']:>11.1f}"
-              f"{r['epochs_mean']:>8.1f}{r['errors']:>8}")
+        epochs = "" if r["epochs_mean"] is None else f"{r['epochs_mean']:.1f}"
+        print(f"{r['scenario']:<16}{r['workers']:>8}{r['sessions']:>9}{r['seconds']:>6}"
+              f"{r['fps_mean']:>13.1f}{r['fps_min']:>7.1f}{r['fps_max']:>7.1f}"
+              f"{r['total_fps']:>11.1f}{epochs:>8}{r['errors']:>8}")
         for e in r["error_messages"]:
             print("   error:", e)
     load = os.getloadavg() if hasattr(os, "getloadavg") else None

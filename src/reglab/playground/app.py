@@ -20,6 +20,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import time
 import uuid
 from pathlib import Path
@@ -47,7 +48,7 @@ from .protocol import (
 from .session import Session, TrainingDiverged
 from .userdata import parse_csv, parse_points
 
-__all__ = ["SessionManager", "create_app", "options"]
+__all__ = ["SessionManager", "create_app", "app_from_env", "options"]
 
 log = logging.getLogger("reglab.playground")
 STATIC = Path(__file__).parent / "static"
@@ -249,3 +250,14 @@ def create_app(max_sessions: int = 32) -> Starlette:
     ])
     app.state.manager = SessionManager(max_sessions)
     return app
+
+
+def app_from_env() -> Starlette:
+    """App factory for uvicorn worker processes: the session cap comes from the environment
+    (``REGLAB_PLAYGROUND_MAX_SESSIONS``, default 32)."""
+    raw = os.environ.get("REGLAB_PLAYGROUND_MAX_SESSIONS", "32")
+    try:
+        cap = int(raw)
+    except ValueError:
+        raise ValueError(f"REGLAB_PLAYGROUND_MAX_SESSIONS={raw!r} is not an integer") from None
+    return create_app(max(cap, 1))
