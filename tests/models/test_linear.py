@@ -187,6 +187,14 @@ def test_bad_shapes_and_weights_and_failed_fit_leaves_model_unchanged():
         m.predict(X, interval="tolerance")
 
 
+def test_all_zero_columns_without_intercept_are_aliased():
+    X = np.zeros((10, 2))
+    with pytest.warns(AliasedColumnsWarning, match="'x1' \\(all zero\\), 'x2' \\(all zero\\)"):
+        m = LinearRegression(fit_intercept=False).fit(X, np.arange(10.0))
+    assert m.rank_ == 0 and m.params_.isna().all() and m.df_resid_ == 10
+    np.testing.assert_array_equal(m.predict(X), 0.0)
+
+
 def test_saturated_fit_warns_and_has_nan_inference():
     X, y, _ = _random_problem(5, n=4, p=3)
     with pytest.warns(UserWarning, match="no residual degrees of freedom"):

@@ -80,6 +80,8 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
 
 def _alias_reason(D: np.ndarray, j: int, kept: list[int], names: list[str]) -> str:
     col = D[:, j]
+    if not col.any():
+        return f"{names[j]!r} (all zero)"
     if np.ptp(col) == 0 and "Intercept" in names and j != 0:
         return f"{names[j]!r} (constant)"
     for k in kept:
