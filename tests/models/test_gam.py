@@ -260,6 +260,22 @@ def test_ubre_poisson_recovers_truth(rng):
     assert gam.edf_["s(x1)"] < 2.0  # a straight line in x1
 
 
+@pytest.mark.parametrize("method", ["auto", "reml"])
+def test_gamma_log_link_and_binomial_recover_truth(rng, method):
+    X = rng.uniform(size=(500, 2))
+    eta = 1 + np.sin(2 * np.pi * X[:, 0]) + X[:, 1]
+    shape = 4.0  # gamma dispersion phi = 1 / shape = 0.25
+    y = rng.gamma(shape, np.exp(eta) / shape)
+    gam = GAM([s(0, k=10), s(1, k=6)], family="gamma", link="log", method=method).fit(X, y)
+    assert np.sqrt(np.mean((np.log(gam.predict(X)) - eta) ** 2)) < 0.1
+    assert gam.scale_ == pytest.approx(0.25, rel=0.15)
+    p = 1 / (1 + np.exp(-(eta - 1.5)))
+    yb = (rng.uniform(size=500) < p).astype(float)
+    gb = GAM([s(0, k=10), s(1, k=6)], family="binomial", method=method).fit(X, yb)
+    assert np.sqrt(np.mean((gb.predict(X) - p) ** 2)) < 0.08
+    assert gb.smooth_table().loc["s(x0)", "Pr(>Chi)"] < 1e-6
+
+
 def test_bands_cover_truth_at_nominal_rate(rng):
     """Across-the-function coverage of 95% Bayesian bands (Nychka 1988): ~0.95 on average."""
     n, reps = 120, 80
@@ -353,6 +369,12 @@ def test_save_round_trip_through_json(rng):
     assert back.summary() == gam.summary()
     with pytest.raises(ValueError, match="version"):
         GAM.from_dict({**d, "version": 99})
+    nb = GAM([s(0, k=6)], family=get_family("negative_binomial", alpha=0.5)).fit(
+        df[["x1"]].to_numpy(), df.y)
+    back = GAM.from_dict(json.loads(json.dumps(nb.to_dict())))
+    assert back.family_.alpha == 0.5 and back.get_params()["family"].alpha == 0.5
+    x1 = df[["x1"]].to_numpy()
+    np.testing.assert_allclose(back.predict(x1), nb.predict(x1), rtol=1e-14)
 
 
 def test_predict_interval_shapes_and_link_scale(rng):
@@ -395,6 +417,8 @@ def test_bad_input_named_and_failed_fit_leaves_model(rng):
     fg = GAM([s("x", k=6), f("g")]).fit(df, y)
     with pytest.raises(ValueError, match="unknown level 'mid' at row 0"):
         fg.predict(pd.DataFrame({"x": [0.5], "g": ["mid"]}))
+    with pytest.raises(ValueError, match="column 'g' is not numeric"):
+        GAM([s("x", k=6), s("g")]).fit(df, y)
 
 
 def test_summary_plot_and_edf_limits(rng):

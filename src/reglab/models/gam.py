@@ -36,20 +36,19 @@ from threadpoolctl import threadpool_limits
 
 from reglab.core.families import get_family
 from reglab.inference.table import coef_table
-from reglab.models import _gam_fit
+from reglab.models import _gam_fit, _gam_io
 from reglab.models._gam_formula import apply_formula, formula_design
-from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te, term_from_dict
+from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te
 
 __all__ = ["GAM", "s", "te", "l", "f", "Smooth", "Tensor", "Linear", "Factor"]
 
-_FORMAT, _VERSION = "reglab.GAM", 1
-_FITTED = ("intercept_", "coef_", "Vp_", "lam_", "scale_", "df_resid_", "edf_", "edf_total_",
-           "deviance_", "null_deviance_", "deviance_explained_", "aic_", "r2_adj_", "score_",
-           "method_", "n_samples_", "smooth_tests_")
-
 
 def _check_numeric(col, name: str) -> np.ndarray:
-    col = np.asarray(col, dtype=np.float64)
+    try:
+        col = np.asarray(col, dtype=np.float64)
+    except ValueError as exc:  # text in a numeric term's column
+        raise ValueError(f"column {name!r} is not numeric ({exc}); use f({name!r}) for a "
+                         "factor") from exc
     bad = np.flatnonzero(~np.isfinite(col))
     if bad.size:
         raise ValueError(f"column {name!r} contains NaN or inf (row {bad[0]}: value "
@@ -409,50 +408,9 @@ class GAM(RegressorMixin, BaseEstimator):
     def to_dict(self) -> dict:
         """The fitted model as JSON-ready arrays + metadata (versioned; no pickle)."""
         check_is_fitted(self, "coef_")
-        if getattr(self, "formula_spec_", None) is not None:
-            raise ValueError("a GAM whose formula has expressions (e.g. np.log(x)) cannot be "
-                             "saved; add the transformed columns to the data, use plain names")
-        fam = self.family_
-        fam_params = {a: float(getattr(fam, a)) for a in ("alpha", "power") if hasattr(fam, a)}
-        fitted = {}
-        for key in _FITTED:
-            v = getattr(self, key)
-            fitted[key] = v.tolist() if isinstance(v, np.ndarray) else v
-        fitted["ranges_"] = {str(j): list(r) for j, r in self.ranges_.items()}
-        return {"format": _FORMAT, "version": _VERSION,
-                "family": {"name": fam.name, "link": fam.link.name, **fam_params},
-                "params": {"method": self.method, "k": self.k, "tol": self.tol,
-                           "max_iter": self.max_iter,
-                           "lam": None if self.lam is None else np.asarray(self.lam).tolist()},
-                "feature_names": getattr(self, "feature_names_in_", None) is not None
-                and self.feature_names_,
-                "n_features_in": self.n_features_in_,
-                "formula": getattr(self, "formula_", None),
-                "formula_raw": getattr(self, "formula_raw_", None),
-                "terms": [t.to_dict() for t in self.terms_], "fitted": fitted}
+        return _gam_io.to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> GAM:
         """Rebuild a fitted GAM from :meth:`to_dict` output."""
-        if d.get("format") != _FORMAT or d.get("version") != _VERSION:
-            raise ValueError(f"not a {_FORMAT} v{_VERSION} model: format {d.get('format')!r}, "
-                             f"version {d.get('version')!r}")
-        fam = dict(d["family"])
-        name, link = fam.pop("name"), fam.pop("link")
-        terms = [term_from_dict(t) for t in d["terms"]]
-        est = cls(terms=copy.deepcopy(terms), family=name, link=link, **d["params"])
-        est.terms_, est.family_ = terms, get_family(name, link=link, **fam)
-        est.n_features_in_ = d["n_features_in"]
-        if d["feature_names"]:
-            est.feature_names_in_ = np.asarray(d["feature_names"], dtype=object)
-        f = d["fitted"]
-        for key in _FITTED:
-            v = f[key]
-            setattr(est, key, np.asarray(v, dtype=np.float64) if isinstance(v, list) else v)
-        est.smooth_tests_ = {k: tuple(v) for k, v in f["smooth_tests_"].items()}
-        est.ranges_ = {int(j): tuple(r) for j, r in f["ranges_"].items()}
-        sizes = np.cumsum([1] + [t.basis_size for t in terms])
-        est.slices_ = [slice(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:])]
-        if d.get("formula"):
-            est.formula_, est.formula_raw_, est.formula_spec_ = d["formula"], d["formula_raw"], None
-        return est
+        return _gam_io.from_dict(cls, d)

@@ -1,0 +1,72 @@
+"""Saving a fitted GAM as plain JSON (arrays as lists + versioned metadata; never pickle).
+
+``to_dict(model)`` stores the family (``Family.to_dict``), the constructor parameters, every fitted
+term (knots, centring constraint ``Z``, factor levels), the coefficients, ``Vp_`` and the summary
+statistics; ``from_dict(GAM, d)`` rebuilds a model whose ``predict``, ``partial_dependence`` and
+``summary`` match the original. Formula models with formulaic expressions (``np.log(x)``) are
+refused: formulaic's ModelSpec is not JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from reglab.core.families import get_family
+from reglab.models._splines import term_from_dict
+
+__all__ = ["to_dict", "from_dict", "FORMAT", "VERSION"]
+
+FORMAT, VERSION = "reglab.GAM", 1
+_FITTED = ("intercept_", "coef_", "Vp_", "lam_", "scale_", "df_resid_", "edf_", "edf_total_",
+           "deviance_", "null_deviance_", "deviance_explained_", "aic_", "r2_adj_", "score_",
+           "method_", "n_samples_", "smooth_tests_", "n_iter_")
+
+
+def to_dict(model: Any) -> dict:
+    """JSON-ready description of a fitted ``GAM``."""
+    if getattr(model, "formula_spec_", None) is not None:
+        raise ValueError("a GAM whose formula has expressions (e.g. np.log(x)) cannot be saved; "
+                         "add the transformed columns to the data and use plain names")
+    fitted = {}
+    for key in _FITTED:
+        v = getattr(model, key)
+        fitted[key] = v.tolist() if isinstance(v, np.ndarray) else v
+    fitted["ranges_"] = {str(j): list(r) for j, r in model.ranges_.items()}
+    names = getattr(model, "feature_names_in_", None)
+    return {"format": FORMAT, "version": VERSION, "family": model.family_.to_dict(),
+            "params": {"method": model.method, "k": model.k, "tol": model.tol,
+                       "max_iter": model.max_iter,
+                       "lam": None if model.lam is None else np.asarray(model.lam).tolist()},
+            "feature_names": None if names is None else [str(c) for c in names],
+            "n_features_in": model.n_features_in_,
+            "formula": getattr(model, "formula_", None),
+            "formula_raw": getattr(model, "formula_raw_", None),
+            "terms": [t.to_dict() for t in model.terms_], "fitted": fitted}
+
+
+def from_dict(cls: type, d: dict) -> Any:
+    """Rebuild a fitted ``cls`` (GAM) from :func:`to_dict` output."""
+    if d.get("format") != FORMAT or d.get("version") != VERSION:
+        raise ValueError(f"not a {FORMAT} v{VERSION} model: format {d.get('format')!r}, "
+                         f"version {d.get('version')!r}")
+    family = get_family(d["family"])
+    terms = [term_from_dict(t) for t in d["terms"]]
+    est = cls(terms=copy.deepcopy(terms), family=family, **d["params"])
+    est.terms_, est.family_ = terms, family
+    est.n_features_in_ = d["n_features_in"]
+    if d["feature_names"] is not None:
+        est.feature_names_in_ = np.asarray(d["feature_names"], dtype=object)
+    f = d["fitted"]
+    for key in _FITTED:
+        v = f[key]
+        setattr(est, key, np.asarray(v, dtype=np.float64) if isinstance(v, list) else v)
+    est.smooth_tests_ = {k: tuple(v) for k, v in f["smooth_tests_"].items()}
+    est.ranges_ = {int(j): tuple(r) for j, r in f["ranges_"].items()}
+    sizes = np.cumsum([1] + [t.basis_size for t in terms])
+    est.slices_ = [slice(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    if d.get("formula"):
+        est.formula_, est.formula_raw_, est.formula_spec_ = d["formula"], d["formula_raw"], None
+    return est
