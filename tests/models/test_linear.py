@@ -259,3 +259,22 @@ def test_model_file_round_trip_keeps_intervals_and_summary(tmp_path):
     pd.testing.assert_frame_equal(back.predict(X, interval="prediction"),
                                   m.predict(X, interval="prediction"))
     assert back.summary() == m.summary()
+
+
+def test_affine_equivariance():
+    # y -> a y + c scales slopes by a and shifts the intercept; rescaling a column rescales its
+    # coefficient and SE inversely; t values, R^2 and F are invariant (exact algebra).
+    X, y, w = _random_problem(9)
+    base = LinearRegression().fit(X, y, sample_weight=w)
+    a, c = 3.5, -40.0
+    ty = LinearRegression().fit(X, a * y + c, sample_weight=w)
+    np.testing.assert_allclose(ty.coef_, a * base.coef_, rtol=1e-12)
+    assert ty.intercept_ == pytest.approx(a * base.intercept_ + c, rel=1e-12)
+    np.testing.assert_allclose(ty.tvalues_.iloc[1:], base.tvalues_.iloc[1:], rtol=1e-10)
+    scale = np.array([1e-3, 1.0, 1e4])
+    tx = LinearRegression().fit(X * scale, y, sample_weight=w)
+    np.testing.assert_allclose(tx.coef_, base.coef_ / scale, rtol=1e-10)
+    np.testing.assert_allclose(tx.std_errors_.iloc[1:], base.std_errors_.iloc[1:] / scale,
+                               rtol=1e-10)
+    for attr in ("rsquared_", "fvalue_", "sigma_"):
+        assert getattr(tx, attr) == pytest.approx(getattr(base, attr), rel=1e-11)
