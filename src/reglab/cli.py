@@ -73,6 +73,7 @@ def _load(source: str, target: str | None, task: str | None, formula: str | None
     from reglab.data import BUILTIN_PREFIX, DATASETS, load_data, prepare
 
     df = load_data(source, n_samples=n_samples, seed=seed)
+    info = None
     if source.startswith(BUILTIN_PREFIX):
         info = DATASETS[source.removeprefix(BUILTIN_PREFIX)]
         target = target or (None if formula else info.target)
@@ -85,6 +86,8 @@ def _load(source: str, target: str | None, task: str | None, formula: str | None
     for n in data.notes:
         note(f"note: {n}")
     how = "given" if task else "detected"
+    if info is not None and task == info.task:
+        how = "of the built-in set"
     out.print(f"task: [bold]{data.task}[/bold] ({how}; target '{data.target}' holds "
               f"{TASK_WHY[data.task]}), {data.X.shape[0]} rows, {data.X.shape[1]} features")
     return df, data
@@ -108,13 +111,27 @@ def _errors(df, data, x_err: list[str], y_err: str | None) -> dict | None:
     return {"x_err": ex, "y_err": ey}
 
 
+SHORT = {"Poisson deviance": "Poisson dev", "Gamma deviance": "Gamma dev",
+         "fit time (s)": "time (s)", "log-loss": "log-loss"}
+
+
+def _num(v) -> str:
+    if not isinstance(v, float):
+        return str(v)
+    if v != v:  # NaN: not defined for this model
+        return "-"
+    return f"{v:.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+
+
 def _leaderboard_table(board) -> Table:
-    cols = [c for c in board.columns if c != "note"]
-    rows = []
+    cols = [c for c in board.columns if c not in ("note", "MAE")]  # all of them in the CSV
+    t = Table(title="Leaderboard (cross-validated; best first)", title_justify="left")
+    for c in cols:
+        t.add_column("#" if c == "rank" else SHORT.get(c, c), no_wrap=True,
+                     justify="left" if c == "model" else "right")
     for _, r in board.iterrows():
-        cells = [f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols]
-        rows.append([c.replace("nan", "-") for c in cells])
-    return _table("Leaderboard (cross-validated; best first)", cols, rows)
+        t.add_row(*[_num(r[c]) for c in cols])
+    return t
 
 
 @app.command()
