@@ -45,7 +45,7 @@ def _open(ws):
 def test_page_static_files_and_options(client):
     page = client.get("/")
     assert page.status_code == 200 and "reglab <b>playground</b>" in page.text
-    for path in ("/static/playground.js", "/static/playground.css"):
+    for path in ("/static/playground.js", "/static/paint.js", "/static/playground.css"):
         assert client.get(path).status_code == 200
     opts = client.get("/api/options").json()
     assert opts["activations"] == sorted(ACTIVATIONS)

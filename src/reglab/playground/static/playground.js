@@ -14,9 +14,7 @@
   const RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
   const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
   const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5];
-  const NEG = [245, 147, 34], MID = [232, 234, 235], POS = [8, 119, 189];
-  const CLASS_RGB = [NEG, POS, [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
-    [227, 119, 194], [23, 190, 207]];
+  const P = window.PlaygroundPaint;
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs = {}, ...kids) => {
     const e = document.createElement(tag);
@@ -50,56 +48,6 @@
     const p = new URLSearchParams();
     for (const k of Object.keys(DEFAULTS)) p.set(k, Array.isArray(cfg[k]) ? cfg[k].join(",") : cfg[k]);
     window.history.replaceState(null, "", "#" + p.toString());
-  }
-
-  // ---------------------------------------------------------------- colours ------------------
-  const mix = (a, b, t) => [0, 1, 2].map((i) => a[i] + (b[i] - a[i]) * t);
-  const diverging = (t) => (t < 0 ? mix(MID, NEG, Math.min(1, -t)) : mix(MID, POS, Math.min(1, t)));
-  const css = (c) => `rgb(${c.map(Math.round).join(",")})`;
-  const lighten = (c) => mix([255, 255, 255], c, 0.75);
-  // Palettes indexed by the byte the server sends (q = 0..255 <-> t = q / 127.5 - 1), built once:
-  // painting a frame is then a table look-up per cell, no allocation.
-  const lut = (f) => {
-    const out = new Uint8ClampedArray(256 * 3);
-    for (let q = 0; q < 256; q++) out.set(f(q / 127.5 - 1).map(Math.round), 3 * q);
-    return out;
-  };
-  const LUT_NEURON = lut(diverging);
-  const LUT_OUTPUT = lut((t) => lighten(diverging(t)));
-  const LUT_OUTPUT_DISCRETE = lut((t) => lighten(diverging(t < 0 ? -1 : 1)));
-  function decode(b64) {
-    const s = atob(b64), out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  }
-
-  // ImageData reused per canvas (resizing a canvas every frame would reallocate and clear it).
-  function imageFor(canvas, side) {
-    if (canvas.width !== side || canvas.height !== side || !canvas._img) {
-      canvas.width = side; canvas.height = side;
-      canvas._img = canvas.getContext("2d").createImageData(side, side);
-    }
-    return canvas._img;
-  }
-  function paintLut(canvas, side, q, table) {
-    const img = imageFor(canvas, side), d = img.data;
-    for (let i = 0, j = 0; i < side * side; i++, j += 4) {
-      const k = 3 * q[i];
-      d[j] = table[k]; d[j + 1] = table[k + 1]; d[j + 2] = table[k + 2]; d[j + 3] = 255;
-    }
-    canvas.getContext("2d").putImageData(img, 0, 0);
-  }
-  function paint(canvas, side, colourAt) {
-    const img = imageFor(canvas, side), d = img.data;
-    for (let i = 0; i < side * side; i++) {
-      const c = colourAt(i);
-      d[4 * i] = c[0]; d[4 * i + 1] = c[1]; d[4 * i + 2] = c[2]; d[4 * i + 3] = 255;
-    }
-    canvas.getContext("2d").putImageData(img, 0, 0);
-  }
-  function paintSymmetric(canvas, side, b64) {
-    canvas._b64 = b64;  // kept for the hover preview on the big map
-    paintLut(canvas, side, decode(b64), LUT_NEURON);
   }
 
   // ---------------------------------------------------------------- messages -----------------
@@ -197,7 +145,7 @@
       const b = el("button", { "data-dataset": d.name, title: `${d.label} (${d.problem})`,
         onclick: () => { cfg.dataset = d.name; sendConfig(); } }, c, el("span", {}, d.label));
       box.append(b);
-      drawThumb(c, d);
+      P.paintThumb(c, d.preview, d.problem);
     }
     box.append(el("button", { "data-dataset": "custom", id: "custom-btn", title: "Your own points", hidden: "",
       onclick: () => { cfg.dataset = "custom"; sendConfig(); } }, el("span", {}, "Your data")));
@@ -212,15 +160,6 @@
     for (const key of ["train_ratio", "noise", "batch_size"]) {
       $(key).oninput = (e) => { $(key + "-v").textContent = e.target.value; };
       $(key).onchange = (e) => { cfg[key] = Number(e.target.value); sendConfig(); };
-    }
-  }
-
-  function drawThumb(canvas, d) {
-    const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#f4f4f4"; ctx.fillRect(0, 0, 52, 52);
-    for (const [x1, x2, y] of d.preview || []) {
-      ctx.fillStyle = css(pointColour(y, d.problem));
-      ctx.fillRect(((x1 + 6) / 12) * 52 - 1, ((6 - x2) / 12) * 52 - 1, 2.5, 2.5);
     }
   }
 
@@ -266,10 +205,10 @@
     });
     const k = data.problem === "multiclass" ? data.n_classes : 1;
     $("output-units").replaceChildren(...Array.from({ length: k }, (_, i) =>
-      el("div", { class: "out-unit", title: `output ${i}`, style: `background:${k > 1 ? css(CLASS_RGB[i]) : "#fff"}` })));
+      el("div", { class: "out-unit", title: `output ${i}`, style: `background:${k > 1 ? P.css(P.CLASS_RGB[i]) : "#fff"}` })));
     for (const [name, [, b64]] of Object.entries(data.inputs)) {
       const node = document.querySelector(`.feature[data-feature="${name}"] canvas`);
-      if (node) paintSymmetric(node, data.neuron_side, b64);
+      if (node) P.paintSymmetric(node, data.neuron_side, b64);
     }
     buildEdges();
     drawLegend();
@@ -283,47 +222,13 @@
 
   let edgeEls = [];
   function buildEdges() {
-    const svg = $("edges"), box = $("network").getBoundingClientRect();
-    svg.replaceChildren();
-    const centre = (e) => { const r = e.getBoundingClientRect(); return [r.left - box.left + r.width / 2, r.top - box.top + r.height / 2, r]; };
     const cols = [cfg.features.map((f) => document.querySelector(`.feature[data-feature="${f}"] .node`))];
     cfg.layers.forEach((n, l) => cols.push([...document.querySelectorAll(`.layer-col[data-layer="${l}"] .node`)]));
     cols.push([...document.querySelectorAll("#output-units .out-unit")]);
-    edgeEls = [];
-    for (let i = 0; i + 1 < cols.length; i++) {
-      edgeEls.push(cols[i].map((a) => cols[i + 1].map((b) => {
-        const [x1, y1, ra] = centre(a), [x2, y2, rb] = centre(b);
-        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-        line.setAttribute("x1", x1 + ra.width / 2); line.setAttribute("y1", y1);
-        line.setAttribute("x2", x2 - rb.width / 2); line.setAttribute("y2", y2);
-        line.setAttribute("stroke", "#ccc"); line.setAttribute("stroke-width", 1);
-        svg.append(line);
-        return line;
-      })));
-    }
-  }
-
-  function updateEdges(weights) {
-    weights.forEach((W, i) => W.forEach((row, a) => row.forEach((w, b) => {
-      const line = edgeEls[i] && edgeEls[i][a] && edgeEls[i][a][b];
-      if (!line) return;
-      // Only touch the DOM when the drawn line changes (attribute writes cost style work).
-      const key = Math.round(w * 50);
-      if (line._key === key) return;
-      line._key = key;
-      line.setAttribute("stroke", css(diverging(Math.max(-1, Math.min(1, w)))));
-      line.setAttribute("stroke-width", Math.min(6, 0.5 + 2 * Math.abs(w)).toFixed(2));
-      line.setAttribute("data-weight", w);
-    })));
+    edgeEls = P.makeEdges($("edges"), $("network").getBoundingClientRect(), cols);
   }
 
   // ---------------------------------------------------------------- frame drawing ------------
-  function pointColour(y, problem) {
-    if (problem === "regression") return diverging(y);
-    if (problem === "binary") return y >= 0.5 ? POS : NEG;
-    return CLASS_RGB[y % CLASS_RGB.length];
-  }
-
   // Hovering a feature or a neuron shows its map large in the output panel, as on TensorFlow
   // Playground; leaving it restores the network's output.
   let hovering = false;
@@ -331,7 +236,7 @@
     const canvas = ev.target.closest(".node") && ev.target.closest(".node").querySelector("canvas");
     if (!canvas || !canvas._b64 || !data) return;
     hovering = true;
-    paintLut($("heatmap"), data.neuron_side, decode(canvas._b64), LUT_OUTPUT);
+    P.paintPreview($("heatmap"), data.neuron_side, canvas._b64);
   }
   function onNodeLeave() {
     hovering = false;
@@ -339,63 +244,24 @@
   }
 
   function drawOutput(out) {
-    if (hovering) return;
-    const side = data.output_side, disc = $("discretize").checked, canvas = $("heatmap");
-    const maps = out.maps.map(decode);
-    if (out.kind !== "multiclass") {
-      paintLut(canvas, side, maps[0], disc ? LUT_OUTPUT_DISCRETE : LUT_OUTPUT);
-      return;
-    }
-    {
-      paint(canvas, side, (i) => {
-        // Mean of the class colours weighted by the predicted probabilities (they sum to 1).
-        let best = 0, c = [0, 0, 0];
-        maps.forEach((m, k) => {
-          if (m[i] > maps[best][i]) best = k;
-          c = c.map((v, j) => v + (m[i] / 255) * CLASS_RGB[k][j]);
-        });
-        return lighten(disc ? CLASS_RGB[best] : c);
-      });
-    }
+    if (!hovering) P.paintOutput($("heatmap"), data.output_side, out, $("discretize").checked);
   }
 
   function drawPoints() {
-    const canvas = $("points"), ctx = canvas.getContext("2d"), S = canvas.width;
-    ctx.clearRect(0, 0, S, S);
     if (!data) return;
-    const dot = ([x1, x2, y], stroke) => {
-      ctx.beginPath();
-      ctx.arc(((x1 + 6) / 12) * S, ((6 - x2) / 12) * S, 3.5, 0, 2 * Math.PI);
-      ctx.fillStyle = css(pointColour(y, drawing ? $("draw-problem").value : data.problem));
-      ctx.fill(); ctx.strokeStyle = stroke; ctx.lineWidth = 1; ctx.stroke();
-    };
-    if (drawing) { drawn.forEach((p) => dot(p, "#000")); return; }
-    data.train.forEach((p) => dot(p, "#fff"));
-    if ($("show-test").checked) data.test.forEach((p) => dot(p, "#000"));
-  }
-
-  function drawLossChart() {
-    const c = $("loss-chart"), ctx = c.getContext("2d"), W = c.width, H = c.height;
-    ctx.clearRect(0, 0, W, H);
-    const vals = losses.flatMap((h) => [h.train, h.test]).filter((v) => v !== null && v !== undefined);
-    if (losses.length < 2 || !vals.length) return;
-    const top = Math.max(...vals) || 1;
-    for (const [key, colour] of [["train", "#999"], ["test", "#000"]]) {
-      ctx.beginPath(); ctx.strokeStyle = colour; ctx.lineWidth = 1.5;
-      losses.forEach((h, i) => {
-        const x = (i / (losses.length - 1)) * W, y = H - ((h[key] ?? 0) / top) * (H - 4) - 2;
-        i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
-      });
-      ctx.stroke();
-    }
+    if (drawing) { P.paintPoints($("points"), [{ points: drawn, stroke: "#000" }], $("draw-problem").value); return; }
+    const sets = [{ points: data.train, stroke: "#fff" }];
+    if ($("show-test").checked) sets.push({ points: data.test, stroke: "#000" });
+    P.paintPoints($("points"), sets, data.problem);
   }
 
   function drawLegend() {
     const leg = $("legend");
     leg.replaceChildren();
-    if (data.problem === "regression") { leg.append(el("span", {}, el("i", { style: `background:${css(NEG)}` }), "-1"), el("span", {}, el("i", { style: `background:${css(POS)}` }), "+1")); return; }
+    const swatch = (rgb, text) => el("span", {}, el("i", { style: `background:${P.css(rgb)}` }), text);
+    if (data.problem === "regression") { leg.append(swatch(P.NEG, "-1"), swatch(P.POS, "+1")); return; }
     const names = data.class_names.length ? data.class_names : Array.from({ length: data.n_classes }, (_, k) => `class ${k}`);
-    names.forEach((n, k) => leg.append(el("span", {}, el("i", { style: `background:${css(CLASS_RGB[k])}` }), n)));
+    names.forEach((n, k) => leg.append(swatch(P.CLASS_RGB[k], n)));
   }
 
   const fmt = (v) => (v === null || v === undefined ? "\u2013" : v.toFixed(3));
@@ -408,10 +274,10 @@
     drawOutput(f.output);
     f.neurons.forEach((layer, l) => layer.forEach(([b64], j) => {
       const c = document.querySelector(`[data-neuron="${l}-${j}"] canvas`);
-      if (c) paintSymmetric(c, data.neuron_side, b64);
+      if (c) P.paintSymmetric(c, data.neuron_side, b64);
     }));
-    updateEdges(f.weights);
-    drawLossChart();
+    P.updateEdges(edgeEls, f.weights);
+    P.paintLossChart($("loss-chart"), losses);
   }
 
   function setPlaying(p) {
