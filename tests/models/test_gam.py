@@ -335,6 +335,10 @@ def test_formula_equals_term_list_fit(rng):
         df[["x1", "x2", "x3", "g"]], df.y)
     np.testing.assert_allclose(a.predict(df), b.predict(df[["x1", "x2", "x3", "g"]]), rtol=1e-8)
     assert "Formula: y ~ s(x1, k=12)" in a.summary()
+    df["w"] = rng.integers(1, 4, size=len(df)).astype(float)
+    wa = GAM.from_formula("y ~ s(x1, k=8)", df, family="poisson", sample_weight="w", lam=1.0)
+    wb = GAM([s("x1", k=8)], family="poisson", lam=1.0).fit(df[["x1"]], df.y, df.w.to_numpy())
+    np.testing.assert_allclose(wa.coef_, wb.coef_, rtol=1e-10)
     c = GAM.from_formula("y ~ s(x1, k=12) + np.exp(x3 / 4)", df, family="poisson")
     assert "np.exp(x3 / 4)" in c.coef_table().index
     assert c.predict(df.iloc[:5]).shape == (5,)

@@ -298,11 +298,11 @@ class GAM(RegressorMixin, BaseEstimator):
         est.formula_rows_ = d.rows
         return est
 
-    def _eta_se(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def _eta_se(self, X, se: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Linear predictor (n,) and its standard error ``sqrt(diag(D Vp D'))`` (n,)."""
         D = np.column_stack([np.ones(len(X)), self._design(X)])
         eta = D @ np.concatenate([[self.intercept_], self.coef_])
-        se = np.sqrt(np.einsum("ij,jk,ik->i", D, self.Vp_, D))
-        return eta, se
+        return eta, (np.sqrt(np.sum((D @ self.Vp_) * D, axis=1)) if se else None)
 
     def predict(self, X, interval: str | None = None, level: float = 0.95):
         """Mean response ``mu = g^{-1}(eta)``, shape (n,), or a DataFrame with an interval.
@@ -312,7 +312,7 @@ class GAM(RegressorMixin, BaseEstimator):
         ``interval="prediction"`` (Gaussian family only): ``mu -/+ t_{n - edf} sqrt(se^2 + phi)``.
         """
         Xa = self._check_X(X)
-        eta, se = self._eta_se(Xa)
+        eta, se = self._eta_se(Xa, se=interval is not None)
         fam = self.family_
         mu = fam.mean(eta)
         if interval is None:
@@ -365,7 +365,7 @@ class GAM(RegressorMixin, BaseEstimator):
             grid = {nm: m.ravel() for nm, m in zip(names, mesh)}
         B = t.basis(list(grid.values()))
         fit = B @ beta
-        se = np.sqrt(np.einsum("ij,jk,ik->i", B, self.Vp_[sl, sl], B))
+        se = np.sqrt(np.sum((B @ self.Vp_[sl, sl]) * B, axis=1))
         z = stats.norm.ppf(0.5 + level / 2)
         return pd.DataFrame({**grid, "fit": fit, "se": se, "lwr": fit - z * se,
                              "upr": fit + z * se})
