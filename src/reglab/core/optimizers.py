@@ -78,6 +78,15 @@ def _zeros_like(leaves: Leaves) -> Leaves:
     return out
 
 
+def _scaled(grads: Leaves, factor: float) -> Leaves:
+    """``g * factor`` for every leaf, in place where the array allows it."""
+    out = []
+    for g in grads:
+        g *= factor
+        out.append(g)
+    return out
+
+
 def _as_schedule(value: float | Schedule) -> Schedule:
     if callable(value):
         return value
@@ -104,19 +113,20 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
 
 def apply_updates(params: Leaves, updates: Leaves) -> Leaves:
-    """``p <- p + u`` in place for every leaf (NumPy and any namespace with in-place operators)."""
+    """``p <- p + u`` for every leaf, in place where the array allows it (NumPy, CuPy, torch,
+    array_api_strict); returns the leaves (new arrays for immutable namespaces such as JAX)."""
+    out = []
     for p, u in zip(params, updates, strict=True):
         p += u
-    return params
+        out.append(p)
+    return out
 
 
 def scale(step: float) -> GradientTransformation:
     """``u = step * g``."""
 
     def update(grads: Leaves, state: Any, params: Leaves | None = None) -> tuple[Leaves, Any]:
-        for g in grads:
-            g *= step
-        return grads, state
+        return _scaled(grads, step), state
 
     return GradientTransformation(lambda params: None, update)
 
@@ -127,11 +137,9 @@ def scale_by_learning_rate(learning_rate: float | Schedule) -> GradientTransform
 
     def update(grads: Leaves, state: dict, params: Leaves | None = None) -> tuple[Leaves, Any]:
         lr = schedule(state["count"]) * state["scale"]
-        for g in grads:
-            g *= -lr
         state["count"] += 1
         state["last_lr"] = lr
-        return grads, state
+        return _scaled(grads, -lr), state
 
     return GradientTransformation(lambda params: {"count": 0, "scale": 1.0, "last_lr": None},
                                   update)
@@ -146,6 +154,7 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
             m = state["m"][i]
             m *= decay
             m += g
+            state["m"][i] = m  # (a new array on immutable namespaces)
             if not nesterov:
                 if _is_np(g):
                     np.copyto(g, m)
@@ -327,9 +336,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     def update(grads: Leaves, state: Any, params: Leaves | None = None) -> tuple[Leaves, Any]:
         norm = global_norm(grads)
         if norm > max_norm:
-            factor = max_norm / norm
-            for g in grads:
-                g *= factor
+            grads = _scaled(grads, max_norm / norm)
         return grads, state
 
     return GradientTransformation(lambda params: None, update)
@@ -344,8 +351,7 @@ def reduce_on_plateau(factor: float = 0.1, patience: int = 10, rtol: float = 1e-
 
     def update(grads: Leaves, state: dict, params: Leaves | None = None) -> tuple[Leaves, Any]:
         if state["scale"] != 1.0:
-            for g in grads:
-                g *= state["scale"]
+            grads = _scaled(grads, state["scale"])
         return grads, state
 
     def observe(state: dict, value: float) -> dict:

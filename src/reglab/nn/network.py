@@ -21,6 +21,7 @@ from reglab.nn.layers import Activation, Dense, Dropout, Layer
 __all__ = ["Sequential", "build_network", "layer_from_spec"]
 
 _FORMAT_VERSION = 1
+CHUNK = 32768  # optimizer leaf size on NumPy: 128 KB of float32 (see optimizer_leaves)
 
 
 def _default_init(activation: str) -> str:
@@ -144,6 +145,30 @@ class Sequential:
         if self.is_numpy:
             return [self._dtheta] if flat else self._grads
         return [d.dW for d in self.dense] + [d.db for d in self.dense]
+
+    def optimizer_leaves(self, split: bool = True, chunk: int | None = CHUNK
+                         ) -> tuple[list[Any], list[Any], list[bool]]:
+        """``(params, grads, mask)``: the leaves an optimizer steps, their gradients and which
+        hold weights.
+
+        On NumPy the leaves are views of the flat vectors: the weights and the biases
+        (``split=True``, for masked penalties) or the whole vector, cut into ``chunk``-element
+        pieces. Why chunks: an Adam step makes ~10 elementwise passes; over a 1 MB vector each
+        pass streams from main memory, over 128 KB pieces the later passes hit the L2 cache.
+        """
+        if not self.is_numpy:
+            return self.parameters(), self.gradients(), self.weight_mask()
+        segments = ([(self._leaves[0], self._grads[0], True), (self._leaves[1], self._grads[1],
+                                                               False)]
+                    if split else [(self._theta, self._dtheta, True)])
+        params, grads, mask = [], [], []
+        for p, g, is_w in segments:
+            step = chunk or max(p.size, 1)
+            for i in range(0, p.size, step):
+                params.append(p[i:i + step])
+                grads.append(g[i:i + step])
+                mask.append(is_w)
+        return params, grads, mask
 
     def weight_mask(self) -> list[bool]:
         """True for the leaves holding weights (penalised), False for biases."""

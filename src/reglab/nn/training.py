@@ -27,7 +27,7 @@ import numpy as np
 from reglab.core._xp import namespace, to_numpy
 from reglab.core.optimizers import GradientTransformation, apply_updates, get_optimizer
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
-from reglab.nn.network import Sequential
+from reglab.nn.network import CHUNK, Sequential
 
 __all__ = ["Trainer", "DivergenceError", "get_head"]
 
@@ -79,13 +79,16 @@ class Trainer:
         self.network, self.head = network, get_head(loss)
         self.alpha, self.batch_size, self.shuffle = float(alpha), int(batch_size), shuffle
         self.learning_rate = learning_rate
-        self.optimizer = get_optimizer(optimizer, learning_rate, mask=network.weight_mask(),
-                                       **optimizer_kwargs)
-        # without a weight decay or L1 term nothing needs the weight/bias split: one flat leaf
-        self._flat = (isinstance(optimizer, str) and optimizer != "adamw"
-                      and not optimizer_kwargs.get("l1") and not optimizer_kwargs.get(
-                          "weight_decay"))
-        self.opt_state = self.optimizer.init(network.parameters(self._flat))
+        # named optimizers without a weight-decay or L1 term need no weight/bias split, so they
+        # step the whole parameter vector in cache-sized chunks; a user-built transform sees the
+        # documented leaves [weights, biases] (its own masks refer to those)
+        named = isinstance(optimizer, str)
+        split = not named or optimizer == "adamw" or bool(
+            optimizer_kwargs.get("l1") or optimizer_kwargs.get("weight_decay"))
+        self._params, self._grads, mask = network.optimizer_leaves(
+            split, CHUNK if named else None)
+        self.optimizer = get_optimizer(optimizer, learning_rate, mask=mask, **optimizer_kwargs)
+        self.opt_state = self.optimizer.init(self._params)
         self.rng = np.random.default_rng(random_state)
         self.callbacks = list(callbacks)
         self.verbose = verbose
@@ -131,10 +134,18 @@ class Trainer:
         return self._data_loss(y, eta, sample_weight) + self.network.penalty(self.alpha)
 
     def _apply_optimizer(self) -> None:
-        params = self.network.parameters(self._flat)
-        updates, self.opt_state = self.optimizer.update(self.network.gradients(self._flat),
-                                                        self.opt_state, params)
-        apply_updates(params, updates)
+        if self.network.is_numpy:
+            params, grads = self._params, self._grads  # persistent views of the flat vectors
+        else:
+            params, grads = self.network.parameters(), self.network.gradients()
+        updates, self.opt_state = self.optimizer.update(grads, self.opt_state, params)
+        params = apply_updates(params, updates)
+        if not self.network.is_numpy:
+            # out-of-place namespaces: the updated arrays are new objects; hand them to the layers
+            for d, w in zip(self.network.dense, params[:len(self.network.dense)]):
+                d.W = w
+            for d, b in zip(self.network.dense, params[len(self.network.dense):]):
+                d.b = b
 
     def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """One optimizer update on the batch ``(X, y)``; returns the batch objective before it."""
