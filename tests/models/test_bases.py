@@ -85,6 +85,17 @@ def test_domain_errors_name_term_and_row(frame):
         b.transform(bad)
 
 
+def test_failed_refit_leaves_the_fitted_basis_unchanged(frame):
+    b = BasisExpansion(terms=["x1^2"]).fit(frame)
+    before = b.transform(frame)
+    b.set_params(terms=["nope^2"])
+    with pytest.raises(ValueError, match="unknown variable 'nope'"):
+        b.fit(frame.assign(extra=1.0))
+    assert b.n_features_in_ == 2 and list(b.feature_names_in_) == ["x1", "x2"]
+    assert b.output_names_ == ["x1", "x2", "x1^2"]
+    np.testing.assert_array_equal(b.transform(frame), before)
+
+
 def test_argument_checks(frame):
     with pytest.raises(ValueError, match="degree"):
         BasisExpansion(degree=1.5).fit(frame)

@@ -133,8 +133,10 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Learn the input names and compile the terms (no data-dependent state)."""
         cols = getattr(X, "columns", None)
-        Xa = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
-        names = ([str(c) for c in cols] if cols is not None and len(cols) == Xa.shape[1]
+        # check_array, not validate_data: nothing is set on self until every check has passed
+        Xa = check_array(X, dtype=np.float64, ensure_all_finite=False)
+        str_cols = cols is not None and all(isinstance(c, str) for c in cols)
+        names = ([str(c) for c in cols] if str_cols and len(cols) == Xa.shape[1]
                  else [f"x{j + 1}" for j in range(Xa.shape[1])])
         _check_finite(Xa, names)
         if self.degree is not None and (int(self.degree) != self.degree or self.degree < 1):
@@ -156,10 +158,16 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         dupes = sorted({n for n in out_names if out_names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate basis columns {dupes}; each term must be new")
+        self.n_features_in_ = Xa.shape[1]
+        if str_cols:
+            self.feature_names_in_ = np.asarray(cols, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.input_names_ = names
         self.output_names_ = out_names
         # plain data only (powers tuples), so the fitted transformer pickles and clones
         self.powers_ = powers
+        self.terms_ = list(self.terms or [])  # transform uses these, not a later set_params
         self.n_output_features_ = len(out_names)
         return self
 
@@ -199,7 +207,7 @@ class BasisExpansion(TransformerMixin, BaseEstimator):
         names = self.input_names_
         for pw in self.powers_:
             yield lambda c, pw=pw: np.prod([c[n] ** k for n, k in zip(names, pw) if k], axis=0)
-        for term in self.terms or []:
+        for term in self.terms_:
             if isinstance(term, str):
                 yield compile_expression(term, names)
             else:
