@@ -281,9 +281,10 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
     def _design(self, X):
         X = self._formula_transform(X)
         Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
-        names = self.params_.index[int(self.fit_intercept):].tolist()
-        _check_finite(Xa, names, "X")
-        return np.column_stack([np.ones(Xa.shape[0]), Xa]) if self.fit_intercept else Xa
+        # the fitted layout, not the fit_intercept parameter (which set_params may have changed)
+        lead = len(self.params_) - self.n_features_in_
+        _check_finite(Xa, self.params_.index[lead:].tolist(), "X")
+        return np.column_stack([np.ones(Xa.shape[0]), Xa]) if lead else Xa
 
     def predict(self, X, interval: str | None = None, level: float = 0.95):
         """Predictions ``X @ coef_ + intercept_``, shape (n,).
@@ -295,7 +296,7 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "params_")
         D = self._design(X)
-        beta = np.concatenate([[self.intercept_], self.coef_]) if self.fit_intercept else self.coef_
+        beta = self.coef_ if D.shape[1] == len(self.coef_) else np.r_[self.intercept_, self.coef_]
         fit = D @ beta
         if interval is None:
             return fit
