@@ -195,6 +195,12 @@ def test_all_zero_columns_without_intercept_are_aliased():
     np.testing.assert_array_equal(m.predict(X), 0.0)
 
 
+def test_text_column_is_named():
+    X, y, _ = _random_problem(6)
+    with pytest.raises(ValueError, match=r"\['city'\] are not numeric"):
+        LinearRegression().fit(X.assign(city="Cork"), y)
+
+
 def test_saturated_fit_warns_and_has_nan_inference():
     X, y, _ = _random_problem(5, n=4, p=3)
     with pytest.warns(UserWarning, match="no residual degrees of freedom"):

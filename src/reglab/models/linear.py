@@ -231,6 +231,11 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         y_arr = np.asarray(y) if y is not None else None
         if y_arr is not None and y_arr.ndim == 1 and y_arr.dtype.kind in "fiub":
             _check_finite(y_arr.astype(float), [], "y")  # before sklearn's unnamed check
+        if isinstance(X, pd.DataFrame):
+            text = [str(c) for c, dt in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
+            if text:
+                raise ValueError(f"X column(s) {text} are not numeric; encode them (one-hot) or "
+                                 "use LinearRegression.from_formula, which does")
         Xa, ya = check_X_y(X, y, dtype=np.float64, ensure_all_finite=False, y_numeric=True)
         names, fnames = _feature_names(X, Xa.shape[1])
         _check_finite(Xa, names, "X")
