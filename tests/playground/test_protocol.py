@@ -111,3 +111,46 @@ def test_good_messages():
     assert parse_message(b'{"type": "ack", "frame": 3}')["frame"] == 3
     msg = parse_message(json.dumps({"type": "points", "problem": "binary", "points": []}))
     assert msg["problem"] == "binary"
+
+
+# --- fuzzing: whatever the page (or anyone) sends, validation answers with ProtocolError only --
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
+                                                                max_size=5),
+    max_leaves=8)
+_config_keys = st.sampled_from(sorted(Config().to_dict()) + ["bogus"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_config_keys, _json, max_size=6))
+def test_fuzz_config_only_protocol_errors(raw):
+    try:
+        cfg = parse_config(raw)
+    except ProtocolError as err:
+        assert err.field is not None and str(err)
+    else:
+        assert isinstance(cfg, Config) and len(cfg.activations) == len(cfg.layers)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(_json, st.fixed_dictionaries({"type": st.sampled_from(
+    ["config", "play", "ack", "upload", "points", "step"])}, optional={"config": _json,
+                                                                      "frame": _json,
+                                                                      "csv": _json,
+                                                                      "points": _json})))
+def test_fuzz_messages_only_protocol_errors(value):
+    try:
+        text = json.dumps(value)
+    except ValueError:
+        return
+    try:
+        msg = parse_message(text)
+    except ProtocolError:
+        return
+    assert isinstance(msg, dict) and msg["type"] in {"config", "play", "ack", "upload", "points",
+                                                     "step", "pause", "reset"}
