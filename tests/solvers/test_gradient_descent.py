@@ -199,6 +199,9 @@ def test_core_contract_objects_are_accepted(data):
     (lambda X, y: stochastic_gradient_descent(X, y, batch_size=0), "batch_size"),
     (lambda X, y: stochastic_gradient_descent(X, y, record="batch"), "record"),
     (lambda X, y: gradient_descent(X, y, sample_weight=-np.ones(len(y))), "sample_weight"),
+    (lambda X, y: gradient_descent(X, y, record_every=0), "record_every"),
+    (lambda X, y: geometric_regression(X, y, n_steps=2.5), "n_steps"),
+    (lambda X, y: stochastic_gradient_descent(X, y, n_epochs=0), "n_epochs"),
 ])
 def test_bad_arguments(data, call, match):
     X, y, _, _, _ = data

@@ -115,6 +115,12 @@ def _get_loss(loss: Any):
     raise TypeError(f"loss must be a name or a core loss/family object, got {type(loss)!r}")
 
 
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _schedule(learning_rate: float | Schedule) -> Schedule:
     if callable(learning_rate):
         return learning_rate
@@ -238,6 +244,8 @@ def gradient_descent(X, y, loss: Any = "squared_error", learning_rate: float | S
     updates (and the last one). For the squared error, ``lr < 2 / lambda_max(D^T D / n)`` is
     needed for convergence: standardise the columns.
     """
+    max_iter, record_every = _positive_int(max_iter, "max_iter"), _positive_int(record_every,
+                                                                              "record_every")
     D, ya, s, names = _prepare(X, y, sample_weight, fit_intercept)
     L, lr = _get_loss(loss), _schedule(learning_rate)
     theta = _start(init, D.shape[1] - 1, None, fit_intercept)
@@ -314,8 +322,9 @@ def stochastic_gradient_descent(X, y, loss: Any = "squared_error",
     """
     if record not in ("epoch", "step"):
         raise ValueError(f"record must be 'epoch' or 'step', got {record!r}")
-    if int(batch_size) < 1 or int(n_epochs) < 1:
-        raise ValueError(f"batch_size and n_epochs must be >= 1, got {batch_size}, {n_epochs}")
+    batch_size, n_epochs = _positive_int(batch_size, "batch_size"), _positive_int(n_epochs,
+                                                                                  "n_epochs")
+    record_every = _positive_int(record_every, "record_every")
     D, ya, s, names = _prepare(X, y, sample_weight, fit_intercept)
     rng = np.random.default_rng(random_state)
     theta = _start(init, D.shape[1] - 1, rng, fit_intercept)
@@ -353,8 +362,8 @@ def geometric_regression(X, y, trick: str = "square", learning_rate: float | Sch
     losses = {"square": "squared_error", "absolute": "absolute_error"}
     if trick not in losses:
         raise ValueError(f"trick must be 'square' or 'absolute', got {trick!r}")
-    if int(n_steps) < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    n_steps = _positive_int(n_steps, "n_steps")
+    record_every = _positive_int(record_every, "record_every")
     D, ya, s, names = _prepare(X, y, None, fit_intercept)
     rng = np.random.default_rng(random_state)
     theta = _start(init, D.shape[1] - 1, rng, fit_intercept)
