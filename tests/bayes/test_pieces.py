@@ -190,18 +190,34 @@ def test_diagnostics_warn_in_words():
         assert diagnose(table.iloc[:1], np.zeros((1, 3), bool), num_chains=1) == []
 
 
-def test_import_does_not_need_jax():
-    code = ("import sys, reglab.bayes\n"
-            "assert 'jax' not in sys.modules and 'numpyro' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_missing_backend_gives_install_instructions():
+def test_import_needs_no_jax_and_missing_backend_says_how_to_install():
+    """One subprocess: importing reglab.bayes imports neither JAX nor NumPyro; with NumPyro made
+    unimportable, fit raises ImportError naming the extra."""
     code = (
-        "import sys; sys.modules['numpyro'] = None\n"
-        "from reglab.bayes import ErrorsInVariablesRegression\n"
-        "try:\n    ErrorsInVariablesRegression().fit([1., 2, 3, 4], [1., 2, 3, 5])\n"
-        "except ImportError as e:\n    assert \"pip install 'reglab[bayes]'\" in str(e), e\n"
-        "else:\n    raise SystemExit('no ImportError')\n"
+        "import sys\n"
+        "import reglab.bayes\n"
+        "assert 'jax' not in sys.modules and 'numpyro' not in sys.modules\n"
+        "sys.modules['numpyro'] = None\n"
+        "try:\n"
+        "    reglab.bayes.ErrorsInVariablesRegression().fit([1., 2, 3, 4], [1., 2, 3, 5])\n"
+        "except ImportError as e:\n"
+        "    assert \"pip install 'reglab[bayes]'\" in str(e), e\n"
+        "else:\n"
+        "    raise SystemExit('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_progress_bar_is_driven_by_the_compiled_loop_callback():
+    """The compiled loop calls _tick(i, total) through jax.debug.callback; with a bar open the
+    rich task advances, without one the call is a no-op."""
+    from reglab.bayes._mcmc import _PROGRESS, SamplerConfig, _progress, _tick
+
+    cfg = SamplerConfig(num_warmup=5, num_samples=5, num_chains=1, progress_bar=True)
+    with _progress(cfg, 1, "sequential") as bar:
+        assert _PROGRESS["bar"] is bar
+        _tick(np.int64(4), 10)
+        task = bar.progress.tasks[0]
+        assert task.completed == 5 and task.total == 10
+    assert _PROGRESS["bar"] is None
+    _tick(np.int64(1), 10)  # no bar: nothing happens
