@@ -367,7 +367,6 @@ def geometric_regression(X, y, trick: str = "square", learning_rate: float | Sch
     D, ya, s, names = _prepare(X, y, None, fit_intercept)
     rng = np.random.default_rng(random_state)
     theta = _start(init, D.shape[1] - 1, rng, fit_intercept)
-    n_steps = int(n_steps)
 
     def batches(r):  # one "epoch" = all the steps, one random point each (drawn up front)
         picks = r.integers(0, len(ya), size=(n_steps, 1))
