@@ -137,3 +137,14 @@ def test_get_optimizer_errors_and_composition():
     u, st = opt.update([np.full(3, 10.0)], st, p)
     # clipped to unit norm after the L1 term, then scaled by -lr
     np.testing.assert_allclose(O.global_norm(u), 0.1)
+
+
+def test_fused_adam_equals_composed_adam():
+    rng = np.random.default_rng(3)
+    p0 = rng.normal(size=(3, 3)).astype(np.float32)
+    grads = [rng.normal(size=(3, 3)).astype(np.float32) for _ in range(5)]
+    sched = O.exponential_decay(0.01, 0.5, 2)
+    composed = O.chain(O.scale_by_adam(), O.scale_by_learning_rate(sched))
+    fused = O.chain(O.scale_by_adam(learning_rate=sched))
+    np.testing.assert_allclose(_run_reglab(fused, p0, grads), _run_reglab(composed, p0, grads),
+                               rtol=1e-6)

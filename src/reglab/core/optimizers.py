@@ -207,13 +207,27 @@ def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformatio
         lambda params: {"v": _zeros_like(params), "tmp": _zeros_like(params)}, update)
 
 
-def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> GradientTransformation:
-    """Adam scaling with bias correction: ``u = m_hat / (sqrt(v_hat) + eps)``."""
+def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+                  learning_rate: float | Schedule | None = None) -> GradientTransformation:
+    """Adam scaling with bias correction: ``u = m_hat / (sqrt(v_hat) + eps)``.
+
+    With ``learning_rate`` the transform also applies ``-lr(t)``, i.e. it equals
+    ``chain(scale_by_adam(), scale_by_learning_rate(lr))`` but folds the step size into the
+    denominator's constants, saving a pass over the parameters (``adam`` uses this).
+    """
+    schedule = None if learning_rate is None else _as_schedule(learning_rate)
 
     def update(grads: Leaves, state: dict, params: Leaves | None = None) -> tuple[Leaves, Any]:
+        t0 = state["count"]
         state["count"] += 1
         t = state["count"]
+        # u = m/bc1 / (sqrt(v/bc2) + eps) = m / (sqrt(v) * c1 + c2); with lr: c1, c2 times -1/lr
         bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
+        c1, c2 = bc1 / math.sqrt(bc2), eps * bc1
+        if schedule is not None:
+            lr = schedule(t0) * state["scale"]
+            state["last_lr"] = lr
+            c1, c2 = -c1 / lr, -c2 / lr
         out = []
         for i, g in enumerate(grads):
             m, v, tmp = state["m"][i], state["v"][i], state["tmp"][i]
@@ -222,22 +236,21 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
                 np.multiply(g, 1.0 - b1, out=tmp)
                 m += tmp
                 _ema_square(v, g, tmp, b2)
-                # m/bc1 / (sqrt(v/bc2) + eps) = m / (sqrt(v) * bc1/sqrt(bc2) + eps*bc1): two passes
                 np.sqrt(v, out=tmp)
-                tmp *= bc1 / math.sqrt(bc2)
-                tmp += eps * bc1
+                tmp *= c1
+                tmp += c2
                 np.divide(m, tmp, out=g)
                 out.append(g)
             else:
                 m = b1 * m + (1.0 - b1) * g
                 v = _ema_square(v, g, None, b2)
                 state["m"][i], state["v"][i] = m, v
-                out.append((m / bc1) / (namespace(v).sqrt(v / bc2) + eps))
+                out.append(m / (namespace(v).sqrt(v) * c1 + c2))
         return out, state
 
     return GradientTransformation(
         lambda params: {"count": 0, "m": _zeros_like(params), "v": _zeros_like(params),
-                        "tmp": _zeros_like(params)}, update)
+                        "tmp": _zeros_like(params), "scale": 1.0, "last_lr": None}, update)
 
 
 def _masked(params: Leaves | None, mask: Sequence[bool] | None) -> list[tuple[int, Any]]:
@@ -426,8 +439,8 @@ def rmsprop(learning_rate: float | Schedule = 1e-3, decay: float = 0.9,
 
 def adam(learning_rate: float | Schedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
          eps: float = 1e-8) -> GradientTransformation:
-    """Adam (Kingma & Ba 2015)."""
-    return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(learning_rate))
+    """Adam (Kingma & Ba 2015), the step size folded into the scaling (one pass fewer)."""
+    return chain(scale_by_adam(b1, b2, eps, learning_rate=learning_rate))
 
 
 def adamw(learning_rate: float | Schedule = 1e-3, weight_decay: float = 1e-2, b1: float = 0.9,
