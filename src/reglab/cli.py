@@ -78,6 +78,8 @@ def _load(source: str, target: str | None, task: str | None, formula: str | None
         info = DATASETS[source.removeprefix(BUILTIN_PREFIX)]
         target = target or (None if formula else info.target)
         task = task or (info.task if target == info.target else None)
+        if err_cols is None:  # measurement-error columns are never features
+            err_cols = [*info.x_err, *([info.y_err] if info.y_err else [])]
     if target is None and not formula:
         raise UserError("no target column given: use --target COLUMN (columns: "
                         + ", ".join(map(str, df.columns)) + ")")

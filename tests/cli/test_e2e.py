@@ -112,3 +112,15 @@ def test_classifier_predict_writes_labels_and_probabilities(tmp_path, run):
     code, out, err = run("predict", tmp_path / "s.reglab", tmp_path / "s.csv")
     assert code == 0, err
     assert "GRADE_predicted" in out.splitlines()[0]
+
+
+def test_builtin_error_columns_are_not_features_and_nb_recovers_alpha(tmp_path, run):
+    code, out, err = run("fit", "builtin:globular", "--model", "negative_binomial",
+                         "--save", tmp_path / "nb.reglab", "-q")
+    assert code == 0, err
+    code, out, err = run("summary", tmp_path / "nb.reglab")
+    assert "features: M_V\n" in out and "M_V_err" not in out
+    from reglab.io import load_model
+
+    alpha = load_model(tmp_path / "nb.reglab").model.alpha_nb_
+    assert abs(alpha - 1 / 1.2) < 0.25  # truth k = 1.2; 200 rows: SE of alpha ~ 0.1
