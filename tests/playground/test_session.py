@@ -1,0 +1,82 @@
+"""Session state: epochs, the per-frame time budget, failed changes leaving state untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reglab.playground.protocol import ProtocolError, parse_config
+from reglab.playground.session import Session, TrainingDiverged
+from reglab.playground.userdata import parse_points
+
+
+def _session(**cfg):
+    s = Session("t")
+    s.configure(parse_config({"dataset": "xor", "n_samples": 200, "batch_size": 10, **cfg}))
+    return s
+
+
+def test_play_frames_never_cross_an_epoch_and_add_up_to_epochs():
+    s = _session()
+    epochs = [s.model.epoch]
+    for _ in range(30):
+        s.play_frame(budget_s=0.0)  # the smallest chunk: 2 batches per frame
+        epochs.append(s.model.epoch)
+    steps = np.diff(epochs)
+    assert set(steps) <= {0, 1}
+    # 100 training points / batch 10 = 10 updates per epoch, 2 per frame: 1 epoch per 5 frames.
+    assert epochs[-1] == 6
+
+
+def test_step_finishes_the_current_epoch():
+    s = _session()
+    s.play_frame(budget_s=0.0)
+    assert s.model.epoch == 0
+    frame = s.advance(1)
+    assert frame["epoch"] == 1 and s.model.epoch == 1
+
+
+def test_frame_contents_match_the_model():
+    s = _session(layers=[3], activations=["relu"], features=["x1", "x2", "x1x2"])
+    f = s.frame()
+    Ws, bs = s.model.weights()
+    np.testing.assert_allclose(np.array(f["weights"][0]), np.round(Ws[0], 4))
+    assert len(f["neurons"]) == 1 and len(f["neurons"][0]) == 3
+    mu = s.model.predict(s.data.Z_test)
+    assert f["test_loss"] == pytest.approx(s.model.loss(s.data.y_test, mu))
+    acc = np.mean((mu > 0.5) == s.data.y_test)
+    assert f["test_accuracy"] == pytest.approx(acc)
+
+
+def test_failed_changes_leave_the_session_unchanged():
+    s = _session()
+    before = (s.config, s.data, s.model, s.generation)
+    with pytest.raises(ProtocolError):
+        s.configure(parse_config({"dataset": "custom"}, custom_available=True))
+    assert (s.config, s.data, s.model, s.generation) == before
+
+
+def test_user_points_become_the_custom_dataset():
+    s = _session()
+    pts = [[-3, -3, 0], [3, 3, 1], [-3, 3, 2], [3, -3, 2], [0, 0, 1]]
+    s.set_user_data(parse_points(pts, "multiclass"))
+    assert s.config.dataset == "custom" and s.data.problem == "multiclass"
+    assert s.data_message()["n_classes"] == 3
+    assert len(s.frame()["output"]["maps"]) == 3
+
+
+def test_divergence_keeps_the_last_good_weights():
+    s = _session(dataset="plane", layers=[8, 8], activations=["relu", "relu"],
+                 features=["x1", "x2", "x1sq", "x2sq", "x1x2"], learning_rate=10.0,
+                 batch_size=1)
+    for _ in range(10):
+        Ws = [W.copy() for W in s.model.weights()[0]]
+        try:
+            s.advance(1)
+        except TrainingDiverged as err:
+            assert "diverged" in str(err)
+            for W, W0 in zip(s.model.weights()[0], Ws):
+                np.testing.assert_array_equal(W, W0)
+            assert np.isfinite(s.frame()["train_loss"])
+            return
+    pytest.fail("a step of 10 on unscaled squares was expected to diverge")
