@@ -27,12 +27,18 @@ iteration reads X exactly once; ``IRLSResult.n_passes`` counts the sweeps.
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.linalg as sla
+from threadpoolctl import threadpool_limits
+
+from reglab.solvers._irls_kernels import kernel_for
 
 __all__ = ["irls", "irls_state", "IRLSResult", "ConvergenceWarning", "RankDeficientError"]
 
@@ -106,7 +112,7 @@ class _Sweep:
 class _Problem:
     """Data of one fit and the single-pass kernel over X."""
 
-    def __init__(self, X, y, family, sample_weight, offset, fit_intercept):
+    def __init__(self, X, y, family, sample_weight, offset, fit_intercept, n_threads=1):
         self.X, self.y, self.family = X, y, family
         self.sw, self.offset, self.fit_intercept = sample_weight, offset, fit_intercept
         n, p = X.shape
@@ -115,52 +121,86 @@ class _Problem:
         self.eta = np.empty(n)
         self.mu = np.empty(n)
         self.w = np.empty(n)
-        self._scaled = np.empty((self.block, p))
+        self.kernel = kernel_for(family, y, sample_weight)
         self.n_passes = 0
+        # threads only pay off on big data; each needs at least a few blocks
+        t = max(1, min(n_threads, n // (4 * self.block)))
+        # per thread, the scaled block sqrt(w) X, reused: its Gram is the block's X^T W X
+        self._buffers = [np.empty((self.block, self.p)) for _ in range(t)]
+        self._pool = ThreadPoolExecutor(t) if t > 1 else None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def _eta(self, a, b, theta, eta0):
+        if eta0 is not None:
+            self.eta[a:b] = eta0[a:b]
+            return self.eta[a:b]
+        k = int(self.fit_intercept)
+        eta = self.X[a:b] @ theta[k:]
+        if k:
+            eta += theta[0]
+        if self.offset is not None:
+            eta += self.offset[a:b]
+        self.eta[a:b] = eta
+        return eta
+
+    def _family_step(self, a, b, eta):
+        """(mu, block deviance, g, W) through the generic Family API."""
+        fam, sw = self.family, None if self.sw is None else self.sw[a:b]
+        mu = fam.mean(eta)
+        dev = float(fam.deviance(self.y[a:b], mu, sample_weight=sw))
+        g, w = fam.gradient_hessian(self.y[a:b], eta, sample_weight=sw)
+        return mu, dev, g, w
+
+    def _range(self, lo, hi, theta, eta0, A) -> tuple[float, np.ndarray, np.ndarray]:
+        """Rows lo:hi block by block: (deviance part, Gram part, rhs part)."""
+        q, k = self.q, int(self.fit_intercept)
+        gram, rhs, dev = np.zeros((q, q)), np.zeros(q), 0.0
+        step = self._family_step if self.kernel is None else self.kernel.step
+        for a in range(lo, hi, self.block):
+            b = min(a + self.block, hi)
+            Xb = self.X[a:b]
+            eta = self._eta(a, b, theta, eta0)
+            mu, d, g, w = step(a, b, eta)
+            self.mu[a:b], self.w[a:b] = mu, w
+            dev += d
+            # W z = W (eta - offset) - g: the weighted working response
+            v = w * (eta if self.offset is None else eta - self.offset[a:b]) - g
+            Ab = A[: b - a]
+            np.multiply(Xb, np.sqrt(w)[:, None], out=Ab)
+            gram[k:, k:] += Ab.T @ Ab  # numpy dispatches A.T @ A to BLAS syrk
+            rhs[k:] += Xb.T @ v
+            if k:  # the intercept row: cheaper than a ones column in the scaled copy
+                gram[0, 0] += w.sum()
+                gram[0, 1:] += w @ Xb
+                rhs[0] += v.sum()
+        return dev, gram, rhs
 
     def sweep(self, theta: np.ndarray | None, eta0: np.ndarray | None = None) -> _Sweep:
-        """One pass over X: eta at ``theta`` (or the given ``eta0``), deviance, Gram and rhs."""
+        """One pass over X: eta at ``theta`` (or the given ``eta0``), deviance, Gram and rhs.
+
+        Contiguous row ranges go to ``n_threads`` threads (NumPy and BLAS release the GIL), each
+        with its own scaled-block buffer; the partial sums are added at the end.
+        """
         self.n_passes += 1
-        q, fam = self.q, self.family
-        gram = np.zeros((q, q))
-        rhs = np.zeros(q)
-        dev = 0.0
-        k = int(self.fit_intercept)
+        cuts = np.linspace(0, self.n, len(self._buffers) + 1).astype(int)
         with np.errstate(all="ignore"):  # overflow here means an invalid step, handled below
-            for a in range(0, self.n, self.block):
-                b = min(a + self.block, self.n)
-                Xb = self.X[a:b]
-                off = None if self.offset is None else self.offset[a:b]
-                sw = None if self.sw is None else self.sw[a:b]
-                if eta0 is None:
-                    eta = Xb @ theta[k:]
-                    if k:
-                        eta += theta[0]
-                    if off is not None:
-                        eta += off
-                    self.eta[a:b] = eta
-                else:
-                    eta = eta0[a:b]
-                    self.eta[a:b] = eta
-                mu = fam.mean(eta)
-                self.mu[a:b] = mu
-                dev += float(fam.deviance(self.y[a:b], mu, sample_weight=sw))
-                g, w = fam.gradient_hessian(self.y[a:b], eta, sample_weight=sw)
-                self.w[a:b] = w
-                # W z = W (eta - offset) - g: the weighted working response
-                v = w * (eta if off is None else eta - off) - g
-                A = self._scaled[: b - a]
-                np.multiply(Xb, np.sqrt(w)[:, None], out=A)
-                gram[k:, k:] += A.T @ A  # numpy dispatches A.T @ A to BLAS syrk
-                rhs[k:] += Xb.T @ v
-                if k:
-                    gram[0, 0] += w.sum()
-                    gram[0, 1:] += w @ Xb
-                    rhs[0] += v.sum()
-        if k:
+            if len(self._buffers) == 1:
+                parts = [self._range(0, self.n, theta, eta0, self._buffers[0])]
+            else:
+                parts = list(self._pool.map(
+                    lambda i: self._range(cuts[i], cuts[i + 1], theta, eta0, self._buffers[i]),
+                    range(len(self._buffers))))
+        dev = (0.0 if self.kernel is None else self.kernel.const) + sum(p[0] for p in parts)
+        gram = sum(p[1] for p in parts)
+        rhs = sum(p[2] for p in parts)
+        if self.fit_intercept:
             gram[1:, 0] = gram[0, 1:]
         valid = math.isfinite(dev) and bool(np.isfinite(gram).all() and np.isfinite(rhs).all())
-        return _Sweep(dev, gram, rhs, valid)
+        return _Sweep(float(dev), gram, rhs, valid)
 
 
 def _as_penalty(penalty: Any, p: int, q: int) -> np.ndarray | None:
@@ -303,8 +343,8 @@ def _fallback_theta(y, family, sample_weight, q, fit_intercept, offset):
 
 def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any = None,
          penalty: Any = None, start: Any = None, fit_intercept: bool = True, tol: float = 1e-8,
-         max_iter: int = 100, max_halving: int = 30,
-         column_names: list[str] | None = None) -> IRLSResult:
+         max_iter: int = 100, max_halving: int = 30, column_names: list[str] | None = None,
+         n_threads: int | None = None) -> IRLSResult:
     """Fit ``theta`` by penalized IRLS (Fisher scoring) with step halving.
 
     X: (n, p) float array (no intercept column when ``fit_intercept``); y: (n,) response in the
@@ -313,7 +353,8 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     ``link.link``); sample_weight: (n,) prior weights >= 0; offset: (n,) added to eta;
     penalty: None, a scalar ridge, or P of shape (p, p) (intercept left unpenalized) or (q, q);
     start: (q,) initial theta, else R's ``mustart``; tol: R's criterion
-    ``|dev - dev_old| / (|dev| + 0.1) < tol`` on the penalized deviance.
+    ``|dev - dev_old| / (|dev| + 0.1) < tol`` on the penalized deviance; n_threads: threads for
+    the sweeps over X (default: all cores; used only when X has many blocks).
     Raises ValueError naming the row/column for non-finite data, RankDeficientError naming the
     aliased columns; warns ConvergenceWarning (with the reason) when it stops early.
     """
@@ -325,8 +366,21 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     off = None if offset is None else np.asarray(offset, dtype=np.float64)
     names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
     _check_vectors(y, sw, off, X.shape[0])
-    prob = _Problem(X, y, family, sw, off, fit_intercept)
+    threads = (os.cpu_count() or 1) if n_threads is None else int(n_threads)
+    prob = _Problem(X, y, family, sw, off, fit_intercept, threads)
     P = _as_penalty(penalty, prob.p, prob.q)
+    # Big data: one BLAS thread per sweep thread. OpenBLAS's own threads on small per-block
+    # products (and on dot products) cost more than they give, badly so on a loaded machine.
+    limit = threadpool_limits(1, user_api="blas") if X.size > 200_000 else nullcontext()
+    try:
+        with limit:
+            return _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving)
+    finally:
+        prob.close()
+
+
+def _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving):
+    fit_intercept = prob.fit_intercept
     if start is None:
         theta_cur = None
         with np.errstate(all="ignore"):
@@ -399,7 +453,8 @@ def irls_state(X: Any, y: Any, family: Any, theta: Any, *, sample_weight: Any = 
     prob = _Problem(X, y, family, sw, off, fit_intercept)
     P = _as_penalty(penalty, prob.p, prob.q)
     theta = np.asarray(theta, dtype=np.float64)
-    sweep = prob.sweep(theta)
+    with threadpool_limits(1, user_api="blas") if X.size > 200_000 else nullcontext():
+        sweep = prob.sweep(theta)
     H = sweep.gram if P is None else sweep.gram + P
     return IRLSResult(
         theta=theta, eta=prob.eta, mu=prob.mu, weights=prob.w, gram=sweep.gram, hessian=H,
