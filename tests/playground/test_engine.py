@@ -42,14 +42,15 @@ def test_glm_mode_binary_is_logistic_regression_mle():
     A = np.column_stack([np.ones(len(y)), Z.astype(np.float64)])
     beta = _logistic_mle(A, y)
     (W,), (b,) = model.weights()
-    np.testing.assert_allclose(W[:, 0], beta[1:], rtol=2e-4)
-    np.testing.assert_allclose(b[0], beta[0], atol=2e-4)
+    # float32 training: agreement to ~1e-6 was measured; 2e-5 leaves room for the platform.
+    np.testing.assert_allclose(W[:, 0], beta[1:], rtol=2e-5)
+    np.testing.assert_allclose(b[0], beta[0], atol=2e-5)
     p = expit(A @ beta)
     mu = model.predict(Z)
-    np.testing.assert_allclose(mu, p, atol=1e-4)
+    np.testing.assert_allclose(mu, p, atol=1e-5)
     # The reported loss is the mean log loss, -loglik / n.
     loglik = np.sum(y * np.log(p) + (1 - y) * np.log1p(-p))
-    assert model.loss(y, mu) == pytest.approx(-loglik / len(y), rel=1e-5)
+    assert model.loss(y, mu) == pytest.approx(-loglik / len(y), rel=1e-6)
 
 
 def _softmax_mle(A, y, k):
@@ -73,7 +74,7 @@ def test_glm_mode_multiclass_is_softmax_regression():
                     learning_rate=0.3)
     A = np.column_stack([np.ones(len(y)), Z.astype(np.float64)])
     # Softmax coefficients are identified only up to a common shift: compare probabilities.
-    np.testing.assert_allclose(model.predict(Z), _softmax_mle(A, y, 4), atol=2e-3)
+    np.testing.assert_allclose(model.predict(Z), _softmax_mle(A, y, 4), atol=1e-5)
 
 
 def test_glm_mode_regression_with_l2_is_ridge():
