@@ -179,6 +179,9 @@ def test_bad_url_state_shows_an_error_and_the_page_still_works(page):
     _open(page, "#layers=9&activations=tanh", applied=False)
     page.wait_for_selector("#error:not([hidden])")
     assert "layers[0]=9" in page.inner_text("#error-text")
+    # The page snaps back to the configuration the server runs (its default), URL included.
+    page.wait_for_function("location.hash.includes('layers=4%2C2')")
+    assert _state(page, "s.cfg.layers") == [4, 2]
     page.click("#datasets button[data-dataset='gauss']")
     _wait_config(page, "c.dataset === 'gauss'")
 

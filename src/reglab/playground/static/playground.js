@@ -77,7 +77,7 @@
       else if (msg.type === "data") onData(msg);
       else if (msg.type === "frame") onFrame(msg);
       else if (msg.type === "state") setPlaying(msg.playing);
-      else if (msg.type === "error") { showError(msg.message); if (data) syncControls(); }
+      else if (msg.type === "error") onError(msg);
     };
   }
 
@@ -87,9 +87,15 @@
     sendConfig();
   }
 
+  // A rejected change snaps back: the controls (and the URL) return to the last accepted config.
+  function onError(msg) {
+    showError(msg.message);
+    if (data) { cfg = structuredClone(data.config); syncControls(); }
+  }
+
   function onData(msg) {
     data = msg;
-    cfg = msg.config;
+    cfg = structuredClone(msg.config);
     generation = msg.generation;
     losses = [];
     syncControls();
