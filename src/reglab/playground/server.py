@@ -19,7 +19,7 @@ from .protocol import MAX_MESSAGE_BYTES
 
 MAX_SESSIONS_ENV = "REGLAB_PLAYGROUND_MAX_SESSIONS"
 
-__all__ = ["serve", "register"]
+__all__ = ["serve", "register", "uvicorn_options", "url_for"]
 
 
 def url_for(host: str, port: int) -> str:
@@ -45,6 +45,15 @@ def _open_when_ready(host: str, port: int) -> None:
     threading.Thread(target=wait, daemon=True).start()
 
 
+def uvicorn_options(host: str, port: int, log_level: str = "warning") -> dict:
+    """Keyword arguments for ``uvicorn.Config`` / ``uvicorn.run`` used by :func:`serve`."""
+    # uvicorn drops (close code 1009) any frame over ws_max_size before our own check sees it;
+    # set it above our limit so that oversized-but-plausible messages get a readable error.
+    return {"host": host, "port": port, "log_level": log_level,
+            "ws_max_size": 4 * MAX_MESSAGE_BYTES, "ws_ping_interval": 20.0,
+            "ws_ping_timeout": 20.0}
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True,
           max_sessions: int = 32, workers: int = 1, log_level: str = "warning") -> None:
     """Serve the playground at ``http://host:port/`` until interrupted (Ctrl-C).
@@ -62,11 +71,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True,
         raise ValueError(f"port must be in 0..65535, got {port}")
     if max_sessions < 1 or workers < 1:
         raise ValueError(f"max_sessions and workers must be >= 1, got {max_sessions}, {workers}")
-    # uvicorn drops (close code 1009) any frame over ws_max_size before our own check sees it;
-    # set it above our limit so that oversized-but-plausible messages get a readable error.
-    common = {"host": host, "port": int(port), "log_level": log_level,
-              "ws_max_size": 4 * MAX_MESSAGE_BYTES, "ws_ping_interval": 20.0,
-              "ws_ping_timeout": 20.0}
+    common = uvicorn_options(host, int(port), log_level)
     if open_browser:
         _open_when_ready(host, int(port))
     if workers == 1:
