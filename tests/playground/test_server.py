@@ -9,6 +9,7 @@ import time
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from reglab.core.activations import ACTIVATIONS
 from reglab.playground import create_app
@@ -202,8 +203,9 @@ def test_session_cap(client, app):
         with client.websocket_connect("/ws") as d:
             err = d.receive_json()
             assert err["type"] == "error" and "full (3 sessions)" in err["message"]
-            with pytest.raises(Exception):  # noqa: B017 - closed by the server (1013)
+            with pytest.raises(WebSocketDisconnect) as info:
                 d.receive_json()
+            assert info.value.code == 1013  # "try again later"
         assert len(app.state.manager) == 3
 
 
