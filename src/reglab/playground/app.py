@@ -158,7 +158,8 @@ class _Tab:
                 frame = await self.call(self.session.play_frame)
             except Exception as err:  # a tab's failure must not end the server
                 await self.set_playing(False)
-                await self.error(_describe(err), "learning_rate")
+                field = "learning_rate" if isinstance(err, TrainingDiverged) else None
+                await self.error(_describe(err), field)
                 continue
             await self.send_frame(frame)
             await asyncio.sleep(max(0.0, 1.0 / MAX_FPS - (time.perf_counter() - started)))
@@ -185,7 +186,7 @@ class _Tab:
             else:
                 await self.call(lambda: s.set_user_data(parse_points(msg.get("points"),
                                                                      msg.get("problem"))))
-            await self.send(s.data_message())
+            await self.send(await self.call(s.data_message))
             await self.send_frame(await self.call(s.frame))
 
     async def reader(self) -> None:
@@ -200,7 +201,7 @@ class _Tab:
             try:
                 await self.handle(parse_message(raw))
             except WebSocketDisconnect:
-                raise
+                return
             except Exception as err:  # answered on the page, never a crash
                 await self.error(_describe(err), getattr(err, "field", None))
 
