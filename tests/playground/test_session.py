@@ -20,12 +20,13 @@ def test_play_frames_never_cross_an_epoch_and_add_up_to_epochs():
     s = _session()
     epochs = [s.model.epoch]
     for _ in range(30):
-        s.play_frame(budget_s=0.0)  # the smallest chunk: 2 batches per frame
+        s.play_frame(budget_s=0.0)  # the smallest chunk: one mini-batch per frame
         epochs.append(s.model.epoch)
     steps = np.diff(epochs)
     assert set(steps) <= {0, 1}
-    # 100 training points / batch 10 = 10 updates per epoch, 2 per frame: 1 epoch per 5 frames.
-    assert epochs[-1] == 6
+    # 100 training points / batch 10 = 10 updates per epoch, 1 per frame: epochs end at frames
+    # 10, 20, 30 exactly.
+    assert [i for i, d in enumerate(steps, 1) if d] == [10, 20, 30]
 
 
 def test_step_finishes_the_current_epoch():

@@ -24,7 +24,7 @@ from .userdata import UserData
 __all__ = ["Session", "TrainingDiverged", "FRAME_BUDGET_S"]
 
 FRAME_BUDGET_S = 0.015  # training time per streamed frame; the rest of a frame costs ~4 ms
-BATCHES_PER_CHUNK = 2  # updates between clock checks
+BATCHES_PER_CHUNK = 1  # updates between clock checks: one, so a frame ends exactly at an epoch end
 
 
 @dataclass(frozen=True)
