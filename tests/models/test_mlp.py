@@ -43,6 +43,7 @@ def test_sin_rmse_below_005():
     assert rmse < 0.05, rmse
 
 
+@pytest.mark.slow
 def test_digits_at_least_sklearn_accuracy():
     """Same architecture, optimizer, batch size and epochs as sklearn's MLPClassifier; test
     accuracy averaged over two seeds (one seed's accuracy moves by +-1% with the seed)."""

