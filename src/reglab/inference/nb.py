@@ -26,7 +26,7 @@ import math
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
-__all__ = ["nb_loglik", "theta_score", "theta_ml", "poisson_limit_score"]
+__all__ = ["nb_loglik", "theta_score", "theta_ml", "poisson_limit_score", "count_table"]
 
 # Beyond this theta the NB2 and Poisson likelihoods agree to ~1e-12 relative for counts of the
 # size seen in practice; report the Poisson limit instead of iterating on a flat likelihood.
@@ -37,6 +37,12 @@ def _w(y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     return np.ones_like(y) if w is None else w
 
 
+def count_table(y: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of y (k,) and their total weights (k,); reusable across theta_ml calls."""
+    uy, inv = np.unique(y, return_inverse=True)
+    return uy, np.bincount(inv, weights=_w(y, w))
+
+
 class _Profile:
     """The log-likelihood in theta for fixed (y, mu, w), evaluated cheaply.
 
@@ -45,10 +51,9 @@ class _Profile:
     O(#distinct y) special-function calls plus a few O(n) array operations.
     """
 
-    def __init__(self, y, mu, w):
+    def __init__(self, y, mu, w, counts=None):
         self.w = _w(y, w)
-        self.uy, inv = np.unique(y, return_inverse=True)
-        self.wu = np.bincount(inv, weights=self.w)
+        self.uy, self.wu = count_table(y, w) if counts is None else counts
         self.wsum = float(self.w.sum())
         self.y, self.mu = y, mu
         self.const = float(self.w @ (y * np.log(mu))) - float(self.wu @ gammaln(self.uy + 1))
@@ -71,9 +76,10 @@ class _Profile:
         return u, i
 
 
-def nb_loglik(theta: float, y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None) -> float:
+def nb_loglik(theta: float, y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
+              counts: tuple | None = None) -> float:
     """NB2 log-likelihood (full, with ``-lgamma(y + 1)``); ``theta = inf`` gives the Poisson."""
-    return _Profile(y, mu, w).loglik(theta)
+    return _Profile(y, mu, w, counts).loglik(theta)
 
 
 def theta_score(theta: float, y, mu, w=None) -> tuple[float, float]:
@@ -88,16 +94,18 @@ def poisson_limit_score(y, mu, w=None) -> float:
 
 
 def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
-             start: float | None = None, tol: float = 1e-10, max_iter: int = 100) -> float:
+             start: float | None = None, tol: float = 1e-10, max_iter: int = 100,
+             counts: tuple | None = None) -> float:
     """ML estimate of theta for fixed means ``mu``; ``inf`` in the Poisson limit.
 
     y, mu, w: (n,). Newton's method on ``log theta`` (the likelihood is closer to quadratic there
     and theta stays positive), from ``start`` or MASS's moment estimate
-    ``n / sum(w (y / mu - 1)^2)``, halving any step that lowers the likelihood.
+    ``n / sum(w (y / mu - 1)^2)``, halving any step that lowers the likelihood. ``counts``: a
+    :func:`count_table` of (y, w) to reuse across calls.
     """
     if poisson_limit_score(y, mu, w) <= 0:
         return math.inf
-    prof = _Profile(y, mu, w)
+    prof = _Profile(y, mu, w, counts)
     if start is None or not (0 < start < _THETA_MAX):
         start = prof.wsum / float(prof.w @ (y / mu - 1.0) ** 2)
     s = math.log(start)

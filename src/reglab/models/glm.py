@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
-from reglab.inference.nb import nb_loglik, theta_ml
+from reglab.inference.nb import count_table, nb_loglik, theta_ml
 from reglab.inference.residuals import glm_residuals
 from reglab.inference.separation import SeparationWarning, detect_separation
 from reglab.inference.table import coef_table, format_summary
@@ -333,10 +333,10 @@ class NegativeBinomial(GLM):
         check_is_fitted(self, "params_")
         return float(self.family_.alpha)
 
-    def _irls_at(self, alpha, X, y, sw, off, names, start):
+    def _irls_at(self, alpha, X, y, sw, off, names, start, tol=None):
         fam = self._make_family(alpha)
         res = irls(X, y, fam, sample_weight=sw, offset=off, penalty=self._penalty(sw, X),
-                   start=start, fit_intercept=self.fit_intercept, tol=self.tol,
+                   start=start, fit_intercept=self.fit_intercept, tol=tol or self.tol,
                    max_iter=self.max_iter, column_names=names)
         return res, fam
 
@@ -345,17 +345,21 @@ class NegativeBinomial(GLM):
             if self.nb_alpha < 0:
                 raise ValueError(f"nb_alpha must be >= 0; got {self.nb_alpha!r}")
             return super()._solve(X, y, family, sw, off, names)
-        res, fam = self._irls_at(0.0, X, y, sw, off, names, None)  # Poisson start
-        theta = theta_ml(y, res.mu, sw)
-        ll = nb_loglik(theta, y, res.mu, sw)
+        # a rough Poisson fit is enough to start theta; it is refined like every other round
+        res, fam = self._irls_at(0.0, X, y, sw, off, names, None, tol=max(self.tol, 1e-4))
+        final = False
+        counts = count_table(y, sw)
+        theta = theta_ml(y, res.mu, sw, counts=counts)
+        ll = nb_loglik(theta, y, res.mu, sw, counts)
         for _ in range(self.max_outer):
             alpha = 0.0 if math.isinf(theta) else 1.0 / theta
             if alpha == fam.alpha:  # Poisson limit again: nothing left to alternate
                 break
             res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
+            final = True
             theta0, ll0 = theta, ll
-            theta = theta_ml(y, res.mu, sw, start=theta0)
-            ll = nb_loglik(theta, y, res.mu, sw)
+            theta = theta_ml(y, res.mu, sw, start=theta0, counts=counts)
+            ll = nb_loglik(theta, y, res.mu, sw, counts)
             # MASS::glm.nb's rule: relative change of the log-likelihood plus a theta step
             if abs(ll - ll0) / abs(ll0) + abs(theta - theta0) / max(theta0, 1.0) < self.tol:
                 break
@@ -363,6 +367,6 @@ class NegativeBinomial(GLM):
             warnings.warn(f"alpha alternation did not settle in {self.max_outer} rounds "
                           f"(theta {theta0:.6g} -> {theta:.6g})", ConvergenceWarning, stacklevel=3)
         alpha = 0.0 if math.isinf(theta) else 1.0 / theta
-        if alpha != fam.alpha:  # report coefficients, SEs and alpha of one and the same fit
+        if alpha != fam.alpha or not final:  # coefficients, SEs and alpha of one and the same fit
             res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
         return res, fam
