@@ -220,15 +220,20 @@ RUNGS: list[Rung] = [
 def ladder(task: str, *, errors: bool = False, names: list[str] | None = None) -> list[Rung]:
     """The rungs that fit ``task`` (the errors-in-variables rung only when ``errors``).
 
-    ``names`` keeps only rungs whose name starts with one of them (case-insensitive), e.g.
-    ``["linear", "poisson", "mlp"]``; an unknown name raises ValueError listing the choices.
+    ``names`` keeps the rungs named exactly so (case-insensitive) or, failing that, whose name
+    starts with it, e.g. ``["linear", "poisson", "mlp"]``; an unknown name raises ValueError
+    listing the choices.
     """
     rungs = [r for r in RUNGS if task in r.tasks and (errors or not r.needs_errors)]
-    if names:
-        wanted = [n.strip().lower() for n in names if n.strip()]
-        for n in wanted:
-            if not any(r.name.lower().startswith(n) for r in rungs):
-                raise ValueError(f"no model {n!r} for task {task}; choose from "
-                                 + ", ".join(r.name for r in rungs))
-        rungs = [r for r in rungs if any(r.name.lower().startswith(n) for n in wanted)]
-    return rungs
+    if not names:
+        return rungs
+    chosen: set[str] = set()
+    for n in (n.strip().lower() for n in names if n.strip()):
+        # an exact name wins ("gam" is the GAM, not also "Gamma GLM"), else every prefix match
+        hits = ([r.name for r in rungs if r.name.lower() == n]
+                or [r.name for r in rungs if r.name.lower().startswith(n)])
+        if not hits:
+            raise ValueError(f"no model {n!r} for task {task}; choose from "
+                             + ", ".join(r.name for r in rungs))
+        chosen.update(hits)
+    return [r for r in rungs if r.name in chosen]

@@ -126,7 +126,7 @@ def _num(v) -> str:
 
 
 def _leaderboard_table(board) -> Table:
-    cols = [c for c in board.columns if c not in ("note", "MAE")]  # all of them in the CSV
+    cols = [c for c in board.columns if c not in ("note", "MAE", "BIC")]  # all in the CSV
     t = Table(title="Leaderboard (cross-validated; best first)", title_justify="left")
     for c in cols:
         t.add_column("#" if c == "rank" else SHORT.get(c, c), no_wrap=True,

@@ -94,6 +94,9 @@ def test_ladder_selection():
     assert "errors-in-variables (Bayesian)" not in [r.name for r in ladder("continuous")]
     assert ladder("continuous", errors=True)[-1].needs_errors
     assert [r.name for r in ladder("binary", names=["LOGISTIC"])] == ["logistic regression"]
+    assert [r.name for r in ladder("positive", names=["gam"])] == ["GAM"]  # exact name wins
+    assert [r.name for r in ladder("positive", names=["gamma"])] == ["Gamma GLM (log link)"]
+    assert len(ladder("binary", names=["poly", "random"])) == 2
     with pytest.raises(ValueError, match="no model 'poisson' for task binary"):
         ladder("binary", names=["poisson"])
 
