@@ -79,3 +79,11 @@ def test_unknown_model_and_rung_names(tmp_path, run):
 def test_help_exits_0(run):
     code, out, _ = run("--help")
     assert code == 0 and "compare" in out and "predict" in out
+
+
+def test_error_columns_are_checked(run):
+    code, _, err = run("compare", "builtin:msigma", "--y-err", "nope", "-q")
+    assert code == 1 and "error column 'nope' not found; columns are: log_sigma" in err
+    df_err = run("compare", "builtin:msigma", "--x-err", "log_sigma_err,log_M_err",
+                 "--y-err", "log_M_err", "-q")
+    assert df_err[0] == 1 and "--x-err needs one column per feature (log_sigma); got 2" in df_err[2]
