@@ -8,7 +8,7 @@ functions of ``eta``:
 
 - Poisson/log:      ``d = 2 [y log y - y] - 2 [y eta - mu]``,          ``g = mu - y``, ``W = mu``
 - Bernoulli/binomial/logit:
-  ``d = 2 [xlogy(y, y) + xlogy(1-y, 1-y)] + 2 [softplus(eta) - y eta]``, ``g = mu - y``,
+  ``d = 2 [xlogy(y, y) + xlogy(1-y, 1-y)] - 2 [y log mu + (1-y) log(1-mu)]``, ``g = mu - y``,
   ``W = max(mu (1 - mu), eps)`` (the core logit link's floor)
 - Gaussian/identity: ``d = (y - eta)^2``, ``g = eta - y``, ``W = 1``
 - NB2/log (alpha):  ``d = 2 [xlogy(y, y) - (y + 1/a) log1p(a y)] - 2 [y eta - (y + 1/a)
@@ -63,9 +63,12 @@ class _BinomialLogit(_Kernel):
         super().__init__(y, sw, 2.0 * (xlogy(y, y) + xlogy(1.0 - y, 1.0 - y)))
 
     def step(self, a, b, eta):
+        # mu clamped into [eps, 1 - eps] as the core logit link (and R) do; the deviance uses
+        # that mu, so saturated fits agree with Family.deviance too
         mu = np.clip(expit(eta), _EPS, 1.0 - _EPS)
-        sp = np.logaddexp(0.0, eta)
-        dev = 2.0 * ((sp.sum() if self.sw is None else sp @ self.sw[a:b]) - self.ysw[a:b] @ eta)
+        y = self.y[a:b]
+        t = y * np.log(mu) + (1.0 - y) * np.log1p(-mu)
+        dev = -2.0 * (t.sum() if self.sw is None else t @ self.sw[a:b])
         s = expit(-np.abs(eta))
         g, w = self._w(a, b, mu - self.y[a:b], np.maximum(s * (1.0 - s), _EPS))
         return mu, dev, g, w

@@ -1,0 +1,146 @@
+"""The IRLS solver: closed forms, fused kernels against the Family API, blocks/threads/subsample
+invariance, penalties, step halving, diagnostics."""
+
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from reglab.core.families import get_family
+from reglab.solvers._irls_kernels import kernel_for
+from reglab.solvers.irls import RankDeficientError, irls, irls_state
+
+M = importlib.import_module("reglab.solvers.irls")  # the module (the package exports the function)
+
+
+@pytest.fixture
+def poisson_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2000, 3))
+    y = rng.poisson(np.exp(0.3 + X @ [0.4, -0.2, 0.1])).astype(float)
+    return X, y
+
+
+def test_gaussian_identity_is_weighted_ridge_closed_form():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 4))
+    y = 1.0 + X @ [1, 2, -1, 0.5] + rng.standard_normal(200)
+    w = rng.uniform(0.5, 2.0, 200)
+    P = np.diag([0.0, 3.0, 3.0, 3.0, 3.0])  # ridge on the slopes, not the intercept
+    res = irls(X, y, get_family("gaussian"), sample_weight=w, penalty=P)
+    D = np.column_stack([np.ones(200), X])
+    closed = np.linalg.solve(D.T @ (w[:, None] * D) + P, D.T @ (w * y))
+    np.testing.assert_allclose(res.theta, closed, rtol=1e-12)
+    np.testing.assert_allclose(res.gram, D.T @ (w[:, None] * D), rtol=1e-12)
+    # a (p, p) penalty is padded with a free intercept; a scalar is a ridge on the slopes
+    np.testing.assert_allclose(irls(X, y, get_family("gaussian"), sample_weight=w,
+                                    penalty=3.0 * np.eye(4)).theta, closed, rtol=1e-12)
+    np.testing.assert_allclose(irls(X, y, get_family("gaussian"), sample_weight=w,
+                                    penalty=3.0).theta, closed, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,link,alpha", [("poisson", "log", None), ("binomial", "logit", None),
+                                             ("bernoulli", "logit", None),
+                                             ("gaussian", "identity", None),
+                                             ("negative_binomial", "log", 0.7)])
+def test_fused_kernels_equal_the_family_methods(name, link, alpha):
+    rng = np.random.default_rng(2)
+    n = 500
+    eta = rng.normal(0, 2, n)
+    eta[:3] = [-40.0, 40.0, 0.0]  # saturated logits included
+    y = {"poisson": rng.poisson(3.0, n), "binomial": rng.integers(0, 5, n) / 4,
+         "bernoulli": rng.integers(0, 2, n), "gaussian": rng.standard_normal(n),
+         "negative_binomial": rng.poisson(3.0, n)}[name].astype(float)
+    sw = rng.uniform(0.5, 3.0, n)
+    fam = get_family(name, link=link, **({} if alpha is None else {"alpha": alpha}))
+    if name != "binomial" and name != "bernoulli":
+        eta = np.clip(eta, -5, 5)
+    kern = kernel_for(fam, y, sw)
+    assert kern is not None
+    mu, dev_part, g, w = kern.step(0, n, eta)
+    g_ref, w_ref = fam.gradient_hessian(y, eta, sample_weight=sw)
+    np.testing.assert_allclose(mu, fam.mean(eta), rtol=1e-13)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(kern.const + dev_part,
+                               fam.deviance(y, fam.mean(eta), sample_weight=sw), rtol=1e-10)
+
+
+def test_kernel_and_family_paths_and_threads_give_the_same_fit(poisson_data, monkeypatch):
+    X, y = poisson_data
+    fam = get_family("poisson")
+    ref = irls(X, y, fam)
+    monkeypatch.setattr(M, "kernel_for", lambda *a: None)  # generic Family path
+    monkeypatch.setattr(M, "_BLOCK_BYTES", 8 * 3 * 300)  # 300-row blocks: many blocks
+    generic = irls(X, y, fam, n_threads=3)
+    np.testing.assert_allclose(generic.theta, ref.theta, rtol=1e-12)
+    np.testing.assert_allclose(generic.deviance, ref.deviance, rtol=1e-12)
+    assert generic.n_iter == ref.n_iter
+    # the subsample warm start reaches the same optimum in fewer passes
+    monkeypatch.setattr(M, "_SUBSAMPLE_MIN_ROWS", 1000)
+    warm = irls(X, y, fam)
+    np.testing.assert_allclose(warm.theta, ref.theta, rtol=1e-7)
+    assert warm.n_passes < ref.n_passes
+
+
+def test_one_pass_per_iteration_and_r_style_convergence(poisson_data):
+    X, y = poisson_data
+    res = irls(X, y, get_family("poisson"))
+    assert res.converged and res.n_passes == res.n_iter + 1  # + the sweep at R's mustart
+    d = np.asarray(res.deviance_path)
+    assert np.all(np.diff(d) <= 1e-9 * d[1:])  # Fisher scoring with halving never goes up
+    assert abs(d[-1] - d[-2]) / (abs(d[-1]) + 0.1) < 1e-8
+    # the information at the final theta and the gradient there vanishes
+    state = irls_state(X, y, get_family("poisson"), res.theta)
+    np.testing.assert_allclose(state.hessian, res.hessian, rtol=1e-12)
+    D = np.column_stack([np.ones(len(y)), X])
+    np.testing.assert_allclose(D.T @ (np.exp(D @ res.theta) - y), 0, atol=1e-6)
+
+
+def test_step_halving_rescues_a_bad_start():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 2))
+    y = (rng.random(300) < 1 / (1 + np.exp(-(0.2 + X @ [0.5, -0.3])))).astype(float)
+    fam = get_family("binomial")
+    ref = irls(X, y, fam)
+    # from far out, full Newton steps overshoot (the deviance would rise): they get halved
+    res = irls(X, y, fam, start=np.array([0.0, 8.0, -8.0]))
+    np.testing.assert_allclose(res.theta, ref.theta, rtol=1e-9)
+    assert res.converged and res.n_passes > res.n_iter + 1  # the extra sweeps are halvings
+    assert np.all(np.diff(res.deviance_path) <= 0)
+    with pytest.raises(ValueError, match="no valid starting point"):
+        irls(X, y, get_family("poisson", link="identity"), start=np.array([0.0, 5.0, -5.0]))
+
+
+def test_diagnostics_name_what_failed(poisson_data):
+    X, y = poisson_data
+    fam = get_family("poisson")
+    with pytest.warns(ConvergenceWarning, match=r"did not converge in 2 iterations: relative "
+                                                r"deviance change .* > tol"):
+        res = irls(X, y, fam, max_iter=2)
+    assert not res.converged
+    Xbad = X.copy()
+    Xbad[17, 2] = np.nan
+    with pytest.raises(ValueError, match=r"row 17, column 'c'"):
+        irls(Xbad, y, fam, column_names=["a", "b", "c"])
+    Xdup = np.column_stack([X, X[:, 1]])
+    with pytest.raises(RankDeficientError, match="'x3'") as err:
+        irls(Xdup, y, fam)
+    assert err.value.columns == [3]
+    with pytest.raises(ValueError, match="sample_weight must be >= 0"):
+        irls(X, y, fam, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="penalty must be"):
+        irls(X, y, fam, penalty=np.eye(2))
+
+
+def test_zero_weight_rows_do_not_count(poisson_data):
+    X, y = poisson_data
+    w = np.ones(len(y))
+    w[::3] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = irls(X, y, get_family("poisson"), sample_weight=w)
+    b = irls(X[w > 0], y[w > 0], get_family("poisson"))
+    np.testing.assert_allclose(a.theta, b.theta, rtol=1e-10)
