@@ -226,7 +226,7 @@
     cfg.layers[l] = n; sendConfig();
   }
 
-  let edgeEls = [];
+  let edgeEls = [], lastEdges = 0;
   function buildEdges() {
     const cols = [cfg.features.map((f) => document.querySelector(`.feature[data-feature="${f}"] .node`))];
     cfg.layers.forEach((n, l) => cols.push([...document.querySelectorAll(`.layer-col[data-layer="${l}"] .node`)]));
@@ -282,7 +282,14 @@
       const c = document.querySelector(`[data-neuron="${l}-${j}"] canvas`);
       if (c) P.paintSymmetric(c, data.neuron_side, b64);
     }));
-    P.updateEdges(edgeEls, f.weights);
+    // Edges repaint the whole network panel (software compositing in a headless or GPU-less
+    // browser), and weights move slowly: 5 updates a second are enough, and the last frame of a
+    // run is always drawn.
+    const now = performance.now();
+    if (now - lastEdges > 200 || $("play").dataset.playing !== "1") {
+      P.updateEdges(edgeEls, f.weights);
+      lastEdges = now;
+    }
     P.paintLossChart($("loss-chart"), losses);
   }
 
