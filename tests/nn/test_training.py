@@ -174,3 +174,17 @@ def test_training_on_array_api_strict_matches_numpy():
     assert isinstance(net_x.predict_eta(xps.asarray(X)), type(xps.asarray(X)))
     np.testing.assert_allclose(to_numpy(net_x.predict_eta(xps.asarray(X))),
                                net_np.predict_eta(X), rtol=1e-10)
+
+
+def test_validation_fraction_holds_out_rows():
+    X, y = spiral(50)
+    net = build_network(2, (4,), 1, random_state=0)
+    trainer = Trainer(net, loss="binomial", batch_size=100, random_state=0)
+    hist = trainer.fit(X, y, epochs=2, validation_fraction=0.2,
+                       metrics={"acc": lambda yv, eta: float(np.mean((eta[:, 0] > 0) == yv))})
+    assert {"val_loss", "val_acc"} <= set(hist[-1])
+    assert trainer._n_seen == 80        # trained on the 80 remaining rows
+    with pytest.raises(ValueError, match="not both"):
+        trainer.fit(X, y, epochs=1, validation_fraction=0.2, validation_data=(X, y))
+    with pytest.raises(ValueError, match="validation_fraction"):
+        trainer.fit(X, y, epochs=1, validation_fraction=1.5)

@@ -263,12 +263,19 @@ class Trainer:
 
     # ------------------------------------------------------------------ full training -----------
     def fit(self, X: Any, y: Any, sample_weight: Any = None, epochs: int = 200,
-            validation_data: tuple | None = None, metrics: dict | None = None) -> list[dict]:
+            validation_data: tuple | None = None, metrics: dict | None = None,
+            validation_fraction: float | None = None) -> list[dict]:
         """Train for ``epochs`` epochs (fewer if a callback stops it); returns ``history``.
 
-        ``validation_data = (X_val, y_val[, sw_val])`` adds ``val_loss`` and, for each
+        ``validation_data = (X_val, y_val[, sw_val])``, or ``validation_fraction`` of the rows
+        held out at random, adds ``val_loss`` and, for each
         ``metrics[name](y_val, eta_val) -> float``, ``val_<name>`` to every epoch's log.
         """
+        if validation_fraction:
+            if validation_data is not None:
+                raise ValueError("give validation_data or validation_fraction, not both")
+            X, y, sample_weight, validation_data = self._holdout(X, y, sample_weight,
+                                                                 validation_fraction)
         callbacks = list(self.callbacks)
         if progress_enabled(self.verbose):
             callbacks.append(ProgressBar(total=epochs))
@@ -288,6 +295,22 @@ class Trainer:
             for c in callbacks:
                 c.on_train_end(self)
         return self.history
+
+    def _holdout(self, X: Any, y: Any, sample_weight: Any, fraction: float) -> tuple:
+        """Split off ``fraction`` of the rows (seeded) as validation data."""
+        n = X.shape[0]
+        n_val = int(round(fraction * n))
+        if not 0.0 < fraction < 1.0 or n_val < 1 or n_val >= n:
+            raise ValueError(f"validation_fraction={fraction} leaves no training or no "
+                             f"validation rows out of {n}")
+        perm = self.rng.permutation(n)
+        parts = []
+        for rows in (np.sort(perm[n_val:]), np.sort(perm[:n_val])):
+            parts.append(tuple(None if a is None else (
+                a[rows] if isinstance(a, np.ndarray) else namespace(a).take(
+                    a, namespace(a).asarray(rows), axis=0)) for a in (X, y, sample_weight)))
+        (Xt, yt, st), val = parts
+        return Xt, yt, st, val if val[2] is not None else val[:2]
 
     def _epoch_logs(self, loss: float, validation_data: tuple | None, metrics: dict | None,
                     seconds: float) -> dict:
