@@ -227,6 +227,29 @@ def test_reml_equals_mixed_model_restricted_likelihood(rng):
     assert math.log(model.lam_[0]) == pytest.approx(best.x, abs=2e-3)
 
 
+@pytest.mark.parametrize("scale_known", [False, True])
+@pytest.mark.parametrize("method", ["gcv", "ubre", "reml"])
+def test_criterion_gradient_matches_finite_differences(rng, method, scale_known):
+    from reglab.models import _gam_fit
+
+    X = rng.uniform(size=(300, 3))
+    y = np.sin(4 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.3 * rng.normal(size=300)
+    gam = GAM([s(0, k=8), te(1, 2, k=4)], lam=1.0).fit(X, y)  # te: a two-penalty group
+    D = gam._design(X)
+    groups = [(sl.start, sl.stop, t.penalties) for t, sl in zip(gam.terms_, gam.slices_)]
+    eng = _gam_fit.Engine(D, y, np.ones(300), get_family("gaussian"),
+                          _gam_fit.Penalties(groups, 1 + D.shape[1]))
+    wm = eng._gaussian
+    wm.scale_known = scale_known
+    rho = np.array([0.3, -1.0, 2.0])
+    _, grad = wm.value_and_grad(rho, method)
+    h = 1e-5
+    fd = [(wm.criterion(rho + e, method) - wm.criterion(rho - e, method)) / (2 * h)
+          for e in np.eye(3) * h]
+    # FD round-off on values ~10^2: absolute slack 1e-7 of the largest component
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-7 * np.max(np.abs(fd)))
+
+
 def test_gu_wahba_recovery_and_null_term(rng):
     X, y, fs = gu_wahba(rng, n=400, sigma=2.0)
     truth = fs.sum(axis=1)
