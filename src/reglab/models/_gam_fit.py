@@ -43,13 +43,24 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 from scipy import optimize, stats
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from reglab.solvers.irls import ConvergenceWarning, irls
 
-__all__ = ["Penalties", "PenalizedFit", "Engine", "smooth_test", "METHODS"]
+__all__ = ["Penalties", "PenalizedFit", "WorkingModel", "Engine", "smooth_test", "METHODS",
+           "blas_threads"]
 
 METHODS = ("gcv", "ubre", "reml")
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def blas_threads(limit: int | None):
+    """Context limiting BLAS threads (None: unchanged). The controller is built once: building
+    one scans the loaded libraries, which costs more than a small fit."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=limit, user_api="blas")
+
 _RHO_SPAN = 20.0  # search rho within +/- this of the scale-matched start (a factor e^20)
 _RANK_TOL = 1e-11  # relative eigenvalue tolerance for a penalty's rank (its null space is exact)
 
@@ -220,7 +231,7 @@ class WorkingModel:
 
     def select(self, method: str, rho0: np.ndarray) -> tuple[np.ndarray, float]:
         """``(lambda, criterion)`` minimising ``method`` over ``rho0 +/- 20`` (log scale)."""
-        with threadpool_limits(limits=1):  # p x p algebra: BLAS threads only add contention
+        with blas_threads(1):  # p x p algebra: BLAS threads only add contention
             grid = [(self.criterion(rho0 + t, method), t) for t in np.arange(-16.0, 17.0, 2.0)]
             best, t = min(grid)
             if not math.isfinite(best):

@@ -32,7 +32,6 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
 from reglab.core.families import get_family
 from reglab.inference.table import coef_table
@@ -163,7 +162,7 @@ class GAM(RegressorMixin, BaseEstimator):
         y, sw = new._check_y(y, family, sample_weight, Xa.shape[0])
         # Small problems are p x p algebra, where BLAS threads only contend for the cores.
         small = Xa.shape[0] * max(Xa.shape[1] * new.k, 1) ** 2 < 5e7
-        with threadpool_limits(limits=1 if small else None):
+        with _gam_fit.blas_threads(1 if small else None):
             new._fit(Xa, y, sw, family)
         for key in list(vars(self)):  # forget the previous fit (feature names etc.) ...
             if key.endswith("_") and not key.startswith("__"):
