@@ -80,7 +80,7 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     if not margin.max() > tol:
         return Separation(False, False, [], np.zeros(q))
     beta = _minimal_direction(S, beta, fit_intercept, tol)
-    complete = bool((S @ beta).min() > tol)
+    complete = _max_min_margin(S) > tol
     k = int(fit_intercept)
     cols = [names[j - k] for j in range(k, q) if beta[j] != 0]
     return Separation(True, complete, cols, beta)
@@ -91,6 +91,18 @@ def _lp(S: np.ndarray, bounds) -> np.ndarray:
     if res.status != 0:  # pragma: no cover - the LP is always feasible (beta = 0) and bounded
         raise RuntimeError(f"separation LP failed: {res.message}")
     return res.x
+
+
+def _max_min_margin(S: np.ndarray) -> float:
+    """``max_beta min_i s_i x_i^T beta`` over the box: > 0 exactly for complete separation (the
+    sum-of-margins LP may sit on a vertex with some margin 0 even then)."""
+    q = S.shape[1]
+    A = np.hstack([-S, np.ones((len(S), 1))])  # t - s_i x_i^T beta <= 0
+    c = np.zeros(q + 1)
+    c[-1] = -1.0
+    res = linprog(c, A_ub=A, b_ub=np.zeros(len(S)), bounds=[(-1.0, 1.0)] * q + [(0.0, 1.0)],
+                  method="highs")
+    return float(res.x[-1]) if res.status == 0 else 0.0
 
 
 def _minimal_direction(S, beta, fit_intercept: bool, tol: float) -> np.ndarray:
