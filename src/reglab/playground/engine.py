@@ -97,10 +97,15 @@ class NetworkModel:
         eta = np.asarray(self.net.predict_eta(Z), dtype=np.float64)
         return np.asarray(self.family.mean(eta[:, 0] if self.n_out == 1 else eta))
 
+    def unit_losses(self, y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Half the unit deviance per sample, ``(n,)``: the per-sample log loss, cross-entropy
+        or squared error / 2."""
+        t = self._encode(y).astype(np.float64)
+        return 0.5 * np.asarray(self.family.unit_deviance(t, mu), dtype=np.float64)
+
     def loss(self, y: np.ndarray, mu: np.ndarray) -> float:
         """Mean of half the unit deviance at ``mu`` (no penalty): log loss, cross-entropy, MSE/2."""
-        t = self._encode(y).astype(np.float64)
-        return float(0.5 * np.mean(self.family.unit_deviance(t, mu)))
+        return float(np.mean(self.unit_losses(y, mu)))
 
     def hidden_activations(self, Z: np.ndarray) -> list[np.ndarray]:
         """Output of each hidden layer on ``Z``: ``[(n, h_1), ..., (n, h_L)]`` (evaluation mode)."""
