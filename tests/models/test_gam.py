@@ -437,6 +437,8 @@ def test_bad_input_named_and_failed_fit_leaves_model(rng):
         GAM(lam=[1.0, -2.0]).fit(X, y)
     with pytest.raises(ValueError, match="method"):
         GAM(method="aic2").fit(X, y)
+    with pytest.raises(ValueError, match="known scale"):
+        GAM(method="ubre").fit(X, y)
     with pytest.raises(ValueError, match="feature 'z'"):
         GAM([s("z")]).fit(X, y)
     np.testing.assert_array_equal(gam.predict(X), before)

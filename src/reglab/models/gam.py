@@ -213,6 +213,9 @@ class GAM(RegressorMixin, BaseEstimator):
             method = "ubre" if engine.scale_known else "gcv"
         if method not in _gam_fit.METHODS:
             raise ValueError(f"method must be 'auto', 'gcv', 'ubre' or 'reml'; got {method!r}")
+        if method == "ubre" and not engine.scale_known:
+            raise ValueError(f"method 'ubre' assumes a known scale (binomial, poisson, ...); the "
+                             f"{engine.family.name} family estimates it: use 'gcv' or 'reml'")
         return method, (engine.select(method) if m else np.zeros(0))
 
     def _store(self, engine, fit, family, X, D, y, sw) -> None:
