@@ -166,3 +166,20 @@ def test_array_api_strict_matches_numpy():
                                rtol=1e-12)
     np.testing.assert_allclose(net_x.get_flat_grad(), net_np.get_flat_grad(), rtol=1e-10)
     assert np.isclose(net_x.penalty(0.1), net_np.penalty(0.1), rtol=1e-12)
+
+
+def test_prediction_between_forward_and_backward_leaves_gradients_intact():
+    from reglab.nn import Trainer
+
+    Xf = X.astype(np.float32)
+    y = _targets("gaussian").astype(np.float32)
+    net = build_network(3, (5, 4), 1, activation="relu", random_state=0)
+    trainer = Trainer(net, loss="gaussian")
+    trainer._backprop(Xf, y, None, True)
+    expected = net.get_flat_grad()
+    eta = net.forward(Xf, training=True)
+    net.predict_eta(np.ones((7, 3), np.float32))      # e.g. the playground drawing its grid
+    net.hidden_activations(np.ones((7, 3), np.float32))
+    g = trainer.head.gradient_hessian(y, eta[:, 0])[0] / 9
+    net.backward(g.reshape(-1, 1).astype(np.float32))
+    np.testing.assert_allclose(net.get_flat_grad(), expected, rtol=1e-6)

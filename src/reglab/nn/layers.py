@@ -37,7 +37,9 @@ class Layer:
 
     n_params = 0
 
-    def forward(self, x: Any, training: bool = False) -> Any:
+    def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
+        """``cache=False``: keep nothing for a backward pass (predictions; safe to call between
+        another caller's forward and backward)."""
         raise TypeError(f"{type(self).__name__} must define forward")
 
     def backward(self, g: Any) -> Any:
@@ -76,8 +78,9 @@ class Dense(Layer):
         self.db: Any = None
         self._x: Any = None
 
-    def forward(self, x: Any, training: bool = False) -> Any:
-        self._x = x
+    def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
+        if cache:
+            self._x = x
         if training and isinstance(x, np.ndarray):
             out = self._buffer("z", x.shape[0], self.n_out, self.W.dtype)
             np.matmul(x, self.W, out=out)
@@ -172,14 +175,16 @@ class Activation(Layer):
         self._x: Any = None
         self._y: Any = None
 
-    def forward(self, x: Any, training: bool = False) -> Any:
+    def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
         if self._fast is not None and self.inplace and isinstance(x, np.ndarray):
             # x is the preceding Dense layer's output, which this layer may overwrite
             self._fast[0](x)
-            self._x, self._y = None, x
+            if cache:
+                self._x, self._y = None, x
             return x
         y = self.activation(x)
-        self._x, self._y = x, y
+        if cache:
+            self._x, self._y = x, y
         return y
 
     def backward(self, g: Any) -> Any:
@@ -207,9 +212,10 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(seed)
         self._mask: Any = None
 
-    def forward(self, x: Any, training: bool = False) -> Any:
+    def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
         if not training or self.rate == 0.0:
-            self._mask = None
+            if cache:
+                self._mask = None
             return x
         keep = 1.0 / (1.0 - self.rate)
         if isinstance(x, np.ndarray):

@@ -219,10 +219,13 @@ class Sequential:
                                for g in self.gradients()])
 
     # ---------------------------------------------------------------- passes --------------------
-    def forward(self, X: Any, training: bool = False) -> Any:
-        """``eta = network(X)``: ``(n_samples, n_in) -> (n_samples, n_out)``."""
+    def forward(self, X: Any, training: bool = False, cache: bool = True) -> Any:
+        """``eta = network(X)``: ``(n_samples, n_in) -> (n_samples, n_out)``.
+
+        ``cache=False`` keeps nothing for :meth:`backward` (see :meth:`predict_eta`).
+        """
         for layer in self.layers:
-            X = layer.forward(X, training)
+            X = layer.forward(X, training, cache)
         return X
 
     def backward(self, g: Any) -> Any:
@@ -234,18 +237,23 @@ class Sequential:
         return g
 
     def predict_eta(self, X: Any, batch_size: int = 8192) -> Any:
-        """Evaluation-mode forward pass in chunks (bounded memory for large grids)."""
+        """Evaluation-mode forward pass in chunks (bounded memory for large grids).
+
+        Caches nothing, so a prediction (say, a web server drawing the decision surface) may run
+        between a training step's forward and backward passes without corrupting its gradients.
+        """
         n = X.shape[0]
         if n <= batch_size:
-            return self.forward(X)
+            return self.forward(X, cache=False)
         xp = namespace(X)
-        return xp.concat([self.forward(X[i:i + batch_size]) for i in range(0, n, batch_size)])
+        return xp.concat([self.forward(X[i:i + batch_size], cache=False)
+                          for i in range(0, n, batch_size)])
 
     def hidden_activations(self, X: Any) -> list[Any]:
         """Outputs of every Activation layer (evaluation mode), ``[(n, h_1), (n, h_2), ...]``."""
         out = []
         for layer in self.layers:
-            X = layer.forward(X, False)
+            X = layer.forward(X, False, cache=False)
             if isinstance(layer, Activation):
                 out.append(X)
         return out
