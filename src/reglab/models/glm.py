@@ -289,11 +289,19 @@ def _summary_text(m: GLM, level: float) -> str:
               f"    Null deviance: {m.null_deviance_:{w}.3f}  on {m.df_null_}  degrees of freedom",
               f"Residual deviance: {m.deviance_:{w}.3f}  on {m.df_resid_}  degrees of freedom",
               f"Log-likelihood: {m.llf_:.4f},  AIC: {m.aic_:.4f},  BIC: {m.bic_:.4f}", "",
-              f"Number of Fisher Scoring iterations: {m.n_iter_} ("
-              f"{'converged' if m.converged_ else 'NOT converged'}, {m.n_passes_} passes over X)"]
+              _iterations_line(m)]
     if m.separation_ is not None and m.separation_.separated:
         lines.append("WARNING: " + m.separation_.message())
     return format_summary(title, m.coef_table(level), lines)
+
+
+def _iterations_line(m: GLM) -> str:
+    state = "converged" if m.converged_ else "NOT converged"
+    solver = getattr(m, "solver", "irls")
+    if solver != "irls":
+        return f"Solver {solver}: {m.n_iter_} iterations/epochs ({state})"
+    return (f"Number of Fisher Scoring iterations: {m.n_iter_} ({state}, {m.n_passes_} passes "
+            "over X)")
 
 
 class NegativeBinomial(GLM):
@@ -347,7 +355,7 @@ class NegativeBinomial(GLM):
             return super()._solve(X, y, family, sw, off, names)
         # a rough Poisson fit is enough to start theta; it is refined like every other round
         res, fam = self._irls_at(0.0, X, y, sw, off, names, None, tol=max(self.tol, 1e-4))
-        final = False
+        passes, final = res.n_passes, False
         counts = count_table(y, sw)
         theta = theta_ml(y, res.mu, sw, counts=counts)
         ll = nb_loglik(theta, y, res.mu, sw, counts)
@@ -356,7 +364,7 @@ class NegativeBinomial(GLM):
             if alpha == fam.alpha:  # Poisson limit again: nothing left to alternate
                 break
             res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
-            final = True
+            passes, final = passes + res.n_passes, True
             theta0, ll0 = theta, ll
             theta = theta_ml(y, res.mu, sw, start=theta0, counts=counts)
             ll = nb_loglik(theta, y, res.mu, sw, counts)
@@ -369,4 +377,6 @@ class NegativeBinomial(GLM):
         alpha = 0.0 if math.isinf(theta) else 1.0 / theta
         if alpha != fam.alpha or not final:  # coefficients, SEs and alpha of one and the same fit
             res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
+            passes += res.n_passes
+        res.n_passes = passes  # every sweep of the alternation
         return res, fam

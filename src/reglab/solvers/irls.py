@@ -38,6 +38,13 @@ import numpy as np
 import scipy.linalg as sla
 from threadpoolctl import ThreadpoolController
 
+from reglab.solvers._irls_checks import (
+    RankDeficientError,
+    as_penalty,
+    check_vectors,
+    raise_aliased,
+    raise_nonfinite,
+)
 from reglab.solvers._irls_kernels import kernel_for
 
 __all__ = ["irls", "irls_state", "IRLSResult", "ConvergenceWarning", "RankDeficientError"]
@@ -48,14 +55,6 @@ except ImportError:  # pragma: no cover - scikit-learn is a hard dependency
 
     class ConvergenceWarning(UserWarning):  # type: ignore[no-redef]
         """An iterative solver stopped before meeting its convergence criterion."""
-
-
-class RankDeficientError(ValueError):
-    """The design is rank deficient; ``columns`` holds the aliased column indices (of X)."""
-
-    def __init__(self, message: str, columns: list[int]):
-        super().__init__(message)
-        self.columns = columns
 
 
 # Rows per block: ~2 MB of X per block keeps the scaled copy and the temporaries in L2/L3 cache.
@@ -215,88 +214,6 @@ class _Problem:
         return _Sweep(float(dev), gram, rhs, valid)
 
 
-def _as_penalty(penalty: Any, p: int, q: int) -> np.ndarray | None:
-    """A (q, q) penalty over theta; a (p, p) matrix is padded with an unpenalized intercept row."""
-    if penalty is None:
-        return None
-    P = np.asarray(penalty, dtype=np.float64)
-    if P.ndim == 0:  # a scalar ridge on the coefficients (never the intercept)
-        P = float(P) * np.eye(p)
-    if P.shape == (p, p) and q == p + 1:
-        full = np.zeros((q, q))
-        full[1:, 1:] = P
-        P = full
-    if P.shape != (q, q):
-        raise ValueError(f"penalty must be ({p}, {p}) or ({q}, {q}); got shape {P.shape}")
-    if not np.allclose(P, P.T, rtol=1e-10, atol=0):
-        raise ValueError("penalty matrix P must be symmetric")
-    return P
-
-
-def _aliased(H: np.ndarray, tol: float = 1e-12) -> list[int]:
-    """Indices of theta that are linear combinations of earlier ones (R's pivot order).
-
-    Works on the unit-diagonal scaling of ``H``: column j is aliased when its squared residual
-    after projection on the kept earlier columns, ``1 - l^T l``, falls below ``tol``.
-    """
-    d = np.sqrt(np.clip(np.diag(H), 0.0, None))
-    zero = d <= 0
-    C = H / np.where(zero, 1.0, d)[:, None] / np.where(zero, 1.0, d)[None, :]
-    kept: list[int] = []
-    L = np.zeros((0, 0))
-    out = []
-    for j in range(H.shape[0]):
-        if zero[j]:
-            out.append(j)
-            continue
-        c = C[kept, j]
-        ell = sla.solve_triangular(L, c, lower=True) if kept else np.zeros(0)
-        r = C[j, j] - ell @ ell
-        if r < tol:
-            out.append(j)
-            continue
-        m = len(kept)
-        L2 = np.zeros((m + 1, m + 1))
-        L2[:m, :m], L2[m, :m], L2[m, m] = L, ell, math.sqrt(r)
-        L, kept = L2, [*kept, j]
-    return out
-
-
-def _raise_aliased(H, fit_intercept, column_names) -> None:
-    bad = _aliased(H)
-    if not bad:
-        return
-    k = int(fit_intercept)
-    names = ["Intercept"] * k + list(column_names)
-    cols = [j - k for j in bad if j >= k]
-    listed = ", ".join(repr(names[j]) for j in bad)
-    raise RankDeficientError(
-        f"design matrix is rank deficient: column(s) {listed} are constant, duplicated or a "
-        "linear combination of earlier columns (or carry zero total weight); drop them", cols)
-
-
-def _raise_nonfinite(X, column_names) -> None:
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        i, j = bad[0]
-        raise ValueError(f"X contains NaN or inf: value {X[i, j]!r} at row {i}, column "
-                         f"{column_names[j]!r}")
-
-
-def _check_vectors(y, sample_weight, offset, n) -> None:
-    for name, v in (("y", y), ("sample_weight", sample_weight), ("offset", offset)):
-        if v is None:
-            continue
-        if v.shape[0] != n:
-            raise ValueError(f"{name} has {v.shape[0]} rows but X has {n}")
-        bad = np.flatnonzero(~np.isfinite(v))
-        if len(bad):
-            raise ValueError(f"{name} contains NaN or inf: value {v[bad[0]]!r} at row {bad[0]}")
-    if sample_weight is not None and (sample_weight < 0).any():
-        i = int(np.flatnonzero(sample_weight < 0)[0])
-        raise ValueError(f"sample_weight must be >= 0; got {sample_weight[i]!r} at row {i}")
-
-
 def _solve(H: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return sla.cho_solve(sla.cho_factor(H, lower=True, check_finite=False), rhs,
                          check_finite=False)
@@ -377,10 +294,10 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     off = None if offset is None else np.asarray(offset, dtype=np.float64)
     names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
-    _check_vectors(y, sw, off, X.shape[0])
+    check_vectors(y, sw, off, X.shape[0])
     threads = (os.cpu_count() or 1) if n_threads is None else int(n_threads)
     prob = _Problem(X, y, family, sw, off, fit_intercept, threads)
-    P = _as_penalty(penalty, prob.p, prob.q)
+    P = as_penalty(penalty, prob.p, prob.q)
     # Big data: one BLAS thread per sweep thread. OpenBLAS's own threads on small per-block
     # products (and on dot products) cost more than they give, badly so on a loaded machine.
     limit = _one_blas_thread() if X.size > 200_000 else nullcontext()
@@ -424,11 +341,11 @@ def _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halvin
         theta_cur = np.asarray(start, dtype=np.float64).copy()
         sweep = prob.sweep(theta_cur)
     if not sweep.valid:
-        _raise_nonfinite(X, names)
+        raise_nonfinite(X, names)
         raise ValueError("no valid starting point: the deviance is not finite at the start; "
                          "supply `start` coefficients")
     H = sweep.gram if P is None else sweep.gram + P
-    _raise_aliased(H, fit_intercept, names)
+    raise_aliased(H, fit_intercept, names)
     return _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving,
                     _fallback_theta(y, family, sw, prob.q, fit_intercept, off))
 
@@ -486,7 +403,7 @@ def irls_state(X: Any, y: Any, family: Any, theta: Any, *, sample_weight: Any = 
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     off = None if offset is None else np.asarray(offset, dtype=np.float64)
     prob = _Problem(X, y, family, sw, off, fit_intercept)
-    P = _as_penalty(penalty, prob.p, prob.q)
+    P = as_penalty(penalty, prob.p, prob.q)
     theta = np.asarray(theta, dtype=np.float64)
     with _one_blas_thread() if X.size > 200_000 else nullcontext():
         sweep = prob.sweep(theta)
