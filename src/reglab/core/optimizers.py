@@ -221,9 +221,11 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
         t0 = state["count"]
         state["count"] += 1
         t = state["count"]
-        # u = m/bc1 / (sqrt(v/bc2) + eps) = m / (sqrt(v) * c1 + c2); with lr: c1, c2 times -1/lr
-        bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
-        c1, c2 = bc1 / math.sqrt(bc2), eps * bc1
+        # The state holds M = m / (1 - b1) and V = v / (1 - b2), which update with one pass
+        # fewer each (M = b1 M + g, V = b2 V + g^2); all constants fold into c1, c2:
+        # u = m/bc1 / (sqrt(v/bc2) + eps) = M / (sqrt(V) * c1 + c2)  (times -1/lr with lr).
+        a = (1.0 - b1) / (1.0 - b1**t)
+        c1, c2 = math.sqrt((1.0 - b2) / (1.0 - b2**t)) / a, eps / a
         if schedule is not None:
             lr = schedule(t0) * state["scale"]
             state["last_lr"] = lr
@@ -233,17 +235,18 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
             m, v, tmp = state["m"][i], state["v"][i], state["tmp"][i]
             if _is_np(g):
                 m *= b1
-                np.multiply(g, 1.0 - b1, out=tmp)
-                m += tmp
-                _ema_square(v, g, tmp, b2)
+                m += g
+                np.multiply(g, g, out=tmp)
+                v *= b2
+                v += tmp
                 np.sqrt(v, out=tmp)
                 tmp *= c1
                 tmp += c2
                 np.divide(m, tmp, out=g)
                 out.append(g)
             else:
-                m = b1 * m + (1.0 - b1) * g
-                v = _ema_square(v, g, None, b2)
+                m = b1 * m + g
+                v = b2 * v + g * g
                 state["m"][i], state["v"][i] = m, v
                 out.append(m / (namespace(v).sqrt(v) * c1 + c2))
         return out, state
