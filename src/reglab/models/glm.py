@@ -131,7 +131,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         """One IRLS fit; returns (IRLSResult, family). NegativeBinomial overrides this."""
         res = irls(X, y, family, sample_weight=sw, offset=off, penalty=self._penalty(sw, X),
                    fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter,
-                   column_names=names)
+                   column_names=names, r_last_step=True)
         return res, family
 
     def _penalty(self, sw, X):
@@ -345,7 +345,7 @@ class NegativeBinomial(GLM):
         fam = self._make_family(alpha)
         res = irls(X, y, fam, sample_weight=sw, offset=off, penalty=self._penalty(sw, X),
                    start=start, fit_intercept=self.fit_intercept, tol=tol or self.tol,
-                   max_iter=self.max_iter, column_names=names)
+                   max_iter=self.max_iter, column_names=names, r_last_step=True)
         return res, fam
 
     def _solve(self, X, y, family, sw, off, names):

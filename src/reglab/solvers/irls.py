@@ -167,7 +167,8 @@ class _Problem:
         return mu, dev, g, w
 
     def _range(self, lo, hi, theta, eta0, A) -> tuple[float, np.ndarray, np.ndarray]:
-        """Rows lo:hi block by block: (deviance part, Gram part, rhs part)."""
+        """Rows lo:hi block by block: (deviance part, Gram part, rhs part); ``A=None``: only
+        eta, mu, W and the deviance (a light pass, no Gram)."""
         q, k = self.q, int(self.fit_intercept)
         gram, rhs, dev = np.zeros((q, q)), np.zeros(q), 0.0
         step = self._family_step if self.kernel is None else self.kernel.step
@@ -178,6 +179,8 @@ class _Problem:
             mu, d, g, w = step(a, b, eta)
             self.mu[a:b], self.w[a:b] = mu, w
             dev += d
+            if A is None:
+                continue
             # W z = W (eta - offset) - g: the weighted working response
             v = w * (eta if self.offset is None else eta - self.offset[a:b]) - g
             Ab = A[: b - a]
@@ -190,21 +193,24 @@ class _Problem:
                 rhs[0] += v.sum()
         return dev, gram, rhs
 
-    def sweep(self, theta: np.ndarray | None, eta0: np.ndarray | None = None) -> _Sweep:
-        """One pass over X: eta at ``theta`` (or the given ``eta0``), deviance, Gram and rhs.
+    def sweep(self, theta: np.ndarray | None, eta0: np.ndarray | None = None,
+              gram: bool = True) -> _Sweep:
+        """One pass over X: eta at ``theta`` (or the given ``eta0``), deviance, Gram and rhs
+        (``gram=False``: eta, mu, W and deviance only; Gram and rhs are then zero).
 
         Contiguous row ranges go to ``n_threads`` threads (NumPy and BLAS release the GIL), each
         with its own scaled-block buffer; the partial sums are added at the end.
         """
         self.n_passes += 1
         cuts = np.linspace(0, self.n, len(self._buffers) + 1).astype(int)
+        bufs = self._buffers if gram else [None] * len(self._buffers)
         with np.errstate(all="ignore"):  # overflow here means an invalid step, handled below
-            if len(self._buffers) == 1:
-                parts = [self._range(0, self.n, theta, eta0, self._buffers[0])]
+            if len(bufs) == 1:
+                parts = [self._range(0, self.n, theta, eta0, bufs[0])]
             else:
                 parts = list(self._pool.map(
-                    lambda i: self._range(cuts[i], cuts[i + 1], theta, eta0, self._buffers[i]),
-                    range(len(self._buffers))))
+                    lambda i: self._range(cuts[i], cuts[i + 1], theta, eta0, bufs[i]),
+                    range(len(bufs))))
         dev = (0.0 if self.kernel is None else self.kernel.const) + sum(p[0] for p in parts)
         gram = sum(p[1] for p in parts)
         rhs = sum(p[2] for p in parts)
@@ -273,7 +279,7 @@ def _fallback_theta(y, family, sample_weight, q, fit_intercept, offset):
 def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any = None,
          penalty: Any = None, start: Any = None, fit_intercept: bool = True, tol: float = 1e-8,
          max_iter: int = 100, max_halving: int = 30, column_names: list[str] | None = None,
-         n_threads: int | None = None) -> IRLSResult:
+         n_threads: int | None = None, r_last_step: bool = False) -> IRLSResult:
     """Fit ``theta`` by penalized IRLS (Fisher scoring) with step halving.
 
     X: (n, p) float array (no intercept column when ``fit_intercept``); y: (n,) response in the
@@ -283,7 +289,10 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     penalty: None, a scalar ridge, or P of shape (p, p) (intercept left unpenalized) or (q, q);
     start: (q,) initial theta, else R's ``mustart``; tol: R's criterion
     ``|dev - dev_old| / (|dev| + 0.1) < tol`` on the penalized deviance; n_threads: threads for
-    the sweeps over X (default: all cores; used only when X has many blocks).
+    the sweeps over X (default: all cores; used only when X has many blocks); r_last_step: stop
+    as R's ``glm.fit`` does, returning the last step's coefficients with the ``gram``/``hessian``
+    of the previous iterate, which saves the Gram of the final pass (see ``_light_finish``);
+    False (default) ends with the information at the returned theta.
     Raises ValueError naming the row/column for non-finite data, RankDeficientError naming the
     aliased columns; warns ConvergenceWarning (with the reason) when it stops early.
     """
@@ -305,7 +314,8 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
         with limit:
             if start is None and X.shape[0] >= _SUBSAMPLE_MIN_ROWS:
                 start = _subsample_start(X, y, family, sw, off, P, fit_intercept, threads)
-            return _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving)
+            return _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving,
+                        r_last_step)
     finally:
         prob.close()
 
@@ -325,13 +335,14 @@ def _subsample_start(X, y, family, sw, off, P, fit_intercept, threads):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = irls(X[rows], y[rows], family, sample_weight=sub(sw), offset=sub(off),
-                       penalty=Ps, fit_intercept=fit_intercept, tol=1e-6, n_threads=threads)
+                       penalty=Ps, fit_intercept=fit_intercept, tol=1e-6, n_threads=threads,
+                       r_last_step=True)
     except (ValueError, np.linalg.LinAlgError):
         return None
     return res.theta if np.isfinite(res.theta).all() else None
 
 
-def _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving):
+def _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving, light):
     fit_intercept = prob.fit_intercept
     if start is None:
         theta_cur = None
@@ -347,10 +358,31 @@ def _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halvin
     H = sweep.gram if P is None else sweep.gram + P
     raise_aliased(H, fit_intercept, names)
     return _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving,
-                    _fallback_theta(y, family, sw, prob.q, fit_intercept, off))
+                    _fallback_theta(y, family, sw, prob.q, fit_intercept, off), light)
 
 
-def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback) -> IRLSResult:
+def _light_finish(prob, sweep, theta, theta_cur, H, pen_cur, P, tol):
+    """R's last step for the price of a light pass, or None.
+
+    When the Newton step's predicted deviance decrease ``d' H d`` is far below the tolerance,
+    the step will very likely satisfy R's rule. Check it with a pass that computes eta, mu and
+    the deviance but skips the Gram (the costly part), and stop there: the coefficients of that
+    last step with the information of the previous iterate, exactly what R's ``glm.fit``
+    returns. Otherwise (or if the check fails) the caller takes the ordinary step.
+    """
+    d = theta - theta_cur
+    if not float(d @ H @ d) < 10.0 * tol * (abs(pen_cur) + 0.1):
+        return None
+    lite = prob.sweep(theta, gram=False)
+    pen = _penalized(lite.deviance, theta, P)
+    ok = lite.valid and pen <= pen_cur + 1e-10 * (abs(pen_cur) + 0.1)
+    if not (ok and abs(pen - pen_cur) / (abs(pen) + 0.1) < tol):
+        return None
+    return _Sweep(lite.deviance, sweep.gram, sweep.rhs, True)
+
+
+def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback,
+             light: bool = False) -> IRLSResult:
     pen_cur = sweep.deviance if theta_cur is None else _penalized(sweep.deviance, theta_cur, P)
     path: list[float] = []
     converged, message, n_iter, H = False, "", 0, None
@@ -361,6 +393,11 @@ def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback) ->
         except np.linalg.LinAlgError:
             message = f"weighted Gram matrix not positive definite at iteration {n_iter}"
             break
+        done = (_light_finish(prob, sweep, theta, theta_cur, H, pen_cur, P, tol)
+                if light and theta_cur is not None else None)
+        if done is not None:
+            path.append(done.deviance)
+            return _finish(prob, done, theta, P, True, "", n_iter, path, H)
         theta, new = _step(prob, theta, theta_cur, pen_cur, P, max_halving, fallback)
         if theta is None:
             message = (f"step halving failed at iteration {n_iter}: no step of the {max_halving} "
