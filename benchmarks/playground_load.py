@@ -133,7 +133,9 @@ def _summary(name: str, runs: list[dict]) -> dict:
 
 def _scenario(name: str, n: int, seconds: float, workers: int) -> dict:
     port = _free_port()
-    server = _start_server(port, max_sessions=max(32, n), workers=workers)
+    # The cap is split between worker processes and the kernel does not spread connections
+    # evenly, so give every worker room for all sessions.
+    server = _start_server(port, max_sessions=max(32, n) * workers, workers=workers)
     try:
         row = _summary(name, asyncio.run(_run(f"ws://127.0.0.1:{port}/ws", n, seconds)))
     finally:
