@@ -154,7 +154,8 @@
       P.paintThumb(c, d.preview, d.problem);
     }
     box.append(el("button", { "data-dataset": "custom", id: "custom-btn", title: "Your own points", hidden: "",
-      onclick: () => { cfg.dataset = "custom"; sendConfig(); } }, el("span", {}, "Your data")));
+      onclick: () => { cfg.dataset = "custom"; sendConfig(); } }, el("canvas", { width: 52, height: 52 }),
+    el("span", {}, "Your data")));
     const feats = $("features");
     feats.replaceChildren(...opts.features.map((f) => el("div", { class: "feature", "data-feature": f.name },
       el("label", { onclick: () => toggleFeature(f.name) }, f.label),
@@ -180,8 +181,9 @@
     for (const key of ["learning_rate", "reg_rate", "dropout", "optimizer", "regularization"]) ensureOption($(key), cfg[key]);
     for (const key of ["train_ratio", "noise", "batch_size"]) { $(key).value = cfg[key]; $(key + "-v").textContent = cfg[key]; }
     document.querySelectorAll("#datasets button").forEach((b) => b.classList.toggle("selected", b.dataset.dataset === cfg.dataset));
-    if (data && (data.config.dataset === "custom" || $("custom-btn").dataset.seen)) {
-      $("custom-btn").hidden = false; $("custom-btn").dataset.seen = "1";
+    if (data && data.config.dataset === "custom") {
+      $("custom-btn").hidden = false;
+      P.paintThumb($("custom-btn").querySelector("canvas"), [...data.train, ...data.test], data.problem);
     }
     document.querySelectorAll(".feature").forEach((f) => f.classList.toggle("off", !cfg.features.includes(f.dataset.feature)));
     $("n-layers").textContent = cfg.layers.length;
