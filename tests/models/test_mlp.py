@@ -153,7 +153,7 @@ def test_to_dict_json_round_trip():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         m.fit(X, y)
-    back = MLPClassifier.from_dict(json.loads(json.dumps(m.to_dict())))
+    back = MLPClassifier.from_dict(json.loads(json.dumps(m.to_dict(as_lists=True))))
     np.testing.assert_array_equal(back.predict_proba(X), m.predict_proba(X))
     assert back.get_params() == m.get_params()
     with pytest.raises(ValueError, match="MLPClassifier"):
@@ -187,3 +187,24 @@ def test_progress_bar_when_verbose(capsys):
         assert "epoch 2/2" in capsys.readouterr().err
         MLPRegressor((3,), max_iter=2, verbose=False).fit(X, X[:, 0])
     assert capsys.readouterr().err == ""
+
+
+def test_model_file_round_trip_with_family_object(tmp_path):
+    """reglab.io stores the weights as exact .npy arrays and a Family object as its dict."""
+    from reglab.core.families import get_family
+    from reglab.io import load_model, save_model
+
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(80, 2))
+    y = rng.poisson(np.exp(0.5 + X[:, 0]))
+    fam = get_family("negative_binomial", alpha=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = MLPRegressor((5,), family=fam, max_iter=5, random_state=0).fit(X, y)
+    data = m.to_dict()
+    assert data["network"]["coefs"][0].dtype == np.float32
+    assert data["params"]["family"] == fam.to_dict()
+    path = save_model(m, tmp_path / "nb.reglab", X_check=X)
+    back = load_model(path).model
+    np.testing.assert_array_equal(back.predict(X), m.predict(X))
+    assert back.get_params()["family"] == fam.to_dict()

@@ -45,7 +45,7 @@ def test_multiclass_one_vs_rest_and_round_trip():
     y = np.repeat([0, 1, 2], 30)
     p = Perceptron(random_state=0).fit(X, y)
     assert p.score(X, y) == 1.0 and p.coef_.shape == (3, 2)
-    back = Perceptron.from_dict(json.loads(json.dumps(p.to_dict())))
+    back = Perceptron.from_dict(json.loads(json.dumps(p.to_dict(as_lists=True))))
     np.testing.assert_array_equal(back.decision_function(X), p.decision_function(X))
 
 

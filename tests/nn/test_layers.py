@@ -135,7 +135,7 @@ def test_dropout_network_trains_and_predicts_deterministically():
 def test_to_dict_json_round_trip_and_errors():
     net = build_network(3, (5, 4), 2, activation=["tanh", "leaky_relu"], dropout=[0.1, 0.0],
                         random_state=0)
-    data = json.loads(json.dumps(net.to_dict()))
+    data = json.loads(json.dumps(net.to_dict(as_lists=True)))
     back = Sequential.from_dict(data)
     Xf = X.astype(np.float32)
     np.testing.assert_array_equal(back.predict_eta(Xf), net.predict_eta(Xf))

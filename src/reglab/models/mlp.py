@@ -205,15 +205,21 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "network_")
         return self.network_.intercepts_
 
-    def to_dict(self) -> dict:
-        """JSON-able dict: hyperparameters, architecture, weights (lists), fitted attributes."""
+    def to_dict(self, as_lists: bool = False) -> dict:
+        """Hyperparameters, architecture, weights and fitted attributes as data (no pickle).
+
+        Weights are plain NumPy arrays (``as_lists=True``: nested lists, for ``json.dumps``);
+        a Family or loss object given as ``family`` is stored as its ``to_dict()``.
+        """
         check_is_fitted(self, "network_")
         params = {k: (list(v) if isinstance(v, tuple) else v)
                   for k, v in self.get_params().items()}
         if not isinstance(params.get("random_state"), int | type(None)):
             params["random_state"] = None
+        if hasattr(params.get("family"), "to_dict"):
+            params["family"] = params["family"].to_dict()
         out = {"format": f"reglab.models.{type(self).__name__}", "version": _FORMAT_VERSION,
-               "params": params, "network": self.network_.to_dict(),
+               "params": params, "network": self.network_.to_dict(as_lists),
                "n_features_in": int(self.n_features_in_), "loss_curve": list(self.loss_curve_),
                "n_iter": int(self.n_iter_)}
         if hasattr(self, "feature_names_in_"):

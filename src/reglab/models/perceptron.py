@@ -153,14 +153,15 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             return self.classes_[self._step(z).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
 
-    def to_dict(self) -> dict:
-        """JSON-able dict of hyperparameters and weights."""
+    def to_dict(self, as_lists: bool = False) -> dict:
+        """Hyperparameters and weights as data: NumPy arrays, or lists with ``as_lists=True``."""
         check_is_fitted(self, "_W")
         params = self.get_params()
         if not isinstance(params["random_state"], int | type(None)):
             params["random_state"] = None
         return {"format": "reglab.models.Perceptron", "version": _FORMAT_VERSION,
-                "params": params, "W": self._W.tolist(), "b": self._b.tolist(),
+                "params": params, "W": self._W.tolist() if as_lists else self._W.copy(),
+                "b": self._b.tolist() if as_lists else self._b.copy(),
                 "classes": self.classes_.tolist(), "n_features_in": int(self.n_features_in_),
                 "errors": [int(e) for e in self.errors_]}
 

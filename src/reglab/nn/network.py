@@ -289,11 +289,14 @@ class Sequential:
         return {"layers": [layer.spec() for layer in self.layers], "dtype": str(np.dtype(
             str(self.dtype).split(".")[-1]))}
 
-    def to_dict(self) -> dict:
-        """JSON-able dict: architecture spec plus weights as nested lists (version-tagged)."""
+    def to_dict(self, as_lists: bool = False) -> dict:
+        """Architecture spec plus weights (version-tagged): plain NumPy arrays in the network's
+        dtype (exact; ``reglab.io`` stores them as ``.npy``), or nested lists with
+        ``as_lists=True`` for ``json.dumps`` (float32 values survive the round trip exactly)."""
+        pack = (lambda a: a.tolist()) if as_lists else (lambda a: a)
         return {"format": "reglab.nn.Sequential", "version": _FORMAT_VERSION, **self.spec(),
-                "coefs": [w.tolist() for w in self.coefs_],
-                "intercepts": [b.tolist() for b in self.intercepts_]}
+                "coefs": [pack(w) for w in self.coefs_],
+                "intercepts": [pack(b) for b in self.intercepts_]}
 
     @classmethod
     def from_dict(cls, data: dict, xp: Any = None) -> Sequential:

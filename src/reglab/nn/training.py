@@ -38,15 +38,21 @@ class DivergenceError(FloatingPointError):
 
 
 def get_head(loss: Any, **params: Any) -> Any:
-    """A loss object from a name: a robust loss of ``reglab.core.losses`` or a family."""
-    if not isinstance(loss, str):
-        return loss
+    """A loss object from a name or a ``to_dict()`` mapping: a robust loss of
+    ``reglab.core.losses`` or a family; objects are returned as they are."""
     from reglab.core import losses
-
-    if loss in losses.LOSSES:
-        return losses.LOSSES[loss](**params)
     from reglab.core.families import get_family
 
+    if isinstance(loss, dict):
+        spec = dict(loss)
+        name = spec.pop("name")
+        if name in losses.LOSSES:
+            return losses.LOSSES[name](**spec, **params)
+        return get_family({"name": name, **spec}, **params)
+    if not isinstance(loss, str):
+        return loss
+    if loss in losses.LOSSES:
+        return losses.LOSSES[loss](**params)
     return get_family(loss, **params)
 
 
