@@ -81,3 +81,23 @@ def test_divergence_keeps_the_last_good_weights():
             assert np.isfinite(s.frame()["train_loss"])
             return
     pytest.fail("a step of 10 on unscaled squares was expected to diverge")
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("regularization", ["none", "l1", "l2"])
+def test_every_optimizer_and_penalty_trains(optimizer, regularization):
+    s = _session(optimizer=optimizer, regularization=regularization, reg_rate=0.01,
+                 dropout=0.2, learning_rate=0.03)
+    before = s.frame()["train_loss"]
+    after = [s.advance(1)["train_loss"] for _ in range(3)][-1]
+    assert np.isfinite(after) and after != before
+
+
+def test_every_registered_activation_trains_one_layer_each():
+    from reglab.core.activations import ACTIVATIONS
+
+    for name in ACTIVATIONS:
+        s = _session(layers=[4, 3], activations=[name, "tanh"])
+        f = s.advance(1)
+        assert f["epoch"] == 1 and np.isfinite(f["train_loss"]), name
+        assert [len(layer) for layer in f["neurons"]] == [4, 3]
