@@ -93,7 +93,8 @@ class BayesianGLM(BayesianRegressorBase):
         priors = self._priors()
         s = self._centre(y, X, names, fam)
         has_x, has_y = bool(np.any(x_err > 0)), bool(np.any(y_err > 0)) and fam != "gaussian"
-        kwargs = {"xt": (X - s["xbar"]) / s["xsd"], "y": y, "xerr_t": x_err / s["xsd"],
+        # covariates transposed to (p, n) inside the model (see _models._latent_x)
+        kwargs = {"xt": ((X - s["xbar"]) / s["xsd"]).T, "y": y, "xerr_t": (x_err / s["xsd"]).T,
                   "yerr": y_err, "s": s}
         _backend.load()
         from ._models import glm_model
@@ -111,8 +112,8 @@ class BayesianGLM(BayesianRegressorBase):
         state: dict[str, Any] = {"data_": data}
         if has_x:
             z_mean, z_var = result.moments["x_noise"]
-            state["latent_x_"] = X + x_err * z_mean
-            state["latent_x_sd_"] = x_err * np.sqrt(np.maximum(z_var, 0.0))
+            state["latent_x_"] = X + x_err * z_mean.T
+            state["latent_x_sd_"] = x_err * np.sqrt(np.maximum(z_var, 0.0)).T
         self._finish(result, names, state)
         return self
 
@@ -125,7 +126,7 @@ class BayesianGLM(BayesianRegressorBase):
             init["log_dispersion_std"] = 0.0
         fixed = []
         if has_x:
-            init["x_noise"] = np.zeros((n, p))
+            init["x_noise"] = np.zeros((p, n))
             fixed.append("x_noise")
             if priors.latent_x is None:
                 init["latent_mean_std"] = np.zeros(p)
