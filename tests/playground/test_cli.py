@@ -60,3 +60,18 @@ def test_worker_app_factory_reads_the_cap(monkeypatch):
     monkeypatch.setenv("REGLAB_PLAYGROUND_MAX_SESSIONS", "many")
     with pytest.raises(ValueError, match="'many'"):
         app_from_env()
+
+
+def test_missing_extra_is_named(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "uvicorn":
+            raise ImportError("No module named 'uvicorn'", name="uvicorn")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(ImportError, match=r"uvicorn is missing.*reglab\[playground\]"):
+        serve(open_browser=False)

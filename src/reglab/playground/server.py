@@ -65,7 +65,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True,
     tabs. ``max_sessions`` is then split evenly between them. Raises ``ValueError`` for a port
     outside 0..65535 or a non-positive ``max_sessions`` / ``workers``.
     """
-    import uvicorn
+    try:
+        import starlette  # noqa: F401 - checked here so the message names the extra
+        import uvicorn
+    except ImportError as err:
+        raise ImportError(f"reglab playground needs starlette and uvicorn ({err.name} is missing):"
+                          " pip install 'reglab[playground]'") from err
 
     if not 0 <= int(port) <= 65535:
         raise ValueError(f"port must be in 0..65535, got {port}")
