@@ -44,10 +44,11 @@ def _simulate(family, link, beta, n=400, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(0, 1, size=(n, 2))
     eta = beta[0] + X @ np.asarray(beta[1])
-    mu = {"identity": eta, "log": np.exp(eta), "inverse": 1 / eta, "logit": 1 / (1 + np.exp(-eta)),
-          "probit": ndtr(eta),
-          "cloglog": 1 - np.exp(-np.exp(eta)), "sqrt": eta**2,
-          "inverse_squared": 1 / np.sqrt(eta)}[link]
+    inverse_link = {"identity": lambda e: e, "log": np.exp, "inverse": lambda e: 1 / e,
+                    "logit": lambda e: 1 / (1 + np.exp(-e)), "probit": ndtr,
+                    "cloglog": lambda e: 1 - np.exp(-np.exp(e)), "sqrt": lambda e: e**2,
+                    "inverse_squared": lambda e: 1 / np.sqrt(e)}
+    mu = inverse_link[link](eta)
     y = {"gaussian": lambda: mu + 0.2 * rng.standard_normal(n),
          "binomial": lambda: (rng.random(n) < mu).astype(float),
          "poisson": lambda: rng.poisson(mu).astype(float),
