@@ -27,7 +27,7 @@ def test_report_is_self_contained_with_sections_tables_and_images(tmp_path):
     rep.figure(b, fig, 'a "fit"')
     html = rep.write(tmp_path / "r" / "index.html").read_text()
     assert "<title>T &lt;1&gt;</title>" in html and "x&lt;y" in html
-    assert '<tr class="best"><td>x&lt;y</td><td>1.235</td>' in html
+    assert '<tr class="best"><td class="t">x&lt;y</td><td>1.235</td>' in html
     assert re.search(r'<section id="leader-board-2"><h2>Leader board</h2>', html)
     assert "http://" not in html and "https://" not in html  # nothing to fetch
     src = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)

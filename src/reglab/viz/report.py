@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reglab.viz.style import to_png
@@ -34,7 +35,7 @@ figure{display:inline-block;margin:6px 12px 10px 0;vertical-align:top}
 figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eef3f6}
-td:first-child,th:first-child{text-align:left}tr.best td{background:#e6f4ea;font-weight:600}
+td:first-child,th:first-child,td.t{text-align:left}tr.best td{background:#e6f4ea;font-weight:600}
 pre{background:#f4f4f4;padding:8px;font-size:12px;overflow-x:auto}.note{color:#666;font-size:13px}
 """
 
@@ -81,7 +82,8 @@ class Report:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
         rows = []
         for i, (_, row) in enumerate(df.iterrows()):
-            cells = "".join(f"<td>{html.escape(_fmt(v, float_format))}</td>" for v in row)
+            cells = "".join(f"<td{_align(v)}>{html.escape(_fmt(v, float_format))}</td>"
+                            for v in row)
             cls = ' class="best"' if highlight_first and i == 0 else ""
             rows.append(f"<tr{cls}>{cells}</tr>")
         sec.parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
@@ -113,6 +115,11 @@ class Report:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(self.html(), encoding="utf-8")
         return p
+
+
+def _align(v: Any) -> str:
+    """Numbers right-aligned (the CSS default), text left-aligned."""
+    return "" if isinstance(v, int | float | np.number) else ' class="t"'
 
 
 def _fmt(v: Any, float_format: str) -> str:
