@@ -116,12 +116,17 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
         # chain rule to log theta: dl/ds = t U, d2l/ds2 = t U - t^2 I
         g, h = t * u, t * u - t * t * info
         step = -g / h if h < 0 else math.copysign(1.0, g)  # not concave here: move uphill by 1
-        for _ in range(50):
-            cand = prof.loglik(math.exp(s + step))
-            if cand >= ll - 1e-12 * abs(ll):
-                break
-            step /= 2
-        s, ll = s + step, cand
+        if h < 0 and abs(step) < 0.1:
+            # a short Newton step in the concave region: the quadratic model is trusted there,
+            # which saves the O(n) likelihood evaluation of the safeguard below
+            s += step
+        else:
+            for _ in range(50):
+                cand = prof.loglik(math.exp(s + step))
+                if cand >= ll - 1e-12 * abs(ll):
+                    break
+                step /= 2
+            s, ll = s + step, cand
         if math.exp(s) > _THETA_MAX:
             return math.inf
         if abs(step) < tol:
