@@ -125,7 +125,11 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     def _make_family(self):
         if not isinstance(self.family, str) and self.link is not None:
             raise ValueError("pass the link inside the Family object, or give family by name")
-        return get_family(self.family, link=self.link, **(self.family_params or {}))
+        fam = get_family(self.family, link=self.link, **(self.family_params or {}))
+        if fam.name == "categorical":
+            raise ValueError("the categorical family has K linear predictors: use "
+                             "SoftmaxRegression")
+        return fam
 
     def _solve(self, X, y, family, sw, off, names):
         """One IRLS fit; returns (IRLSResult, family). NegativeBinomial overrides this."""
