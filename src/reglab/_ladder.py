@@ -1,8 +1,8 @@
 """The rungs of the model ladder (used by :mod:`reglab.compare`).
 
-Each rung builds a scikit-learn-compatible estimator for a task. A rung prefers reglab's own
-model; while that model has not been built, a few rungs stand in a clearly labelled scikit-learn
-placeholder (the leaderboard's note column says so) and the others are skipped with a note.
+Each rung builds one of reglab's scikit-learn-compatible estimators for a task (scikit-learn
+supplies only the pipeline pieces: scaling, polynomial features, a standardised target). A rung
+whose model cannot be imported raises ImportError, and the comparison lists it as skipped.
 Constructor arguments are passed only when the estimator declares them (``get_params``), so a
 rung works with any reglab model that follows scikit-learn's conventions.
 """
@@ -92,16 +92,8 @@ class Rung:
         raise ValueError(f"{type(m).__name__} exposes no fitted NB dispersion alpha_")
 
 
-PLACEHOLDER = "placeholder: scikit-learn {} (reglab's {} has not landed)"
-
-
 def _linear(ctx: dict) -> tuple[Any, str]:
-    try:
-        return _reglab("models.linear", "LinearRegression")(), ""
-    except ImportError:
-        from sklearn.linear_model import LinearRegression
-
-        return LinearRegression(), PLACEHOLDER.format("LinearRegression", "LinearRegression")
+    return _reglab("models.linear", "LinearRegression")(), ""
 
 
 def _polynomial(ctx: dict) -> tuple[Any, str]:
@@ -112,20 +104,12 @@ def _polynomial(ctx: dict) -> tuple[Any, str]:
     return make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), est), note
 
 
-def _glm(family: str, sk_name: str | None) -> Callable[[dict], tuple[Any, str]]:
+def _glm(family: str) -> Callable[[dict], tuple[Any, str]]:
     def factory(ctx: dict) -> tuple[Any, str]:
-        try:
-            if family == "negative_binomial":  # alpha estimated by ML (MASS::glm.nb)
-                return _make(_reglab("models.glm", "NegativeBinomial"), max_iter=100), ""
-            glm = _reglab("models.glm", "GLM")
-            return _make(glm, family=family, link="log", max_iter=100), ""
-        except ImportError:
-            if sk_name is None:
-                raise
-            import sklearn.linear_model as sk
-
-            est = getattr(sk, sk_name)(alpha=0.0, max_iter=1000)
-            return _scaled(est), PLACEHOLDER.format(sk_name, f"GLM(family='{family}')")
+        if family == "negative_binomial":  # alpha estimated by ML (MASS::glm.nb)
+            return _make(_reglab("models.glm", "NegativeBinomial"), max_iter=100), ""
+        glm = _reglab("models.glm", "GLM")
+        return _make(glm, family=family, link="log", max_iter=100), ""
 
     return factory
 
@@ -148,23 +132,16 @@ def _mlp(ctx: dict) -> tuple[Any, str]:
     from sklearn.preprocessing import StandardScaler
 
     classify = ctx["n_classes"] is not None
-    kind = "MLPClassifier" if classify else "MLPRegressor"
+    cls = _reglab("models.mlp", "MLPClassifier" if classify else "MLPRegressor")
     wanted = {"hidden_layer_sizes": (32, 32), "max_iter": 300 if ctx["fast"] else 1000,
-              "random_state": ctx["seed"], "activation": "tanh"}
-    try:
-        cls, note = _reglab("models.mlp", kind), ""
-        if ctx["task"] == "counts":
-            wanted["family"] = "poisson"
-    except ImportError:
-        import sklearn.neural_network as sknn
-
-        cls, note = getattr(sknn, kind), PLACEHOLDER.format(kind, kind)
-        wanted.update(early_stopping=False, learning_rate_init=0.01)
+              "random_state": ctx["seed"], "activation": "tanh", "verbose": False}
+    if ctx["task"] == "counts":
+        wanted["family"] = "poisson"  # the count network's output layer is a Poisson GLM
     est = _scaled(_make(cls, **wanted))
-    if classify or "family" in est.steps[-1][1].get_params():
-        return est, note
+    if classify or ctx["task"] == "counts":
+        return est, ""
     # a Gaussian network trains best on a standardised response; predictions are unscaled
-    return TransformedTargetRegressor(est, transformer=StandardScaler()), note
+    return TransformedTargetRegressor(est, transformer=StandardScaler()), ""
 
 
 def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
@@ -177,14 +154,8 @@ def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
         # Degree-2 terms often separate the classes exactly (circle, XOR), where the MLE runs
         # off to infinity; a tiny ridge keeps the estimate finite (so no AIC for this rung).
         extra = {"alpha": 1e-4} if degree > 1 else {}
-        try:
-            est = _make(_reglab("models.logistic", name), max_iter=200, **extra)
-            note = "L2 alpha = 1e-4 (finite under separation)" if degree > 1 else ""
-        except ImportError:
-            from sklearn.linear_model import LogisticRegression
-
-            est = LogisticRegression(C=1e6, max_iter=2000)  # ~unpenalised, finite if separable
-            note = PLACEHOLDER.format("LogisticRegression", name)
+        est = _make(_reglab("models.logistic", name), max_iter=200, **extra)
+        note = "L2 alpha = 1e-4 (finite under separation)" if degree > 1 else ""
         steps = [StandardScaler()]
         if degree > 1:
             steps.append(PolynomialFeatures(degree, include_bias=False))
@@ -203,9 +174,9 @@ def _eiv(ctx: dict) -> tuple[Any, str]:
 RUNGS: list[Rung] = [
     Rung("linear", REGRESSION, _linear, "gaussian"),
     Rung("polynomial (degree 2)", ("continuous", "positive"), _polynomial, "gaussian"),
-    Rung("Gamma GLM (log link)", ("positive",), _glm("gamma", "GammaRegressor"), "gamma"),
-    Rung("Poisson GLM", ("counts",), _glm("poisson", "PoissonRegressor"), "poisson"),
-    Rung("negative binomial GLM", ("counts",), _glm("negative_binomial", None),
+    Rung("Gamma GLM (log link)", ("positive",), _glm("gamma"), "gamma"),
+    Rung("Poisson GLM", ("counts",), _glm("poisson"), "poisson"),
+    Rung("negative binomial GLM", ("counts",), _glm("negative_binomial"),
          "negative_binomial"),
     Rung("logistic regression", ("binary",), _logistic(1), "bernoulli"),
     Rung("softmax regression", ("multiclass",), _logistic(1), "categorical"),
