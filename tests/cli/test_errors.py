@@ -87,3 +87,18 @@ def test_error_columns_are_checked(run):
     df_err = run("compare", "builtin:msigma", "--x-err", "log_sigma_err,log_M_err",
                  "--y-err", "log_M_err", "-q")
     assert df_err[0] == 1 and "--x-err needs one column per feature (log_sigma); got 2" in df_err[2]
+
+
+def test_drop_missing_and_one_hot_notes(tmp_path, run):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=40)
+    g = np.array(["a", "b", "c", "d"] * 10)
+    y = 1 + 2 * x + (g == "b") + rng.normal(0, 0.1, 40)
+    x[[3, 7]] = np.nan
+    p = _csv(tmp_path, "d.csv", pd.DataFrame({"x": x, "g": g, "y": y}))
+    code, out, err = run("compare", p, "--target", "y", "--drop-missing", "--models", "linear",
+                         "--folds", "2", "--no-report", "-o", tmp_path / "r")
+    assert code == 0, err
+    assert "note: dropped 2 of 40 rows with missing values (x (2))" in out
+    assert "note: one-hot encoded 'g' (4 levels; baseline 'a')" in out
+    assert "38 rows, 4 features" in out
