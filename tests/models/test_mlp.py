@@ -70,7 +70,9 @@ def test_string_labels_multiclass_proba_and_hidden_activations():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(150, 2))
     y = np.array(["a", "b", "c"])[np.argmax(X @ [[1, -1, 0], [0, 1, -1]], axis=1)]
-    m = MLPClassifier((16,), learning_rate=0.02, max_iter=100, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = MLPClassifier((16,), learning_rate=0.02, max_iter=100, random_state=0).fit(X, y)
     assert m.classes_.tolist() == ["a", "b", "c"] and m.score(X, y) > 0.9
     p = m.predict_proba(X)
     np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-12)
