@@ -93,12 +93,18 @@ def _diagnostics(rep: Report, data: Prepared, models: list[RungResult]) -> None:
     if data.classes:
         return
     sec = rep.section("Residual diagnostics")
+    power = {"counts": 0.5, "positive": 1.0}.get(data.task)  # sqrt(V(mu)) = mu^power
     rep.text(sec, "Held-out residuals (observed minus out-of-fold prediction) of the best model "
-                  "and of the linear model.")
+                  "and of the linear model" + ("" if power is None else
+                  ", as Pearson residuals (y - mu) / sqrt(V(mu)) with the "
+                  f"{'Poisson' if data.task == 'counts' else 'Gamma'} variance where every "
+                  "predicted mean is positive") + ".")
     shown = list(dict.fromkeys([models[0].name, "linear"]))
     for r in models:
         if r.name in shown:
-            rep.figure(sec, plots.residual_diagnostics(data.y, r.oof, title=r.name),
+            scale = r.oof**power if power is not None and np.all(r.oof > 0) else None
+            rep.figure(sec, plots.residual_diagnostics(data.y, r.oof, title=r.name,
+                                                       pearson_scale=scale),
                        f"residual diagnostics: {r.name}")
 
 
