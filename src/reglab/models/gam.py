@@ -35,7 +35,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from reglab.core.families import get_family
 from reglab.inference.table import coef_table
-from reglab.models import _gam_fit, _gam_io
+from reglab.models import _gam_fit, _gam_io, _gam_report
 from reglab.models._gam_formula import apply_formula, formula_design
 from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te
 
@@ -375,7 +375,7 @@ class GAM(RegressorMixin, BaseEstimator):
     def plot(self, terms=None, axes=None, level: float = 0.95):
         """One panel per term: curve with its band (contours for ``te``, bars for factors)."""
         check_is_fitted(self, "coef_")
-        return _gam_fit.plot_terms(self, terms, axes, level)
+        return _gam_report.plot_terms(self, terms, axes, level)
 
     # ---- summary --------------------------------------------------------------------------
     def coef_table(self, level: float = 0.95) -> pd.DataFrame:
@@ -404,7 +404,7 @@ class GAM(RegressorMixin, BaseEstimator):
     def summary(self) -> str:
         """mgcv-style text: parametric coefficients, smooth terms, deviance explained, AIC."""
         check_is_fitted(self, "coef_")
-        return _gam_fit.summary_text(self)
+        return _gam_report.summary_text(self)
 
     # ---- saving ---------------------------------------------------------------------------
     def to_dict(self) -> dict:

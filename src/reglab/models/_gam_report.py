@@ -1,0 +1,62 @@
+"""Presentation of a fitted GAM: the mgcv-style summary text and the per-term plots.
+
+NumPy/pandas/matplotlib only; the numbers come from the fitted ``GAM`` (``coef_table``,
+``smooth_table``, ``partial_dependence``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["summary_text", "plot_terms"]
+
+
+def summary_text(model) -> str:
+    """The text of ``GAM.summary()`` (mgcv's ``summary.gam`` layout)."""
+    from reglab.inference.table import format_table
+
+    fam = model.family_
+    crit = {"gcv": "GCV", "ubre": "UBRE", "reml": "-REML", "fixed": "fixed lambda"}
+    lines = [f"Family: {fam.name}", f"Link function: {fam.link.name}", ""]
+    if getattr(model, "formula_", None):
+        lines += [f"Formula: {model.formula_}", ""]
+    lines += ["Parametric coefficients:", format_table(model.coef_table().iloc[:, :4]), ""]
+    if model.smooth_tests_:
+        lines += ["Approximate significance of smooth terms (Wald, rank round(edf)):",
+                  format_table(model.smooth_table()), ""]
+    score = "" if model.method_ == "fixed" else f" = {model.score_:.5g}"
+    lines += [f"R-sq.(adj) = {model.r2_adj_:.3g}   Deviance explained = "
+              f"{100 * model.deviance_explained_:.1f}%",
+              f"{crit[model.method_]}{score}   Scale est. = {model.scale_:.5g}   "
+              f"n = {model.n_samples_:g}",
+              f"Total edf = {model.edf_total_:.3f}   AIC = {model.aic_:.2f}"]
+    return "\n".join(lines)
+
+
+def plot_terms(model, terms, axes, level: float):
+    """``GAM.plot``: one matplotlib axis per term (line + band, ``te`` contours, factor bars)."""
+    import matplotlib.pyplot as plt
+
+    terms = list(range(len(model.terms_))) if terms is None else list(terms)
+    if axes is None:
+        _, axes = plt.subplots(1, len(terms), figsize=(3.4 * len(terms), 3), squeeze=False)
+        axes = axes[0]
+    for ax, term in zip(axes, terms):
+        t, _ = model._term(term)
+        pdf = model.partial_dependence(term, grid_size=40 if t.kind == "tensor" else 100,
+                                       level=level)
+        cols = list(pdf.columns[: len(t.features)])
+        if t.kind == "tensor":
+            shape = (40, 40)
+            cs = ax.contourf(*(pdf[c].to_numpy().reshape(shape) for c in cols),
+                             pdf["fit"].to_numpy().reshape(shape), levels=12, cmap="RdBu_r")
+            ax.figure.colorbar(cs, ax=ax)
+            ax.set_ylabel(cols[1])
+        elif t.kind == "factor":
+            ax.errorbar(range(len(pdf)), pdf["fit"], yerr=pdf["fit"] - pdf["lwr"], fmt="o")
+            ax.set_xticks(range(len(pdf)), [str(v) for v in pdf[cols[0]]])
+        else:
+            ax.fill_between(pdf[cols[0]], pdf["lwr"], pdf["upr"], alpha=0.3)
+            ax.plot(pdf[cols[0]], pdf["fit"])
+            ax.set_ylabel(t.label)
+        ax.set_xlabel(cols[0])
+        ax.set_title(f"{t.label}, edf {model.edf_[t.label]:.2f}", fontsize=9)
+    return axes
