@@ -210,3 +210,20 @@ def test_model_file_round_trip_with_family_object(tmp_path):
     back = load_model(path).model
     np.testing.assert_array_equal(back.predict(X), m.predict(X))
     assert back.get_params()["family"] == fam.to_dict()
+
+
+def test_zero_weight_batches_and_bad_weights():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(128, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=128)
+    sw = np.ones(128)
+    sw[:64] = 0.0                       # the whole first batch (no shuffling) weighs nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = MLPRegressor((4,), batch_size=64, shuffle=False, max_iter=3, random_state=0)
+        m.fit(X, y, sample_weight=sw)
+    assert np.all(np.isfinite(m.loss_curve_))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        MLPRegressor().fit(X, y, sample_weight=-sw)
+    with pytest.raises(ValueError, match="sums to 0"):
+        MLPRegressor().fit(X, y, sample_weight=np.zeros(128))

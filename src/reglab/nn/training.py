@@ -115,9 +115,13 @@ class Trainer:
         eta = net.forward(X, training)
         squeeze = net.n_out == 1
         e = eta[:, 0] if squeeze else eta
-        g = self.head.gradient_hessian(y, e, sample_weight)[0]
         total = X.shape[0] if sample_weight is None else float(namespace(sample_weight).sum(
             sample_weight))
+        if total > 0:
+            g = self.head.gradient_hessian(y, e, sample_weight)[0]
+        else:
+            # a batch whose weights are all zero has no data term (the family would refuse it)
+            g, total = namespace(e).zeros_like(e), 1.0
         if isinstance(g, np.ndarray):
             g = np.multiply(g, 1.0 / total, dtype=eta.dtype)
             g = g.reshape(-1, 1) if squeeze else g
