@@ -166,14 +166,14 @@ class _Problem:
         g, w = fam.gradient_hessian(self.y[a:b], eta, sample_weight=sw)
         return mu, dev, g, w
 
-    def _range(self, lo, hi, theta, eta0, A) -> tuple[float, np.ndarray, np.ndarray]:
-        """Rows lo:hi block by block: (deviance part, Gram part, rhs part); ``A=None``: only
-        eta, mu, W and the deviance (a light pass, no Gram)."""
+    def _blocks(self, starts, theta, eta0, A) -> tuple[float, np.ndarray, np.ndarray]:
+        """The blocks whose first rows ``starts`` yields: (deviance part, Gram part, rhs part);
+        ``A=None``: only eta, mu, W and the deviance (a light pass, no Gram)."""
         q, k = self.q, int(self.fit_intercept)
         gram, rhs, dev = np.zeros((q, q)), np.zeros(q), 0.0
         step = self._family_step if self.kernel is None else self.kernel.step
-        for a in range(lo, hi, self.block):
-            b = min(a + self.block, hi)
+        for a in starts:
+            b = min(a + self.block, self.n)
             Xb = self.X[a:b]
             eta = self._eta(a, b, theta, eta0)
             mu, d, g, w = step(a, b, eta)
@@ -198,19 +198,19 @@ class _Problem:
         """One pass over X: eta at ``theta`` (or the given ``eta0``), deviance, Gram and rhs
         (``gram=False``: eta, mu, W and deviance only; Gram and rhs are then zero).
 
-        Contiguous row ranges go to ``n_threads`` threads (NumPy and BLAS release the GIL), each
-        with its own scaled-block buffer; the partial sums are added at the end.
+        ``n_threads`` threads (NumPy and BLAS release the GIL) take the next block from one
+        shared iterator, so a thread the OS holds back does not hold up the others; each has its
+        own scaled-block buffer and partial sums, added at the end.
         """
         self.n_passes += 1
-        cuts = np.linspace(0, self.n, len(self._buffers) + 1).astype(int)
+        starts = iter(range(0, self.n, self.block))  # next() on it is atomic under the GIL
         bufs = self._buffers if gram else [None] * len(self._buffers)
         with np.errstate(all="ignore"):  # overflow here means an invalid step, handled below
             if len(bufs) == 1:
-                parts = [self._range(0, self.n, theta, eta0, bufs[0])]
+                parts = [self._blocks(starts, theta, eta0, bufs[0])]
             else:
                 parts = list(self._pool.map(
-                    lambda i: self._range(cuts[i], cuts[i + 1], theta, eta0, bufs[i]),
-                    range(len(bufs))))
+                    lambda buf: self._blocks(starts, theta, eta0, buf), bufs))
         dev = (0.0 if self.kernel is None else self.kernel.const) + sum(p[0] for p in parts)
         gram = sum(p[1] for p in parts)
         rhs = sum(p[2] for p in parts)
@@ -371,7 +371,7 @@ def _light_finish(prob, sweep, theta, theta_cur, H, pen_cur, P, tol):
     returns. Otherwise (or if the check fails) the caller takes the ordinary step.
     """
     d = theta - theta_cur
-    if not float(d @ H @ d) < 10.0 * tol * (abs(pen_cur) + 0.1):
+    if not float(d @ H @ d) < tol * (abs(pen_cur) + 0.1):  # d'Hd: the predicted decrease
         return None
     lite = prob.sweep(theta, gram=False)
     pen = _penalized(lite.deviance, theta, P)
