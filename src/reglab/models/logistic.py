@@ -165,7 +165,8 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
     Fitted: classes_ (K,), coef_ (K, p) and intercept_ (K,) (row 0 is the baseline: zeros);
     params_, std_errors_, zvalues_, pvalues_: DataFrames (terms x classes_[1:]); cov_params_
     ((q (K-1)) square, MultiIndex (term, class)); deviance_, null_deviance_, llf_, aic_, bic_,
-    df_resid_, nobs_, n_iter_, converged_, family_, loss_curve_.
+    df_resid_, df_null_, dispersion_ (1), nobs_, n_iter_, converged_, family_, loss_curve_.
+    No separation check here (the binary LogisticRegression has one).
     """
 
     def __init__(self, solver: str = "irls", alpha: float = 0.0, fit_intercept: bool = True,
@@ -240,6 +241,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         self.llf_ = -0.5 * self.deviance_  # 0/1 outcomes: the saturated log-likelihood is 0
         self.aic_, self.bic_ = gs.information_criteria(self.llf_, q * m, nobs)
         self.nobs_, self.df_resid_, self.df_model_ = nobs, nobs - q * m, (q - 1) * m
+        self.df_null_, self.dispersion_ = nobs - m * int(self.fit_intercept), 1.0
         self.n_iter_, self.converged_, self.loss_curve_ = out.n_iter, out.converged, out.loss_curve
 
     def _eta(self, X) -> np.ndarray:
