@@ -225,5 +225,5 @@ def test_zero_weight_batches_and_bad_weights():
     assert np.all(np.isfinite(m.loss_curve_))
     with pytest.raises(ValueError, match="(?i)negative"):
         MLPRegressor().fit(X, y, sample_weight=-sw)
-    with pytest.raises(ValueError, match="sums to 0"):
+    with pytest.raises(ValueError, match="non-zero"):
         MLPRegressor().fit(X, y, sample_weight=np.zeros(128))

@@ -89,9 +89,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
         sw = None
         if sample_weight is not None:
+            # scikit-learn's check also refuses all-zero weights
             sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-            if not sw.sum() > 0:
-                raise ValueError("sample_weight sums to 0: nothing to fit")
             # equal weights give the same weighted-mean objective: skip them (exact and faster)
             sw = None if np.all(sw == sw[0]) else sw
         if first:
