@@ -174,7 +174,8 @@ def test_two_covariates_mixture_prior_and_correlated_errors():
                                                        [xy_cov[i, 0], 0, y_err[i] ** 2]])
                      for i in range(n)])
     X, y = xi + errs[:, :2], eta + errs[:, 2]
-    est = _quiet_fit(ErrorsInVariablesRegression(n_components=2, random_state=0, **FAST), X, y,
+    short = {**FAST, "num_warmup": 150, "num_samples": 200}  # its own kernel anyway
+    est = _quiet_fit(ErrorsInVariablesRegression(n_components=2, random_state=0, **short), X, y,
                      x_err=x_err, y_err=y_err, xy_cov=xy_cov)
     table = est.summary(level=0.99)
     for name, truth in [("intercept", 0.5), ("x0", 1.5), ("x1", -1.0), ("scatter", 0.3)]:

@@ -48,7 +48,7 @@ def test_globular_cluster_negative_binomial_with_errors_recovers_truth():
     90% intervals contain the true b0, b1 and size k; the latent magnitudes stay inside the
     paper's U(-26, -10) prior, with average posterior sd at most the measurement error."""
     rng = np.random.default_rng(8)
-    n = 120
+    n = 80
     mv_true = rng.uniform(-23.0, -16.0, n)
     mu = np.exp(-8.0 - 0.6 * mv_true)
     counts = rng.negative_binomial(1.5, 1.5 / (1.5 + mu))
