@@ -22,11 +22,19 @@ __all__ = [
 ]
 
 
+_NUMPY_XP = array_api_compat.array_namespace(np.empty(0))
+_SCALARS = (int, float, bool, complex, np.ndarray, np.generic, type(None))
+
+
 def namespace(*arrays: Any) -> ModuleType:
     """The array-API namespace shared by ``arrays`` (Python scalars and None are ignored)."""
+    # NOTE: fast path. Plain NumPy input is the common case and array_namespace's inspection of
+    # every argument costs microseconds per call, which per-batch network code pays many times.
+    if all(type(a) in _SCALARS for a in arrays):
+        return _NUMPY_XP
     arrs = [a for a in arrays if a is not None and not isinstance(a, int | float | bool | complex)]
     if not arrs:
-        return array_api_compat.array_namespace(np.empty(0))
+        return _NUMPY_XP
     return array_api_compat.array_namespace(*arrs)
 
 
