@@ -76,3 +76,20 @@ def test_two_tabs_one_playing_one_sending_garbage(url):
             a.send(json.dumps({"type": "ack", "frame": frame["frame"]}))
         a.send(json.dumps({"type": "pause"}))
         assert _next(a, "state")["playing"] is False
+
+
+def test_flow_control_two_frames_in_flight(url):
+    """Unacknowledged frames stop the stream at MAX_IN_FLIGHT (2); an ack resumes it. Frames
+    sent before play (here the config reply, never acked) do not count."""
+    with ws_sync.connect(url, max_size=2**22) as ws:
+        _next(ws, "frame")
+        ws.send(json.dumps({"type": "config", "config": {"batch_size": 250}}))
+        _next(ws, "frame")
+        ws.send(json.dumps({"type": "play"}))
+        first, second = _next(ws, "frame"), _next(ws, "frame")
+        assert second["frame"] == first["frame"] + 1
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1.0)
+        ws.send(json.dumps({"type": "ack", "frame": first["frame"]}))
+        assert _next(ws, "frame")["frame"] == second["frame"] + 1
+        ws.send(json.dumps({"type": "pause"}))

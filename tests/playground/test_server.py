@@ -156,6 +156,11 @@ def test_drawn_points_regression(client):
 def test_play_streams_frames_with_acks_and_pause_stops(client):
     with client.websocket_connect("/ws") as ws:
         _open(ws)
+        # One mini-batch per epoch (250 training points): every frame is exactly one epoch,
+        # whatever the machine's speed.
+        ws.send_json({"type": "config", "config": {"batch_size": 250}})
+        _until(ws, "data")
+        _until(ws, "frame")
         ws.send_json({"type": "play"})
         assert _until(ws, "state")["playing"] is True
         epochs = []
@@ -163,7 +168,7 @@ def test_play_streams_frames_with_acks_and_pause_stops(client):
             frame = _until(ws, "frame")
             epochs.append(frame["epoch"])
             ws.send_json({"type": "ack", "frame": frame["frame"]})
-        assert epochs == sorted(epochs) and epochs[-1] >= 1
+        assert epochs == [1, 2, 3, 4, 5, 6]
         ws.send_json({"type": "pause"})
         assert _until(ws, "state")["playing"] is False
 

@@ -170,6 +170,11 @@ class _Tab:
             self.acked_no = max(self.acked_no, min(msg["frame"], self.sent))
             self.acked.set()
         elif kind in ("play", "pause"):
+            if kind == "play":
+                # A new stream starts: frames sent before it (replies to config, step, reset)
+                # no longer count as in flight, so a client that never acked them cannot stall.
+                self.acked_no = self.sent
+                self.acked.set()
             await self.set_playing(kind == "play")
         elif kind == "step":
             await self.set_playing(False)
