@@ -260,10 +260,10 @@ def test_gu_wahba_recovery_and_null_term(rng):
         assert rmse < 0.7, (method, rmse)
         for j in range(3):  # each centred term within 15% of its truth's spread
             pdj = gam.partial_dependence(j, grid_size=200)
-            err = np.sqrt(np.mean((pdj["fit"] - _centred_truth(j, pdj[f"x{j}"], X[:, j])) ** 2))
+            err = np.sqrt(np.mean((pdj["fit"] - _centred_truth(j, pdj[f"x{j + 1}"], X[:, j])) ** 2))
             assert err < 0.15 * np.ptp(fs[:, j]), (method, j, err)
-        assert gam.edf_["s(x3)"] < 1.5  # the zero term is shrunk to (at most) a line
-        assert gam.edf_["s(x2)"] > 7  # the bumpy term keeps its wiggles
+        assert gam.edf_["s(x4)"] < 1.5  # the zero term is shrunk to (at most) a line
+        assert gam.edf_["s(x3)"] > 7  # the bumpy term keeps its wiggles
 
 
 def _centred_truth(j, grid, x):
@@ -280,7 +280,7 @@ def test_ubre_poisson_recovers_truth(rng):
     assert gam.method_ == "ubre" and gam.scale_ == 1.0 and gam.n_iter_ > 1
     # measured 0.11-0.12 over seeds (REML: ~0.10; best lambda on a grid: 0.08-0.11)
     assert np.sqrt(np.mean((np.log(gam.predict(X)) - eta) ** 2)) < 0.15
-    assert gam.edf_["s(x1)"] < 2.0  # a straight line in x1
+    assert gam.edf_["s(x2)"] < 2.0  # a straight line in x2
 
 
 @pytest.mark.parametrize("method", ["auto", "reml"])
@@ -296,7 +296,7 @@ def test_gamma_log_link_and_binomial_recover_truth(rng, method):
     yb = (rng.uniform(size=500) < p).astype(float)
     gb = GAM([s(0, k=10), s(1, k=6)], family="binomial", method=method).fit(X, yb)
     assert np.sqrt(np.mean((gb.predict(X) - p) ** 2)) < 0.08
-    assert gb.smooth_table().loc["s(x0)", "Pr(>Chi)"] < 1e-6
+    assert gb.smooth_table().loc["s(x1)", "Pr(>Chi)"] < 1e-6
 
 
 def test_bands_cover_truth_at_nominal_rate(rng):
@@ -320,8 +320,8 @@ def test_smooth_test_pvalues_under_null_are_not_too_small(rng):
         X = rng.uniform(size=(100, 2))
         y = np.sin(2 * np.pi * X[:, 0]) + 0.5 * rng.normal(size=100)
         gam = GAM([s(0, k=10), s(1, k=10)]).fit(X, y)
-        small.append(gam.smooth_table().loc["s(x1)", "Pr(>F)"] < 0.05)
-        assert gam.smooth_table().loc["s(x0)", "Pr(>F)"] < 1e-6
+        small.append(gam.smooth_table().loc["s(x2)", "Pr(>F)"] < 0.05)
+        assert gam.smooth_table().loc["s(x1)", "Pr(>F)"] < 1e-6
     assert np.mean(small) <= 0.2, np.mean(small)  # 6 of 30 (expected 1.5)
 
 
@@ -334,7 +334,7 @@ def test_tensor_product_fits_an_interaction(rng):
     assert gam.lam_.shape == (2,)
     assert np.sqrt(np.mean((gam.predict(X) - truth) ** 2)) < 0.08
     pdf = gam.partial_dependence(0, grid_size=10)
-    assert pdf.shape == (100, 6) and list(pdf.columns[:2]) == ["x0", "x1"]
+    assert pdf.shape == (100, 6) and list(pdf.columns[:2]) == ["x1", "x2"]
     raw = row_kron(*(bspline_basis(X[:, j], bspline_knots(X[:, j].min(), X[:, j].max(), 6), 3)
                      for j in range(2)))
     coef, *_ = np.linalg.lstsq(raw, y, rcond=None)
@@ -404,6 +404,32 @@ def test_save_round_trip_through_json(rng):
     np.testing.assert_allclose(back.predict(x1), nb.predict(x1), rtol=1e-14)
 
 
+def test_dataframe_columns_name_every_output(rng):
+    """Default terms on a DataFrame: labels use its column names (not x0, x1) in the summary,
+    smooth and coefficient tables, partial dependence and a saved model; NumPy input is named
+    x1 .. xp (1-based), as LinearRegression and GLM name it."""
+    n = 150
+    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "income": rng.uniform(1, 5, n),
+                       "bmi": rng.uniform(18, 35, n)})
+    y = np.sin(df.age / 10) + np.log(df.income) + 0.05 * df.bmi + 0.3 * rng.normal(size=n)
+    gam = GAM(k=8).fit(df, y)
+    assert list(gam.smooth_table().index) == ["s(age)", "s(income)", "s(bmi)"]
+    text = gam.summary()
+    assert "s(age)" in text and "s(bmi)" in text and "x0" not in text and "x1" not in text
+    assert set(gam.edf_) == {"s(age)", "s(income)", "s(bmi)"}
+    assert gam.partial_dependence("age").columns[0] == "age"
+    assert gam.partial_dependence("s(income)").columns[0] == "income"
+    back = GAM.from_dict(json.loads(json.dumps(gam.to_dict())))
+    assert back.summary() == text
+    mixed = GAM([te("age", "income", k=4), l(2)]).fit(df, y)
+    assert list(mixed.smooth_table().index) == ["te(age,income)"]
+    assert list(mixed.coef_table().index) == ["(Intercept)", "bmi"]
+    plain = GAM([s(0, k=8), te(0, 1, k=4), l(2)]).fit(df.to_numpy(), y)
+    assert list(plain.smooth_table().index) == ["s(x1)", "te(x1,x2)"]
+    assert list(plain.coef_table().index) == ["(Intercept)", "x3"]
+    assert list(plain.partial_dependence(1, grid_size=3).columns[:2]) == ["x1", "x2"]
+
+
 def test_predict_interval_shapes_and_link_scale(rng):
     df = _frame(rng, 200)
     gam = GAM.from_formula("y ~ s(x1) + x3", df, family="poisson")
@@ -423,7 +449,7 @@ def test_bad_input_named_and_failed_fit_leaves_model(rng):
     before = gam.predict(X)
     Xbad = X.copy()
     Xbad[11, 1] = np.inf
-    with pytest.raises(ValueError, match=r"'x1'.*row 11"):
+    with pytest.raises(ValueError, match=r"'x2'.*row 11"):
         gam.fit(Xbad, y)
     ybad = y.copy()
     ybad[5] = np.nan
@@ -457,14 +483,14 @@ def test_summary_plot_and_edf_limits(rng):
     X, y, _ = gu_wahba(rng, n=200)
     gam = GAM([s(0, k=10), s(1, k=10), l(2)]).fit(X, y)
     text = gam.summary()
-    for piece in ("Family: gaussian", "s(x0)", "Deviance explained", "GCV =", "AIC ="):
+    for piece in ("Family: gaussian", "s(x1)", "Deviance explained", "GCV =", "AIC ="):
         assert piece in text
     axes = gam.plot()
     assert len(axes) == 3 and len(axes[0].lines) == 1
     stiff = GAM([s(0, k=10)], lam=1e9).fit(X, y)
-    assert stiff.edf_["s(x0)"] == pytest.approx(1.0, abs=1e-4)  # only the line survives
+    assert stiff.edf_["s(x1)"] == pytest.approx(1.0, abs=1e-4)  # only the line survives
     free = GAM([s(0, k=10)], lam=0).fit(X, y)
-    assert free.edf_["s(x0)"] == pytest.approx(9.0, abs=1e-8)
+    assert free.edf_["s(x1)"] == pytest.approx(9.0, abs=1e-8)
 
 
 def test_too_many_unpenalized_coefficients_named(rng):

@@ -44,7 +44,8 @@ def to_dict(model: Any) -> dict:
             "n_features_in": model.n_features_in_,
             "formula": getattr(model, "formula_", None),
             "formula_raw": getattr(model, "formula_raw_", None),
-            "terms": [t.to_dict() for t in model.terms_], "fitted": fitted}
+            "terms": [{**t.to_dict(), "names": list(t.names_) if t.names_ else None}
+                      for t in model.terms_], "fitted": fitted}
 
 
 def from_dict(cls: type, d: dict) -> Any:
@@ -54,6 +55,8 @@ def from_dict(cls: type, d: dict) -> Any:
                          f"version {d.get('version')!r}")
     family = get_family(d["family"])
     terms = [term_from_dict(t) for t in d["terms"]]
+    for term, td in zip(terms, d["terms"]):  # display names (absent in files of early v1)
+        term.names_ = tuple(td["names"]) if td.get("names") else None
     est = cls(terms=copy.deepcopy(terms), family=family, **d["params"])
     est.terms_, est.family_ = terms, family
     est.n_features_in_ = d["n_features_in"]

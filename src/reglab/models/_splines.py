@@ -101,7 +101,15 @@ def _range(x: np.ndarray, label: str) -> tuple[float, float]:
 
 
 def _name(feature: Any) -> str:
-    return feature if isinstance(feature, str) else f"x{feature}"
+    """Display name before fit: a column name as is, index ``j`` as ``x{j+1}`` (1-based, as
+    ``LinearRegression``/``GLM`` name NumPy columns)."""
+    return feature if isinstance(feature, str) else f"x{int(feature) + 1}"
+
+
+def _names(term: Any) -> tuple[str, ...]:
+    """The display names of a term's features: the fitted ``names_`` (the model's column names,
+    set by the GAM at fit) or, before fit, :func:`_name` of each feature."""
+    return term.names_ if term.names_ else tuple(_name(ft) for ft in term.features)
 
 
 @dataclass
@@ -119,6 +127,7 @@ class Smooth:
     order: int = 2
     knots_: np.ndarray | None = field(default=None, repr=False)
     Z_: np.ndarray | None = field(default=None, repr=False)
+    names_: tuple | None = field(default=None, repr=False)
 
     kind = "smooth"
 
@@ -128,7 +137,7 @@ class Smooth:
 
     @property
     def label(self) -> str:
-        return f"s({_name(self.feature)})"
+        return f"s({_names(self)[0]})"
 
     def fit(self, cols: list[np.ndarray]) -> Smooth:
         k = _check_k(self.k, self.degree, self.order, self.label)
@@ -171,6 +180,7 @@ class Tensor:
     order: int = 2
     margins_: list | None = field(default=None, repr=False)
     Z_: np.ndarray | None = field(default=None, repr=False)
+    names_: tuple | None = field(default=None, repr=False)
 
     kind = "tensor"
 
@@ -180,7 +190,7 @@ class Tensor:
 
     @property
     def label(self) -> str:
-        return f"te({_name(self.feature1)},{_name(self.feature2)})"
+        return "te({},{})".format(*_names(self))
 
     def _ks(self) -> tuple[int, int]:
         ks = (self.k, self.k) if np.ndim(self.k) == 0 else tuple(self.k)
@@ -223,6 +233,7 @@ class Linear:
     """Unpenalized linear term ``beta * x``."""
 
     feature: Any
+    names_: tuple | None = field(default=None, repr=False)
 
     kind = "linear"
     penalties: list = field(default_factory=list, init=False, repr=False)
@@ -233,7 +244,7 @@ class Linear:
 
     @property
     def label(self) -> str:
-        return _name(self.feature)
+        return _names(self)[0]
 
     basis_size = 1
 
@@ -253,6 +264,7 @@ class Factor:
 
     feature: Any
     levels_: list | None = field(default=None, repr=False)
+    names_: tuple | None = field(default=None, repr=False)
 
     kind = "factor"
     penalties: list = field(default_factory=list, init=False, repr=False)
@@ -263,7 +275,7 @@ class Factor:
 
     @property
     def label(self) -> str:
-        return f"f({_name(self.feature)})"
+        return f"f({_names(self)[0]})"
 
     def fit(self, cols: list[np.ndarray]) -> Factor:
         levels = sorted({_level(v) for v in cols[0]}, key=lambda v: (str(type(v)), v))
@@ -289,7 +301,7 @@ class Factor:
 
     @property
     def coef_names(self) -> list[str]:
-        return [f"{_name(self.feature)}[{v}]" for v in self.levels_[1:]]
+        return [f"{_names(self)[0]}[{v}]" for v in self.levels_[1:]]
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "feature": self.feature, "levels": self.levels_}

@@ -128,10 +128,12 @@ class GAM(RegressorMixin, BaseEstimator):
 
     @property
     def feature_names_(self) -> list[str]:
+        """Column names: the DataFrame's (``feature_names_in_``), else ``x1 .. xp`` (1-based,
+        as ``LinearRegression`` and ``GLM`` name NumPy columns)."""
         names = getattr(self, "feature_names_in_", None)
         if names is not None:
             return [str(c) for c in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
+        return [f"x{j + 1}" for j in range(self.n_features_in_)]
 
     def _check_y(self, y, family, sample_weight, n):
         y = _check_numeric(y, "y")
@@ -177,7 +179,9 @@ class GAM(RegressorMixin, BaseEstimator):
         self.terms_ = copy.deepcopy(list(self.terms) if self.terms is not None else default)
         if not self.terms_:
             raise ValueError("terms is empty: give at least one term")
-        for t in self.terms_:
+        for t in self.terms_:  # labels, summaries and plots name the model's columns
+            t.names_ = tuple(self.feature_names_[self._resolve(ft, self.feature_names_)]
+                             for ft in t.features)
             t.fit(self._columns(X, t))
         D = self._design(X)
         self.slices_, groups, a = [], [], 1
@@ -343,7 +347,7 @@ class GAM(RegressorMixin, BaseEstimator):
         labels = [t.label for t in self.terms_]
         for i, t in enumerate(self.terms_):
             if term == i and not isinstance(term, bool) or term == t.label \
-                    or (isinstance(term, str) and t.features == (term,)):
+                    or (isinstance(term, str) and (term,) in (t.features, t.names_)):
                 return t, self.slices_[i]
         raise ValueError(f"term {term!r} is not a term of the model; terms: {labels}")
 
