@@ -34,7 +34,7 @@ from reglab.inference.residuals import glm_residuals
 from reglab.inference.separation import SeparationWarning, detect_separation
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
-from reglab.solvers.irls import ConvergenceWarning, irls
+from reglab.solvers.irls import ConvergenceWarning, irls, one_blas_thread
 
 __all__ = ["GLM", "NegativeBinomial"]
 
@@ -172,9 +172,11 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         if nobs < q and not self.alpha:
             raise ValueError(f"{nobs} observations (with positive weight) are fewer than the {q} "
                              "coefficients to estimate (the MLE is not unique; use alpha > 0)")
-        res, family = self._solve(Xa, y, family, sw, off, names)
-        sep = self._separation(Xa, y, sw, res, family, names)
-        self._set_fitted(Xa, y, sw, off, res, family, names, nobs, sep)
+        # one BLAS thread: the O(n) dot products of the statistics are slower multithreaded
+        with one_blas_thread():
+            res, family = self._solve(Xa, y, family, sw, off, names)
+            sep = self._separation(Xa, y, sw, res, family, names)
+            self._set_fitted(Xa, y, sw, off, res, family, names, nobs, sep)
         return self
 
     def _separation(self, X, y, sw, res, family, names):
@@ -357,6 +359,9 @@ class NegativeBinomial(GLM):
             if self.nb_alpha < 0:
                 raise ValueError(f"nb_alpha must be >= 0; got {self.nb_alpha!r}")
             return super()._solve(X, y, family, sw, off, names)
+        return self._alternate(X, y, sw, off, names)  # fit() holds BLAS at one thread
+
+    def _alternate(self, X, y, sw, off, names):
         # a rough Poisson fit is enough to start theta; it is refined like every other round
         res, fam = self._irls_at(0.0, X, y, sw, off, names, None, tol=max(self.tol, 1e-4))
         passes, final = res.n_passes, False

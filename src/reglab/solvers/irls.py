@@ -66,7 +66,7 @@ _SUBSAMPLE_MIN_ROWS = 320_000
 _CONTROLLER: list[ThreadpoolController] = []
 
 
-def _one_blas_thread():
+def one_blas_thread():
     """Context limiting BLAS to one thread (the controller scans loaded libraries once)."""
     if not _CONTROLLER:
         _CONTROLLER.append(ThreadpoolController())
@@ -309,7 +309,7 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     P = as_penalty(penalty, prob.p, prob.q)
     # Big data: one BLAS thread per sweep thread. OpenBLAS's own threads on small per-block
     # products (and on dot products) cost more than they give, badly so on a loaded machine.
-    limit = _one_blas_thread() if X.size > 200_000 else nullcontext()
+    limit = one_blas_thread() if X.size > 200_000 else nullcontext()
     try:
         with limit:
             if start is None and X.shape[0] >= _SUBSAMPLE_MIN_ROWS:
@@ -442,7 +442,7 @@ def irls_state(X: Any, y: Any, family: Any, theta: Any, *, sample_weight: Any = 
     prob = _Problem(X, y, family, sw, off, fit_intercept)
     P = as_penalty(penalty, prob.p, prob.q)
     theta = np.asarray(theta, dtype=np.float64)
-    with _one_blas_thread() if X.size > 200_000 else nullcontext():
+    with one_blas_thread() if X.size > 200_000 else nullcontext():
         sweep = prob.sweep(theta)
     H = sweep.gram if P is None else sweep.gram + P
     return IRLSResult(
