@@ -21,6 +21,7 @@ from reglab.models._splines import (
     difference_penalty,
     row_kron,
     sum_to_zero_basis,
+    supported_basis,
 )
 from reglab.models.gam import GAM, f, l, s, te
 
@@ -428,6 +429,40 @@ def test_dataframe_columns_name_every_output(rng):
     assert list(plain.smooth_table().index) == ["s(x1)", "te(x1,x2)"]
     assert list(plain.coef_table().index) == ["(Intercept)", "x3"]
     assert list(plain.partial_dependence(1, grid_size=3).columns[:2]) == ["x1", "x2"]
+
+
+def test_few_distinct_values_get_linear_terms_or_smaller_bases(rng):
+    """Default terms: a 0/1 column is linear, a column with fewer distinct values than k a basis
+    those values identify; an explicit k above them is an error naming the column."""
+    n = 120
+    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "smoker": rng.integers(0, 2, n) * 1.0,
+                       "grade": rng.integers(1, 6, n) * 1.0, "tri": rng.integers(0, 3, n) * 1.0})
+    y = np.sin(df.age / 10) + 0.5 * df.smoker + 0.2 * (df.grade - 3) ** 2 + 0.3 * df.tri \
+        + 0.3 * rng.normal(size=n)
+    gam = GAM(k=10, family="gamma", link="log").fit(df, np.exp(y))
+    kinds = {t.label: (t.kind, getattr(t, "k", None), getattr(t, "degree", None))
+             for t in gam.terms_}
+    assert kinds == {"s(age)": ("smooth", 10, 3), "smoker": ("linear", None, None),
+                     "s(grade)": ("smooth", 5, 3), "s(tri)": ("smooth", 3, 2)}
+    assert list(gam.coef_table().index) == ["(Intercept)", "smoker"]
+    # Without the reduction each 5-value smooth had 5 data-free basis directions: the penalized
+    # Hessian's data part X'WX is rank deficient. Now every smooth's columns have full rank.
+    D = gam._design(df.to_numpy())
+    assert np.linalg.matrix_rank(D) == D.shape[1]
+    assert gam.coef_table().loc["smoker", "Estimate"] == pytest.approx(0.5, abs=0.2)
+    with pytest.raises(ValueError, match=r"s\(grade\): column 'grade' has only 5 distinct.*k = 8"):
+        GAM([s("age"), s("grade", k=8)]).fit(df, y)
+    with pytest.raises(ValueError, match=r"te\(age,tri\): column 'tri' has only 3 distinct"):
+        GAM([te("age", "tri", k=4)]).fit(df, y)
+    with pytest.raises(ValueError, match=r"'smoker' has only 2 distinct values.*linear"):
+        GAM([s("smoker")]).fit(df, y)
+    auto = GAM([s("age"), s("grade"), l("smoker")]).fit(df, y)  # s() without k: the data's k
+    assert [t.k for t in auto.terms_[:2]] == [10, 5]
+    # clustered values: 6 distinct, but 5 of them inside one of the 3 knot intervals of k = 6
+    x = np.r_[0.0, 0.01, 0.02, 0.03, 0.04, 1.0]
+    k, degree = supported_basis(np.repeat(x, 5), 10)
+    B = bspline_basis(x, bspline_knots(0.0, 1.0, k, degree), degree)
+    assert k < 6 and np.linalg.matrix_rank(B) == k
 
 
 def test_predict_interval_shapes_and_link_scale(rng):

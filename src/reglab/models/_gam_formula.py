@@ -19,9 +19,31 @@ import numpy as np
 import pandas as pd
 
 from reglab.models._formula import design_from_formula
-from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, s, te
+from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, supported_basis, te
 
-__all__ = ["parse_formula", "formula_design", "apply_formula", "FormulaDesign"]
+__all__ = ["parse_formula", "formula_design", "apply_formula", "FormulaDesign", "default_terms"]
+
+
+def default_terms(cols: list[np.ndarray], k: Any) -> list:
+    """The terms of ``GAM(terms=None)`` for numeric columns ``cols`` (each (n,)).
+
+    Per column ``j``: ``l(j)`` when it holds two distinct values (a 0/1 dummy: a smooth of it is
+    a line, and its other basis directions would be informed by no data), else ``s(j, k=k)``
+    with ``k`` (and, for 3 values, the degree) reduced to what the column's distinct values
+    support (:func:`reglab.models._splines.supported_basis`), as mgcv users reduce ``k``.
+    """
+    terms = []
+    valid_k = isinstance(k, int | np.integer) and not isinstance(k, bool)
+    for j, col in enumerate(cols):
+        d = np.unique(col).size
+        if d == 2:
+            terms.append(l(j))
+        elif valid_k and 2 < d < k:
+            kj, degree = supported_basis(col, k)
+            terms.append(s(j, k=kj, degree=degree))
+        else:  # enough values (or d = 1, or an invalid k: Smooth.fit names the problem)
+            terms.append(s(j, k=k))
+    return terms
 
 
 def _split_top(text: str, sep: str) -> list[str]:

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import BSpline
 
-__all__ = ["bspline_knots", "bspline_basis", "bspline_sparse", "difference_penalty", "row_kron",
-           "sum_to_zero_basis", "Smooth", "Tensor", "Linear", "Factor", "s", "te", "l", "f",
-           "term_from_dict"]
+__all__ = ["supported_basis", "bspline_knots", "bspline_basis", "bspline_sparse",
+           "difference_penalty", "row_kron", "sum_to_zero_basis", "Smooth", "Tensor", "Linear",
+           "Factor", "s", "te", "l", "f", "term_from_dict"]
 
 
 def bspline_knots(lo: float, hi: float, k: int, degree: int = 3) -> np.ndarray:
@@ -92,6 +92,37 @@ def _check_k(k: Any, degree: int, order: int, label: str) -> int:
     return int(k)
 
 
+def supported_basis(x: np.ndarray, k_max: int, degree: int = 3) -> tuple[int, int]:
+    """``(k, degree)``: the largest basis, ``k <= k_max``, the distinct values of ``x`` support.
+
+    A column with ``d < k_max`` distinct values cannot identify ``k_max`` coefficients: ``k``
+    starts at ``d`` and drops until the B-spline matrix at the distinct values has full column
+    rank ``k`` (clustered values can leave a knot interval without data); ``degree`` drops to
+    ``k - 1`` when ``k <= degree`` (3 distinct values: a penalized quadratic, ``k = 3``).
+    Needs ``d >= 3`` (with two values a smooth is a line: use a linear term).
+    """
+    u = np.unique(np.asarray(x, dtype=np.float64))
+    if u.size < 3:
+        raise ValueError(f"{u.size} distinct values cannot support a smooth (need >= 3)")
+    k = min(int(k_max), u.size)
+    while True:
+        deg = min(degree, k - 1)
+        B = bspline_basis(u, bspline_knots(u[0], u[-1], k, deg), deg)
+        if k <= 3 or np.linalg.matrix_rank(B) == k:
+            return k, deg
+        k -= 1
+
+
+def _check_distinct(x: np.ndarray, k: int, name: str, label: str) -> None:
+    """An explicit ``k`` larger than the column's number of distinct values is an error (as in
+    mgcv): the basis would have directions no data point informs."""
+    d = np.unique(x).size
+    if 1 < d < k:
+        raise ValueError(f"{label}: column {name!r} has only {d} distinct values, fewer than k = "
+                         f"{k}; use k <= {d} (or leave k out: s() then picks the largest k the "
+                         "data support), or a linear l() / factor f() term")
+
+
 def _range(x: np.ndarray, label: str) -> tuple[float, float]:
     lo, hi = float(np.min(x)), float(np.max(x))
     if not hi > lo:
@@ -116,13 +147,15 @@ def _names(term: Any) -> tuple[str, ...]:
 class Smooth:
     """Penalized cubic regression spline ``s(feature, k)``: B-splines + difference penalty.
 
-    feature: column index or name; k: number of B-spline basis functions (before centring);
+    feature: column index or name; k: number of B-spline basis functions (before centring), an
+    error when the column has fewer distinct values; None: 10, or the largest basis the column's
+    distinct values support (:func:`supported_basis`; fit sets ``k`` and ``degree`` to it);
     degree: spline degree (3 = cubic); order: difference order of the penalty (2 = wiggliness
     around a straight line).
     """
 
     feature: Any
-    k: int = 10
+    k: int | None = None
     degree: int = 3
     order: int = 2
     knots_: np.ndarray | None = field(default=None, repr=False)
@@ -140,7 +173,17 @@ class Smooth:
         return f"s({_names(self)[0]})"
 
     def fit(self, cols: list[np.ndarray]) -> Smooth:
+        if self.k is None:
+            d = np.unique(cols[0]).size
+            if d == 2:
+                raise ValueError(f"{self.label}: column {_names(self)[0]!r} has only 2 distinct "
+                                 "values; a smooth of it is a line: use a linear l() or factor f()"
+                                 " term")
+            # d = 1: _range names the constant column; d >= 10: the default basis
+            self.k, self.degree = supported_basis(cols[0], 10, self.degree) if 2 < d < 10 \
+                else (10, self.degree)
         k = _check_k(self.k, self.degree, self.order, self.label)
+        _check_distinct(cols[0], k, _names(self)[0], self.label)
         self.knots_ = bspline_knots(*_range(cols[0], self.label), k, self.degree)
         self.Z_ = sum_to_zero_basis(self.raw_basis(cols))
         return self
@@ -199,6 +242,8 @@ class Tensor:
         return tuple(_check_k(kk, self.degree, self.order, self.label) for kk in ks)
 
     def fit(self, cols: list[np.ndarray]) -> Tensor:
+        for c, kk, nm in zip(cols, self._ks(), _names(self)):
+            _check_distinct(c, kk, nm, self.label)
         self.margins_ = [bspline_knots(*_range(c, self.label), kk, self.degree)
                          for c, kk in zip(cols, self._ks())]
         self.Z_ = sum_to_zero_basis(self.raw_basis(cols))
@@ -320,8 +365,12 @@ def _level(v: Any) -> Any:
     return str(v)
 
 
-def s(feature: Any, k: int = 10, degree: int = 3, order: int = 2) -> Smooth:
-    """A P-spline smooth of one feature (mgcv's ``s(x, bs="ps", k=k)``)."""
+def s(feature: Any, k: int | None = None, degree: int = 3, order: int = 2) -> Smooth:
+    """A P-spline smooth of one feature (mgcv's ``s(x, bs="ps", k=k)``).
+
+    ``k=None``: 10 basis functions, fewer when the column has fewer distinct values (see
+    :func:`supported_basis`); an explicit ``k`` above the number of distinct values is an error.
+    """
     return Smooth(feature, k=k, degree=degree, order=order)
 
 

@@ -36,7 +36,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from reglab.core.families import get_family
 from reglab.inference.table import coef_table
 from reglab.models import _gam_fit, _gam_io, _gam_report
-from reglab.models._gam_formula import apply_formula, formula_design
+from reglab.models._gam_formula import apply_formula, default_terms, formula_design
 from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te
 
 __all__ = ["GAM", "s", "te", "l", "f", "Smooth", "Tensor", "Linear", "Factor"]
@@ -63,7 +63,10 @@ class GAM(RegressorMixin, BaseEstimator):
     terms : list of terms or None
         ``s(j, k=...)`` smooths, ``te(j1, j2)`` tensor smooths, ``l(j)`` linear and ``f(j)``
         factor terms (``reglab.models.gam.s`` etc.; ``j`` a column index or DataFrame column
-        name). None: a smooth ``s(j, k=k)`` of every feature.
+        name). None: a smooth ``s(j, k=k)`` of every feature, except that a column with two
+        distinct values (a 0/1 dummy) gets a linear term ``l(j)`` and a column with fewer than
+        ``k`` distinct values a smaller basis (``supported_basis``: ``k`` = the number of
+        distinct values, less if they are clustered; 3 values: a quadratic).
     family, link : core family name or object (``"gaussian"``, ``"poisson"``, ``"binomial"``,
         ``"gamma"``, ...) and an optional non-canonical link.
     method : {"auto", "gcv", "ubre", "reml"}
@@ -73,7 +76,7 @@ class GAM(RegressorMixin, BaseEstimator):
         Fixed smoothing parameters (one per penalty, in term order; a ``te`` has two), or a
         scalar for all; 0 fits the unpenalized regression spline.
     k : int
-        Basis size of the default smooths (``terms=None``).
+        Basis size of the default smooths (``terms=None``), reduced per column as above.
     tol, max_iter : IRLS convergence tolerance and iteration limit (non-Gaussian families).
 
     Attributes
@@ -175,8 +178,9 @@ class GAM(RegressorMixin, BaseEstimator):
         return self
 
     def _fit(self, X, y, sw, family) -> None:
-        default = [s(j, k=self.k) for j in range(X.shape[1])]
-        self.terms_ = copy.deepcopy(list(self.terms) if self.terms is not None else default)
+        terms = list(self.terms) if self.terms is not None else default_terms(
+            [_check_numeric(X[:, j], nm) for j, nm in enumerate(self.feature_names_)], self.k)
+        self.terms_ = copy.deepcopy(terms)
         if not self.terms_:
             raise ValueError("terms is empty: give at least one term")
         for t in self.terms_:  # labels, summaries and plots name the model's columns
