@@ -256,5 +256,5 @@ def diagnose(table: pd.DataFrame, divergences: np.ndarray, num_chains: int,
             f"(lowest {table['ess'].min():.0f}): intervals are noisy; draw more samples"
         )
     for msg in problems:
-        warnings.warn(msg, SamplingWarning, stacklevel=3)
+        warnings.warn(msg, SamplingWarning, stacklevel=4)  # diagnose <- _finish <- fit <- user
     return problems
