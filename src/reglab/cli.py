@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from reglab.playground import register as register_playground
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="reglab: regression and neural networks on tabular data.")
 out = Console(highlight=False, soft_wrap=True)  # long lines stay whole (greppable)
@@ -367,6 +369,9 @@ def _run(argv: list[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
+
+
+register_playground(app)  # `reglab playground`: needs the playground extra only when run
 
 
 def main(argv: list[str] | None = None) -> int:

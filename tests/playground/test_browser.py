@@ -2,12 +2,14 @@
 
 Needs ``/usr/bin/chromium`` (``make browser`` installs it as root: ``apt-get install chromium``);
 without it these tests skip and say so. The server runs in a thread of the test process on a
-free loopback port. Screenshots go to ``docs/playground*.png``.
+free loopback port. Screenshots go to ``docs/playground*.png`` with REGLAB_UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -17,7 +19,10 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+# Screenshots are written to docs/ only when asked (REGLAB_UPDATE_SCREENSHOTS=1), so that a test
+# run leaves the work tree as it was; otherwise they go to a temporary folder and are still taken.
+DOCS = (Path(__file__).resolve().parents[2] / "docs" if os.environ.get("REGLAB_UPDATE_SCREENSHOTS")
+        else Path(tempfile.mkdtemp(prefix="reglab-shots-")))
 
 pytestmark = [
     pytest.mark.browser,
