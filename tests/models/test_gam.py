@@ -465,6 +465,24 @@ def test_few_distinct_values_get_linear_terms_or_smaller_bases(rng):
     assert k < 6 and np.linalg.matrix_rank(B) == k
 
 
+def test_predictions_beyond_training_range_continue_linearly(rng):
+    """Outside the training range each smooth continues along its end tangent (mgcv's predict
+    for P-splines), not along the end cubic, whose (x - b)^3 growth wrecked held-out folds."""
+    x = np.sort(rng.uniform(size=200))
+    y = np.sin(2 * np.pi * x) + 0.1 * rng.normal(size=200)
+    gam = GAM([s(0, k=20)], lam=1e-3).fit(x[:, None], y)
+    lo, hi = x.min(), x.max()
+    h = 1e-6  # one-sided finite-difference end slopes, from inside the range
+    at = gam.predict(np.array([[lo], [lo + h], [hi - h], [hi]]))
+    slope_lo, slope_hi = (at[1] - at[0]) / h, (at[3] - at[2]) / h
+    out = np.array([lo - 0.5, lo - 0.1, hi + 0.1, hi + 0.5])
+    want = np.r_[at[0] + (out[:2] - lo) * slope_lo, at[3] + (out[2:] - hi) * slope_hi]
+    np.testing.assert_allclose(gam.predict(out[:, None]), want, rtol=0, atol=1e-4)
+    # the band widens linearly too, and the basis still sums to one (the intercept's level)
+    B = bspline_basis(np.r_[-3.0, 0.5, 4.0], bspline_knots(0.0, 1.0, 8))
+    np.testing.assert_allclose(B.sum(axis=1), 1.0, rtol=1e-12)
+
+
 def test_predict_interval_shapes_and_link_scale(rng):
     df = _frame(rng, 200)
     gam = GAM.from_formula("y ~ s(x1) + x3", df, family="poisson")

@@ -54,15 +54,38 @@ def bspline_knots(lo: float, hi: float, k: int, degree: int = 3) -> np.ndarray:
 def bspline_basis(x: np.ndarray, knots: np.ndarray, degree: int = 3) -> np.ndarray:
     """B-spline design matrix, shape (n, k): ``B[i, j] = B_j(x_i)``.
 
-    Outside the training range the polynomial pieces of the end intervals are extrapolated.
+    Outside ``[lo, hi] = [knots[degree], knots[-degree - 1]]`` (the training range) the basis is
+    extrapolated *linearly*, as mgcv's ``predict`` does for P-splines (see :func:`bspline_sparse`).
     """
     return bspline_sparse(x, knots, degree).toarray()
 
 
 def bspline_sparse(x: np.ndarray, knots: np.ndarray, degree: int = 3):
-    """The same design matrix as a scipy CSR matrix (``degree + 1`` nonzeros per row)."""
+    """The same design matrix as a scipy CSR matrix (``degree + 1`` nonzeros per row inside).
+
+    Inside ``[lo, hi]``: the B-splines. Beyond an end ``b``: ``B(b) + (x - b) B'(b)``, the
+    tangent line, so every fitted smooth continues as a straight line with its end slope. The
+    end polynomial pieces themselves would grow like ``(x - b)^degree``: a held-out point a little
+    outside the training range could get a wild value (and a log or inverse link turns that into
+    an absurd mean). The rows still sum to one (``sum B = 1``, ``sum B' = 0``), so centring and
+    the intercept are unaffected.
+    """
     x = np.asarray(x, dtype=np.float64)
-    return BSpline.design_matrix(x, knots, degree, extrapolate=True)
+    lo, hi = knots[degree], knots[-degree - 1]
+    inside = (x >= lo) & (x <= hi)
+    if inside.all():
+        return BSpline.design_matrix(x, knots, degree, extrapolate=True)
+    from scipy import sparse
+
+    k = knots.size - degree - 1
+    spline = BSpline(knots, np.eye(k), degree)  # all k basis functions at once
+    slope = spline.derivative()
+    ends = np.where(x < lo, lo, hi)[~inside]
+    outer = spline(ends) + (x[~inside] - ends)[:, None] * slope(ends)  # (n_out, k) tangents
+    rows = np.r_[np.flatnonzero(inside), np.flatnonzero(~inside)]
+    stacked = sparse.vstack([BSpline.design_matrix(x[inside], knots, degree) if inside.any()
+                             else sparse.csr_matrix((0, k)), sparse.csr_matrix(outer)]).tocsr()
+    return stacked[np.argsort(rows)]
 
 
 def difference_penalty(k: int, order: int = 2) -> np.ndarray:
