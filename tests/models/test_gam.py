@@ -23,7 +23,7 @@ from reglab.models._splines import (
     sum_to_zero_basis,
     supported_basis,
 )
-from reglab.models.gam import GAM, f, l, s, te
+from reglab.models.gam import GAM, InvalidMeanWarning, f, l, s, te
 
 
 def _expected_failures(estimator):
@@ -481,6 +481,29 @@ def test_predictions_beyond_training_range_continue_linearly(rng):
     # the band widens linearly too, and the basis still sums to one (the intercept's level)
     B = bspline_basis(np.r_[-3.0, 0.5, 4.0], bspline_knots(0.0, 1.0, 8))
     np.testing.assert_allclose(B.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_invalid_mean_from_inverse_link_warns_on_held_out_rows(rng):
+    """The reported compare failure (R^2 of -111 and worse): a Gamma GAM with its canonical
+    inverse link, ``mu = 1 / eta``, on rows beyond the training range where the fitted trend
+    carries ``eta`` below zero -> a negative mean. predict must say so (row, eta, mean, link);
+    the log link keeps the same held-out rows positive and close to the truth."""
+    x = np.sort(rng.uniform(0, 10, 80))
+    mu = 1 / (0.2 - 0.018 * x)  # eta = 1 / mu falls towards 0 at the right end
+    y = rng.gamma(30.0, mu / 30)
+    train = x < 8
+    gam = GAM([s(0, k=8)], family="gamma").fit(x[train, None], y[train])
+    far = np.array([[12.0], [14.0]])
+    assert gam.family_.link.name == "inverse"
+    with pytest.warns(InvalidMeanWarning, match=r"gamma means are not > 0 \(first at row \d+: "
+                      r"eta = -.*inverse link.*link='log'"):
+        pred = gam.predict(far)
+    assert (pred < 0).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InvalidMeanWarning)
+        gam.predict(x[train, None])  # inside the range: valid means, no warning
+        logged = GAM([s(0, k=8)], family="gamma", link="log").fit(x[train, None], y[train])
+        assert (logged.predict(far) > 0).all()
 
 
 def test_predict_interval_shapes_and_link_scale(rng):

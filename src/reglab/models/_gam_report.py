@@ -6,7 +6,49 @@ NumPy/pandas/matplotlib only; the numbers come from the fitted ``GAM`` (``coef_t
 
 from __future__ import annotations
 
-__all__ = ["summary_text", "plot_terms"]
+import warnings
+
+import numpy as np
+
+__all__ = ["summary_text", "plot_terms", "warn_invalid_mean", "InvalidMeanWarning"]
+
+# Families whose mean must be positive, and those whose mean is a probability.
+_POSITIVE = ("poisson", "gamma", "inverse_gaussian", "negative_binomial", "tweedie")
+_PROBABILITY = ("binomial",)
+
+
+class InvalidMeanWarning(RuntimeWarning):
+    """``predict`` produced means outside the family's range (e.g. a Gamma mean <= 0)."""
+
+
+def warn_invalid_mean(family, eta: np.ndarray, mu: np.ndarray) -> None:
+    """Warn, naming the first row, when ``mu = g^{-1}(eta)`` (n,) leaves the family's range.
+
+    Links that are not onto the family's mean range (the inverse link of a Gamma GAM:
+    ``mu = 1 / eta``) give a negative or infinite mean once ``eta`` crosses zero, which a trend
+    continued beyond the training data can do on held-out rows; such a prediction is not a
+    mean of the model, so it must not pass silently into scores.
+    """
+    with np.errstate(invalid="ignore"):
+        if family.name in _POSITIVE:
+            bad = ~(np.isfinite(mu) & (mu > 0))
+            rule = "> 0"
+        elif family.name in _PROBABILITY:
+            bad = ~(np.isfinite(mu) & (mu >= 0) & (mu <= 1))
+            rule = "in [0, 1]"
+        else:
+            bad = ~np.isfinite(mu)
+            rule = "finite"
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    hint = " (its log link keeps the mean positive: link='log')" if family.name in _POSITIVE \
+        else ""
+    warnings.warn(f"predict: {int(bad.sum())} of {bad.size} predicted {family.name} means are "
+                  f"not {rule} (first at row {i}: eta = {eta[i]:.4g}, mean = {mu[i]:.4g}); the "
+                  f"{family.link.name} link leaves the family's range where the linear predictor "
+                  f"is extrapolated beyond the training data. Refit with a link that maps onto "
+                  f"the range{hint}", InvalidMeanWarning, stacklevel=3)
 
 
 def summary_text(model) -> str:

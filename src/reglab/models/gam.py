@@ -37,9 +37,11 @@ from reglab.core.families import get_family
 from reglab.inference.table import coef_table
 from reglab.models import _gam_fit, _gam_io, _gam_report
 from reglab.models._gam_formula import apply_formula, default_terms, formula_design
+from reglab.models._gam_report import InvalidMeanWarning
 from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te
 
-__all__ = ["GAM", "s", "te", "l", "f", "Smooth", "Tensor", "Linear", "Factor"]
+__all__ = ["GAM", "s", "te", "l", "f", "Smooth", "Tensor", "Linear", "Factor",
+           "InvalidMeanWarning"]
 
 
 def _check_numeric(col, name: str) -> np.ndarray:
@@ -325,6 +327,7 @@ class GAM(RegressorMixin, BaseEstimator):
         eta, se = self._eta_se(Xa, se=interval is not None)
         fam = self.family_
         mu = fam.mean(eta)
+        _gam_report.warn_invalid_mean(fam, eta, mu)
         if interval is None:
             return mu
         if not 0.0 < level < 1.0:
