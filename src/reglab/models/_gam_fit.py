@@ -274,6 +274,7 @@ class Engine:
         self.scale_known = bool(family.scale_fixed)
         self.closed_form = family.name == "gaussian" and family.link.name == "identity"
         self._start = None
+        self.settled: PenalizedFit | None = None  # the converged fit at the selected lambda
         self.n_outer = 1  # performance iterations used by select (1: closed form or fixed)
         self._gaussian = self._working(sample_weight, y) if self.closed_form else None
 
@@ -300,6 +301,9 @@ class Engine:
 
     def fit(self, lam: np.ndarray, tol: float = 1e-10, max_iter: int = 100) -> PenalizedFit:
         """The penalized fit at ``lam`` (raises LinAlgError when ``H`` is singular)."""
+        done = self.settled
+        if done is not None and tol >= 1e-8 and np.array_equal(done.lam, lam):
+            return done
         S = self.pen.matrix(lam)
         if self.closed_form:
             fit = self._gaussian.fit(lam)
@@ -329,12 +333,17 @@ class Engine:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for self.n_outer in range(1, max_outer + 1):
-                wm = self._working_at(self.fit(lam, tol=1e-8))
+                fit = self.fit(lam, tol=1e-8)
+                wm = self._working_at(fit)
                 new, crit = wm.select(method, rho0)
                 old = wm.criterion(np.log(lam), method)
-                lam = new
                 if old - crit <= 1e-7 * abs(crit) + 1e-12:
+                    # settled: keep the lambda whose converged fit is at hand. Refitting at
+                    # the (equally good) new one from that optimum can fail to find a strictly
+                    # lower deviance and warn of a non-convergence that did not happen.
+                    self.settled = fit
                     return lam
+                lam = new
         warnings.warn(f"smoothing-parameter selection ({method}) did not settle in {max_outer} "
                       "performance iterations; using the last lambda", ConvergenceWarning,
                       stacklevel=3)
