@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from reglab.bayes import ErrorsInVariablesRegression, SamplingWarning
+from reglab.bayes import ErrorsInVariablesRegression, Priors, SamplingWarning
 
 from .conftest import FAST, N_EIV, simulate_eiv
 
@@ -138,6 +139,13 @@ def test_save_load_round_trip(eiv_fit, tmp_path):
         ErrorsInVariablesRegression.from_dict({**d, "class": "BayesianGLM"})
     with pytest.raises(ValueError, match="version"):
         ErrorsInVariablesRegression.from_dict({**d, "version": 99})
+
+
+def test_save_load_keeps_a_priors_object(eiv_fit):
+    est = copy.copy(eiv_fit)
+    est.priors = Priors.lecture(scatter_on="precision")
+    back = ErrorsInVariablesRegression.from_dict(json.loads(json.dumps(est.to_dict())))
+    assert back.priors == est.priors
 
 
 def test_plots_return_figures(eiv_fit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -70,6 +71,10 @@ def test_globular_cluster_negative_binomial_with_errors_recovers_truth():
     rms_latent = np.sqrt(np.mean((est.latent_x_[:, 0] - mv_true) ** 2))
     rms_observed = np.sqrt(np.mean((mv - mv_true) ** 2))
     assert rms_latent < 1.05 * rms_observed, (rms_latent, rms_observed)
+    back = BayesianGLM.from_dict(json.loads(json.dumps(est.to_dict())))
+    np.testing.assert_allclose(back.latent_x_, est.latent_x_)
+    np.testing.assert_allclose(back.predict(mv[:4]), est.predict(mv[:4]))
+    assert back.dispersion_ == pytest.approx(est.dispersion_)
 
 
 @pytest.mark.slow
