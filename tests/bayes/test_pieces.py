@@ -218,3 +218,14 @@ def test_progress_bar_is_driven_by_the_compiled_loop_callback():
         assert task.completed == 5 and task.total == 10
     assert _PROGRESS["bar"] is None
     _tick(np.int64(1), 10)  # no bar: nothing happens
+
+
+def test_use_cpu_cores_refuses_once_jax_is_imported():
+    import jax  # noqa: F401  (the test process has imported it already; make that explicit)
+
+    from reglab.bayes import use_cpu_cores
+
+    with pytest.raises(RuntimeError, match="before JAX is imported"):
+        use_cpu_cores(2)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        use_cpu_cores(0)

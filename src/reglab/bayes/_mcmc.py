@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,12 @@ def _tick(i: Any, total: int) -> None:
         bar.update(int(i) + 1, total)
 
 
+def _progress_hook(jax: Any, every: int, total: int, on: bool, i: Any) -> None:
+    """Inside the compiled loop: every ``every`` iterations, call back to update the bar."""
+    if on:
+        jax.lax.cond(i % every == 0, lambda: jax.debug.callback(_tick, i, total), lambda: None)
+
+
 def _chain_fn(model: Any, cfg: SamplerConfig, dense_mass: Any, keep: tuple, moments: tuple):
     """jit(run(rng_key, z0, model_kwargs)) for one chain: NUTS warmup then sampling in lax.scan."""
     b = _backend.load()
@@ -75,12 +82,7 @@ def _chain_fn(model: Any, cfg: SamplerConfig, dense_mass: Any, keep: tuple, mome
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=pe_gen, algo="NUTS")
     total = cfg.num_warmup + cfg.num_samples
-    every = max(total // 100, 1)
-
-    def progress(i):
-        if cfg.progress_bar:
-            jax.lax.cond(i % every == 0, lambda: jax.debug.callback(_tick, i, total),
-                         lambda: None)
+    progress = partial(_progress_hook, jax, max(total // 100, 1), total, cfg.progress_bar)
 
     def run(rng_key, z0, kw):
         dm = [tuple(sorted(z0))] if dense_mass is True else list(dense_mass or [])
