@@ -53,7 +53,8 @@ def contenders(family):
         terms += pygam.s(j, n_splines=20)
     cls = pygam.LinearGAM if family == "gaussian" else pygam.PoissonGAM
     ours = {"reglab GAM (GCV)" if family == "gaussian" else "reglab GAM (UBRE)":
-            lambda X, y: GAM(k=20, family=family).fit(X, y),
+            lambda X, y: GAM(k=20, family=family,
+                             method="gcv" if family == "gaussian" else "ubre").fit(X, y),
             "reglab GAM (REML)": lambda X, y: GAM(k=20, family=family, method="reml").fit(X, y)}
     theirs = {"pyGAM (fixed lam=0.6)": lambda X, y: cls(terms).fit(X, y),
               "pyGAM gridsearch (11 lam)": lambda X, y: cls(terms).gridsearch(X, y,

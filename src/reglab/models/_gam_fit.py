@@ -103,7 +103,9 @@ class Penalties:
                 total += r * math.log(lg[0]) + ld1
             else:
                 ev = np.sort(np.linalg.eigvalsh(sum(lj * S for lj, S in zip(lg, Ss))))[::-1]
-                total += float(np.log(ev[:r]).sum())
+                # lambdas ~1e16 apart push the small end of the rank-r spectrum to rounding
+                # level (even <= 0); floor it there (Wood's stable transform would resolve it)
+                total += float(np.log(np.maximum(ev[:r], ev[0] * 1e-16)).sum())
         return total
 
 
@@ -182,7 +184,10 @@ class WorkingModel:
         if self.scale_known:  # phi = 1
             return 0.5 * (fit.deviance + fit.penalty) + half_logdet
         Mp = fit.beta.size - self.pen.rank
-        phi = (fit.deviance + fit.penalty) / (n - Mp)
+        if n <= Mp:  # no residual degrees of freedom for the profiled scale
+            return math.inf
+        # an exact fit has phi = 0 (REML -> -inf); the floor keeps the search comparable
+        phi = max((fit.deviance + fit.penalty) / (n - Mp), 1e-300)
         return 0.5 * (n - Mp) * (1.0 + math.log(2.0 * math.pi * phi)) + half_logdet
 
     def criterion(self, rho: np.ndarray, method: str) -> float:

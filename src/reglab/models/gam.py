@@ -72,8 +72,10 @@ class GAM(RegressorMixin, BaseEstimator):
     family, link : core family name or object (``"gaussian"``, ``"poisson"``, ``"binomial"``,
         ``"gamma"``, ...) and an optional non-canonical link.
     method : {"auto", "gcv", "ubre", "reml"}
-        Smoothing-parameter criterion; "auto" is GCV for an estimated scale (gaussian, gamma,
-        ...) and UBRE for a known one (binomial, poisson). Ignored when ``lam`` is given.
+        Smoothing-parameter criterion; "auto" is REML (Wood 2011; mgcv's recommendation): GCV
+        (estimated scale) and UBRE (known scale) under-smooth on small data, down to an
+        interpolating fit when the smooths have about as many coefficients as rows. Ignored
+        when ``lam`` is given.
     lam : None, float or sequence of floats
         Fixed smoothing parameters (one per penalty, in term order; a ``te`` has two), or a
         scalar for all; 0 fits the unpenalized regression spline.
@@ -219,8 +221,8 @@ class GAM(RegressorMixin, BaseEstimator):
                                  f"penalty), got {self.lam!r}")
             return "fixed", lam.copy()
         method = self.method
-        if method == "auto":
-            method = "ubre" if engine.scale_known else "gcv"
+        if method == "auto":  # REML: GCV/UBRE interpolate small data (see the docstring)
+            method = "reml"
         if method not in _gam_fit.METHODS:
             raise ValueError(f"method must be 'auto', 'gcv', 'ubre' or 'reml'; got {method!r}")
         if method == "ubre" and not engine.scale_known:
