@@ -536,6 +536,20 @@ def test_small_data_cross_validation_does_not_interpolate():
     assert GAM().fit(X, y).method_ == "reml"
 
 
+def test_default_smooths_shrink_to_fewer_coefficients_than_rows(rng):
+    """cpunish-like: 14 rows, 5 continuous columns and a 0/1 one. Five k = 10 smooths would have
+    46 coefficients; the default terms cap k so the model has at most 14 (mgcv refuses more),
+    where the fit used to stop with a rank-deficient design."""
+    X = np.column_stack([rng.uniform(size=(14, 5)), np.r_[np.zeros(7), np.ones(7)]])
+    y = rng.poisson(np.exp(1 + X[:, 0] + 0.5 * X[:, 5])).astype(float)
+    gam = GAM(family="poisson").fit(X, y)
+    assert 1 + gam.coef_.size <= 14
+    assert [t.k for t in gam.terms_[:5]] == [3] * 5 and gam.terms_[5].kind == "linear"
+    assert np.isfinite(gam.predict(X)).all()
+    roomy = GAM(k=5).fit(rng.uniform(size=(40, 2)), rng.normal(size=40))
+    assert [t.k for t in roomy.terms_] == [5, 5]  # enough rows: k untouched
+
+
 def test_predict_interval_shapes_and_link_scale(rng):
     df = _frame(rng, 200)
     gam = GAM.from_formula("y ~ s(x1) + x3", df, family="poisson")

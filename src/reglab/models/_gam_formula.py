@@ -24,13 +24,16 @@ from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, supp
 __all__ = ["parse_formula", "formula_design", "apply_formula", "FormulaDesign", "default_terms"]
 
 
-def default_terms(cols: list[np.ndarray], k: Any) -> list:
+def default_terms(cols: list[np.ndarray], k: Any, n_rows: int | None = None) -> list:
     """The terms of ``GAM(terms=None)`` for numeric columns ``cols`` (each (n,)).
 
     Per column ``j``: ``l(j)`` when it holds two distinct values (a 0/1 dummy: a smooth of it is
     a line, and its other basis directions would be informed by no data), else ``s(j, k=k)``
     with ``k`` (and, for 3 values, the degree) reduced to what the column's distinct values
     support (:func:`reglab.models._splines.supported_basis`), as mgcv users reduce ``k``.
+    ``n_rows`` (rows with positive weight): when the smooths would have more coefficients than
+    rows (mgcv refuses such a model), every smooth's ``k`` is lowered to a common cap, down
+    to 3 (a penalized quadratic), so that the model has at most ``n_rows`` coefficients.
     """
     terms = []
     valid_k = isinstance(k, int | np.integer) and not isinstance(k, bool)
@@ -43,6 +46,17 @@ def default_terms(cols: list[np.ndarray], k: Any) -> list:
             terms.append(s(j, k=kj, degree=degree))
         else:  # enough values (or d = 1, or an invalid k: Smooth.fit names the problem)
             terms.append(s(j, k=k))
+    smooths = [t for t in terms if isinstance(t, Smooth) and isinstance(t.k, int | np.integer)]
+    if not valid_k or n_rows is None or not smooths:
+        return terms
+    # coefficients: intercept + one per linear term + (k - 1) per centred smooth
+    room = n_rows - 1 - (len(terms) - len(smooths))
+    if 1 + (len(terms) - len(smooths)) + sum(t.k - 1 for t in smooths) > n_rows and room > 0:
+        cap = max(3, room // len(smooths) + 1)
+        for t in smooths:
+            if t.k > cap:
+                t.k, t.degree = supported_basis(cols[terms.index(t)], cap, t.degree) \
+                    if np.unique(cols[terms.index(t)]).size > 2 else (t.k, t.degree)
     return terms
 
 

@@ -183,7 +183,8 @@ class GAM(RegressorMixin, BaseEstimator):
 
     def _fit(self, X, y, sw, family) -> None:
         terms = list(self.terms) if self.terms is not None else default_terms(
-            [_check_numeric(X[:, j], nm) for j, nm in enumerate(self.feature_names_)], self.k)
+            [_check_numeric(X[:, j], nm) for j, nm in enumerate(self.feature_names_)], self.k,
+            int(np.count_nonzero(sw > 0)))
         self.terms_ = copy.deepcopy(terms)
         if not self.terms_:
             raise ValueError("terms is empty: give at least one term")
