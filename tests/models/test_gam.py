@@ -550,6 +550,15 @@ def test_default_smooths_shrink_to_fewer_coefficients_than_rows(rng):
     assert [t.k for t in roomy.terms_] == [5, 5]  # enough rows: k untouched
 
 
+def test_aliased_design_column_named_by_term(rng):
+    """IRLS's rank-deficiency error names the model's term (was the design index, 'x4')."""
+    X = rng.uniform(size=(40, 2))
+    df = pd.DataFrame({"age": X[:, 0], "dose": X[:, 1], "dose2": 2 * X[:, 1]})
+    with pytest.raises(ValueError, match=r"rank deficient: column\(s\) 'dose2'"):
+        GAM([s("age", k=5), l("dose"), l("dose2")], family="poisson").fit(
+            df, rng.poisson(3, size=40))
+
+
 def test_predict_interval_shapes_and_link_scale(rng):
     df = _frame(rng, 200)
     gam = GAM.from_formula("y ~ s(x1) + x3", df, family="poisson")

@@ -273,8 +273,9 @@ def _edges(rho, bounds):
 class Engine:
     """Fits at given ``lam``, selects ``lam``. X: (n, p - 1) term columns (no intercept)."""
 
-    def __init__(self, X, y, sample_weight, family, penalties: Penalties):
+    def __init__(self, X, y, sample_weight, family, penalties: Penalties, names=None):
         self.X, self.y, self.sw, self.family, self.pen = X, y, sample_weight, family, penalties
+        self.names = names  # column names for IRLS's messages, e.g. "s(age)[3]"
         self.n = float(sample_weight.sum())  # frequency weights: weight 2 = a repeated row
         self.scale_known = bool(family.scale_fixed)
         self.closed_form = family.name == "gaussian" and family.link.name == "identity"
@@ -317,6 +318,7 @@ class Engine:
             fit.deviance = float(self.sw @ (r * r))
             return fit
         res = irls(self.X, self.y, self.family, sample_weight=self.sw, penalty=S,
+                   column_names=self.names,
                    start=self._start, tol=tol, max_iter=max_iter)
         self._start = res.theta.copy()
         chol = sla.cho_factor(res.hessian, lower=True, check_finite=False)

@@ -206,7 +206,10 @@ class GAM(RegressorMixin, BaseEstimator):
             raise ValueError(f"the model has {a - pens.rank} unpenalized coefficients (intercept, "
                              "linear parts of the smooths, linear and factor terms) but only "
                              f"{n_pos} rows with positive weight; use fewer terms")
-        engine = _gam_fit.Engine(D, y, sw, family, pens)
+        names = [nm for t in self.terms_ for nm in (
+            t.coef_names if isinstance(t, Factor) else [t.label] if t.basis_size == 1
+            else [f"{t.label}[{i + 1}]" for i in range(t.basis_size)])]
+        engine = _gam_fit.Engine(D, y, sw, family, pens, names)
         self.method_, lam = self._smoothing(engine)
         fit = engine.fit(lam, tol=self.tol, max_iter=self.max_iter)
         self.n_iter_ = engine.n_outer
