@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["summary_text", "plot_terms", "warn_invalid_mean", "InvalidMeanWarning"]
+__all__ = ["summary_text", "plot_terms", "coef_table", "smooth_table", "warn_invalid_mean",
+           "InvalidMeanWarning"]
 
 # Families whose mean must be positive, and those whose mean is a probability.
 _POSITIVE = ("poisson", "gamma", "inverse_gaussian", "negative_binomial", "tweedie")
@@ -49,6 +50,32 @@ def warn_invalid_mean(family, eta: np.ndarray, mu: np.ndarray) -> None:
                   f"{family.link.name} link leaves the family's range where the linear predictor "
                   f"is extrapolated beyond the training data. Refit with a link that maps onto "
                   f"the range{hint}", InvalidMeanWarning, stacklevel=3)
+
+
+def coef_table(model, level: float = 0.95):
+    """``GAM.coef_table``: Wald table of the intercept, linear and factor coefficients."""
+    from reglab.inference.table import coef_table as table
+    from reglab.models._splines import Factor
+
+    names, idx = ["(Intercept)"], [0]
+    for t, sl in zip(model.terms_, model.slices_):
+        if not t.penalties:
+            names += t.coef_names if isinstance(t, Factor) else [t.label]
+            idx += list(range(sl.start, sl.stop))
+    beta = np.concatenate([[model.intercept_], model.coef_])[idx]
+    se = np.sqrt(np.diag(model.Vp_)[idx])
+    dist = "z" if model.family_.scale_fixed else "t"
+    return table(beta, se, dist=dist, df=max(model.df_resid_, 1.0), level=level, names=names)
+
+
+def smooth_table(model):
+    """``GAM.smooth_table``: per smooth ``edf, Ref.df``, F or Chi.sq statistic, p-value."""
+    import pandas as pd
+
+    stat, pcol = ("Chi.sq", "Pr(>Chi)") if model.family_.scale_fixed else ("F", "Pr(>F)")
+    rows = model.smooth_tests_
+    return pd.DataFrame([(e, r, st, p) for e, r, st, p in rows.values()],
+                        index=list(rows), columns=["edf", "Ref.df", stat, pcol])
 
 
 def summary_text(model) -> str:

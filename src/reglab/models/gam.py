@@ -34,7 +34,6 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from reglab.core.families import get_family
-from reglab.inference.table import coef_table
 from reglab.models import _gam_fit, _gam_io, _gam_report
 from reglab.models._gam_formula import apply_formula, default_terms, formula_design
 from reglab.models._gam_report import InvalidMeanWarning
@@ -398,25 +397,12 @@ class GAM(RegressorMixin, BaseEstimator):
     def coef_table(self, level: float = 0.95) -> pd.DataFrame:
         """Wald table of the unpenalized coefficients (intercept, linear and factor terms)."""
         check_is_fitted(self, "coef_")
-        names, idx = ["(Intercept)"], [0]
-        for t, sl in zip(self.terms_, self.slices_):
-            if not t.penalties:
-                names += t.coef_names if isinstance(t, Factor) else [t.label]
-                idx += list(range(sl.start, sl.stop))
-        beta = np.concatenate([[self.intercept_], self.coef_])[idx]
-        se = np.sqrt(np.diag(self.Vp_)[idx])
-        dist = "z" if self.family_.scale_fixed else "t"
-        return coef_table(beta, se, dist=dist, df=max(self.df_resid_, 1.0), level=level,
-                          names=names)
+        return _gam_report.coef_table(self, level)
 
     def smooth_table(self) -> pd.DataFrame:
         """Per smooth: ``edf``, ``Ref.df``, the statistic (F or Chi.sq) and its p-value."""
         check_is_fitted(self, "coef_")
-        known = self.family_.scale_fixed
-        stat, pcol = ("Chi.sq", "Pr(>Chi)") if known else ("F", "Pr(>F)")
-        rows = self.smooth_tests_
-        return pd.DataFrame([(e, r, st, p) for e, r, st, p in rows.values()],
-                            index=list(rows), columns=["edf", "Ref.df", stat, pcol])
+        return _gam_report.smooth_table(self)
 
     def summary(self) -> str:
         """mgcv-style text: parametric coefficients, smooth terms, deviance explained, AIC."""
