@@ -29,10 +29,13 @@ def _reglab(module: str, name: str) -> type:
         raise ImportError(f"reglab.{module}.{name} is not available ({exc})") from None
 
 
-def _make(cls: type, **wanted: Any) -> Any:
-    """``cls(**wanted)`` restricted to the parameters ``cls`` declares."""
+def _make(cls: type, **params: Any) -> Any:
+    """``cls(**params)``; a parameter ``cls`` does not declare is a bug here, so it raises."""
     declared = cls().get_params(deep=False)
-    return cls(**{k: v for k, v in wanted.items() if k in declared})
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no parameter(s) {', '.join(unknown)}")
+    return cls(**params)
 
 
 def _scaled(est: Any) -> Any:
@@ -116,8 +119,9 @@ def _glm(family: str) -> Callable[[dict], tuple[Any, str]]:
 
 def _gam(ctx: dict) -> tuple[Any, str]:
     family = {"counts": "poisson", "positive": "gamma"}.get(ctx["task"], "gaussian")
+    link = "log" if family != "gaussian" else None  # as the GLM rungs: the inverse link can go <= 0
     gam = _reglab("models.gam", "GAM")
-    return _make(gam, family=family, n_splines=10 if ctx["fast"] else 20), ""
+    return _make(gam, family=family, link=link, k=10 if ctx["fast"] else 20), ""
 
 
 def _forest(ctx: dict) -> tuple[Any, str]:
