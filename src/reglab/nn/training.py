@@ -26,11 +26,11 @@ import numpy as np
 
 from reglab.core._xp import namespace, to_numpy
 from reglab.core.optimizers import GradientTransformation, apply_updates, get_optimizer
+from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
 from reglab.nn.network import CHUNK, Sequential
 
 __all__ = ["Trainer", "DivergenceError", "get_head"]
-
 
 
 class DivergenceError(FloatingPointError):
@@ -103,6 +103,9 @@ class Trainer:
         self.epoch = 0
         self._order: np.ndarray | None = None
         self._cursor, self._n_seen = 0, None
+        # NumPy kernel for dL/deta (canonical-link families; checked against the family once)
+        self._fast = numpy_gradient(self.head) if network.is_numpy else None
+        self._fast_checked = False
 
     # ------------------------------------------------------------------ one batch --------------
     def _backprop(self, X: Any, y: Any, sample_weight: Any, training: bool) -> Any:
@@ -113,6 +116,12 @@ class Trainer:
         """
         net = self.network
         eta = net.forward(X, training)
+        if self._fast is not None and sample_weight is None and isinstance(eta, np.ndarray) \
+                and isinstance(y, np.ndarray):
+            net.backward(self._fast_gradient(y, eta))
+            if self.alpha:
+                net.add_penalty_gradient(self.alpha)
+            return eta
         squeeze = net.n_out == 1
         e = eta[:, 0] if squeeze else eta
         total = X.shape[0] if sample_weight is None else float(namespace(sample_weight).sum(
@@ -133,6 +142,30 @@ class Trainer:
         if self.alpha:
             net.add_penalty_gradient(self.alpha)
         return eta
+
+    def _fast_gradient(self, y: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """``dL/deta = (mu - y) / n`` by the head's NumPy kernel, into a reused buffer.
+
+        The first call checks the kernel against ``family.gradient_hessian(y, eta)[0] / n``;
+        on any disagreement the trainer drops the kernel and uses the family from then on.
+        """
+        buf = self.__dict__.get("_gbuf")
+        if buf is None or buf.shape[0] < eta.shape[0] or buf.shape[1:] != eta.shape[1:] \
+                or buf.dtype != eta.dtype:
+            buf = self._gbuf = np.empty((max(eta.shape[0], self.batch_size), *eta.shape[1:]),
+                                        eta.dtype)
+        g = self._fast(y, eta, buf[:eta.shape[0]], 1.0 / eta.shape[0])
+        if not self._fast_checked:
+            self._fast_checked = True
+            e = eta[:, 0] if self.network.n_out == 1 else eta
+            ref = np.asarray(self.head.gradient_hessian(y, e)[0], np.float64) / eta.shape[0]
+            ref = ref.reshape(g.shape)
+            tol = 1e-4 if eta.dtype == np.float32 else 1e-10
+            if not np.allclose(g, ref, rtol=tol, atol=tol * float(np.abs(ref).max() + 1e-30)):
+                self._fast = None
+                g = buf[:eta.shape[0]]
+                g[...] = ref
+        return g
 
     def _data_loss(self, y: Any, eta: Any, sample_weight: Any) -> float:
         e = eta[:, 0] if self.network.n_out == 1 else eta
