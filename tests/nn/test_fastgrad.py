@@ -86,3 +86,14 @@ def test_trainer_drops_a_kernel_that_disagrees_with_the_family():
     ref._fast = None
     ref.loss_and_gradient(X, y)
     np.testing.assert_allclose(first, ref.network.get_flat_grad(), rtol=1e-12)
+
+
+def test_fast_path_still_rejects_bad_labels_naming_the_value():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 3))
+    y = rng.integers(0, 3, 20)
+    y[7] = -1  # an index the kernel alone would silently wrap around
+    tr = Trainer(build_network(3, (4,), n_out=3, random_state=0), loss="categorical",
+                 batch_size=5)
+    with pytest.raises(ValueError, match=r"y\[7\] = -1"):
+        tr.train_batches(X, y)

@@ -146,8 +146,9 @@ class Trainer:
     def _fast_gradient(self, y: np.ndarray, eta: np.ndarray) -> np.ndarray:
         """``dL/deta = (mu - y) / n`` by the head's NumPy kernel, into a reused buffer.
 
-        The first call checks the kernel against ``family.gradient_hessian(y, eta)[0] / n``;
-        on any disagreement the trainer drops the kernel and uses the family from then on.
+        The first batch of every :meth:`train_batches` call checks the kernel against
+        ``family.gradient_hessian(y, eta)[0] / n``; on any disagreement the trainer drops the
+        kernel and uses the family from then on.
         """
         buf = self.__dict__.get("_gbuf")
         if buf is None or buf.shape[0] < eta.shape[0] or buf.shape[1:] != eta.shape[1:] \
@@ -242,6 +243,11 @@ class Trainer:
         if n == 0:
             raise ValueError("cannot train on 0 samples")
         snapshot = [np.array(to_numpy(p), copy=True) for p in self.network.parameters()]
+        if self._fast is not None and isinstance(y, np.ndarray):
+            # the kernel does not validate labels (the family's general route does): check y
+            # once per call, and compare the kernel with the family again on its first batch
+            self.head.check_y(y)
+            self._fast_checked = False
         per_batch = any(type(c).on_batch_end is not Callback.on_batch_end or
                         "on_batch_end" in c.__dict__ for c in self.callbacks)
         visited: list[Any] = []
