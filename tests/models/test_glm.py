@@ -255,3 +255,20 @@ def test_rank_deficiency_error_carries_columns():
     with pytest.raises(RankDeficientError) as err:
         GLM(family="gaussian").fit(X, rng.standard_normal(30))
     assert err.value.columns == [2] and "'c'" in str(err.value)
+
+
+def test_negative_binomial_subsample_start_gives_the_same_fit(monkeypatch):
+    import reglab.models.glm as G
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((3000, 3)) * 0.5
+    mu = np.exp(0.4 + X @ [0.5, -0.3, 0.2])
+    y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
+    ref = NegativeBinomial().fit(X, y)  # R's mustart (below the subsample threshold)
+    monkeypatch.setattr(G, "_NB_SUBSAMPLE_MIN_ROWS", 1000)
+    warm = NegativeBinomial().fit(X, y)  # starts from the fit on 1/16 of the rows
+    assert warm.n_passes_ < ref.n_passes_
+    np.testing.assert_allclose(warm.params_, ref.params_, rtol=1e-8)
+    np.testing.assert_allclose(warm.std_errors_, ref.std_errors_, rtol=1e-8)
+    np.testing.assert_allclose(warm.alpha_nb_, ref.alpha_nb_, rtol=1e-8)
+    np.testing.assert_allclose(warm.llf_, ref.llf_, rtol=1e-12)

@@ -66,6 +66,37 @@ def test_fused_kernels_equal_the_family_methods(name, link, alpha):
     np.testing.assert_allclose(w, w_ref, rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(kern.const + dev_part,
                                fam.deviance(y, fam.mean(eta), sample_weight=sw), rtol=1e-10)
+    if alpha is not None:  # rebinding the kernel to another alpha equals building it afresh
+        fam2 = get_family(name, link=link, alpha=0.3)
+        re, fresh = kernel_for(fam2, y, sw, previous=kern), kernel_for(fam2, y, sw)
+        assert re is not fresh and re.alpha == 0.3
+        np.testing.assert_allclose(re.const, fresh.const, rtol=1e-13)
+        for u, v in zip(re.step(0, n, eta), fresh.step(0, n, eta), strict=True):
+            np.testing.assert_allclose(u, v, rtol=1e-13)
+        np.testing.assert_allclose(re.const + re.step(0, n, eta)[1],
+                                   fam2.deviance(y, fam2.mean(eta), sample_weight=sw), rtol=1e-10)
+
+
+def test_family_update_and_fortran_order_reach_the_fixed_family_fit(poisson_data):
+    X, y = poisson_data
+    target = get_family("negative_binomial", alpha=0.4)
+    ref = irls(X, y, target, tol=1e-12)
+    calls = []
+
+    def update(mu, fam):  # Poisson -> NB(0.2) -> NB(0.4), then settled
+        calls.append(fam.alpha if fam.name == "negative_binomial" else 0.0)
+        alpha = {1: 0.2, 2: 0.4}.get(len(calls))
+        return None if alpha is None else get_family("negative_binomial", alpha=alpha)
+
+    res = irls(np.asfortranarray(X), y, get_family("poisson"), tol=1e-12, family_update=update)
+    assert calls[:3] == [0.0, 0.2, 0.4] and res.converged
+    # both stop by R's rule on the deviance (1e-12): the same optimum, to ~1e-8 in theta
+    np.testing.assert_allclose(res.theta, ref.theta, rtol=1e-6)
+    np.testing.assert_allclose(res.deviance, ref.deviance, rtol=1e-12)
+    np.testing.assert_allclose(res.gram, ref.gram, rtol=1e-6)
+    D = np.column_stack([np.ones(len(y)), X])
+    mu = np.exp(D @ res.theta)
+    np.testing.assert_allclose(D.T @ ((mu - y) / (1 + 0.4 * mu)), 0, atol=1e-4)  # NB(0.4) score
 
 
 def test_kernel_and_family_paths_and_threads_give_the_same_fit(poisson_data, monkeypatch):

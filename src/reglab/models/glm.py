@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
-from reglab.inference.nb import count_table, nb_loglik, theta_ml
+from reglab.inference.nb import count_table, theta_ml
 from reglab.inference.residuals import glm_residuals
 from reglab.inference.separation import SeparationWarning, detect_separation
 from reglab.inference.table import coef_table, format_summary
@@ -37,6 +37,9 @@ from reglab.models._formula import FormulaMixin
 from reglab.solvers.irls import ConvergenceWarning, irls, one_blas_thread
 
 __all__ = ["GLM", "NegativeBinomial"]
+
+# rows from which NegativeBinomial starts from a fit on 1/16 of them (>= ~3,000 rows there)
+_NB_SUBSAMPLE_MIN_ROWS = 50_000
 
 
 def feature_names(X: Any, n_features: int) -> tuple[list[str], np.ndarray | None]:
@@ -349,9 +352,11 @@ class NegativeBinomial(GLM):
 
     def _irls_at(self, alpha, X, y, sw, off, names, start, tol=None):
         fam = self._make_family(alpha)
+        # X's rank was checked by the first fit of the alternation (same X, positive weights)
         res = irls(X, y, fam, sample_weight=sw, offset=off, penalty=self._penalty(sw, X),
                    start=start, fit_intercept=self.fit_intercept, tol=tol or self.tol,
-                   max_iter=self.max_iter, column_names=names, r_last_step=True)
+                   max_iter=self.max_iter, column_names=names, r_last_step=True,
+                   check_rank=start is None)
         return res, fam
 
     def _solve(self, X, y, family, sw, off, names):
@@ -362,30 +367,67 @@ class NegativeBinomial(GLM):
         return self._alternate(X, y, sw, off, names)  # fit() holds BLAS at one thread
 
     def _alternate(self, X, y, sw, off, names):
-        # a rough Poisson fit is enough to start theta; it is refined like every other round
-        res, fam = self._irls_at(0.0, X, y, sw, off, names, None, tol=max(self.tol, 1e-4))
-        passes, final = res.n_passes, False
-        counts = count_table(y, sw)
-        theta = theta_ml(y, res.mu, sw, counts=counts)
-        ll = nb_loglik(theta, y, res.mu, sw, counts)
-        for _ in range(self.max_outer):
-            alpha = 0.0 if math.isinf(theta) else 1.0 / theta
-            if alpha == fam.alpha:  # Poisson limit again: nothing left to alternate
-                break
-            res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
-            passes, final = passes + res.n_passes, True
-            theta0, ll0 = theta, ll
-            theta = theta_ml(y, res.mu, sw, start=theta0, counts=counts)
-            ll = nb_loglik(theta, y, res.mu, sw, counts)
-            # MASS::glm.nb's rule: relative change of the log-likelihood plus a theta step
-            if abs(ll - ll0) / abs(ll0) + abs(theta - theta0) / max(theta0, 1.0) < self.tol:
-                break
-        else:
-            warnings.warn(f"alpha alternation did not settle in {self.max_outer} rounds "
-                          f"(theta {theta0:.6g} -> {theta:.6g})", ConvergenceWarning, stacklevel=3)
-        alpha = 0.0 if math.isinf(theta) else 1.0 / theta
-        if alpha != fam.alpha or not final:  # coefficients, SEs and alpha of one and the same fit
-            res, fam = self._irls_at(alpha, X, y, sw, off, names, res.theta)
-            passes += res.n_passes
-        res.n_passes = passes  # every sweep of the alternation
+        """One IRLS with theta re-estimated by ML (given mu) after every step, instead of full
+        IRLS fits between theta updates: beta and theta are orthogonal in the NB2 information,
+        so this block Fisher scoring converges about as fast as the Poisson fit alone. Once theta
+        settles (MASS's rule, 100x tighter) the family is fixed and IRLS ends by R's rule at that
+        alpha: coefficients, SEs and alpha of one and the same fit. Start: R's Poisson mustart,
+        or on >= 50,000 rows the same fit on a random 1/16 of the rows (fewer passes over X).
+        """
+        # the fit sweeps X ~5-9 times: a Fortran copy makes each sweep ~1/3 cheaper
+        X = np.asfortranarray(X)
+        start, theta = None, None
+        if X.shape[0] >= _NB_SUBSAMPLE_MIN_ROWS:
+            start, theta = self._subsample_start(X, y, sw, off, names)
+        res, fam, _ = self._nb_irls(X, y, sw, off, names, start, theta, self.tol)
+        if fam.alpha == 0:  # the Poisson limit: end as the plain Poisson fit does (a warm refit)
+            passes = res.n_passes
+            res, fam = self._irls_at(0.0, X, y, sw, off, names, res.theta)
+            res.n_passes += passes
         return res, fam
+
+    def _subsample_start(self, X, y, sw, off, names):
+        rows = np.sort(np.random.default_rng(0).choice(X.shape[0], X.shape[0] // 16,
+                                                       replace=False))
+
+        def sub(v):
+            return None if v is None else v[rows]
+
+        try:  # any trouble on the subsample just means no warm start
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res, _, theta = self._nb_irls(X[rows], y[rows], sub(sw), sub(off), names, None,
+                                              None, 1e-6)
+        except (ValueError, np.linalg.LinAlgError):
+            return None, None
+        return (res.theta, theta) if np.isfinite(res.theta).all() else (None, None)
+
+    def _nb_irls(self, X, y, sw, off, names, start, theta_start, tol):
+        counts = count_table(y, sw)
+        first = 0.0 if theta_start is None or math.isinf(theta_start) else 1.0 / theta_start
+        state = {"theta": theta_start, "rounds": int(theta_start is not None),
+                 "fam": self._make_family(first)}
+
+        def update(mu, fam):
+            # one safeguarded Newton step in log theta per IRLS step (joint Fisher scoring:
+            # beta and theta are orthogonal); a full theta.ml for a mu still on the move is waste
+            theta0 = state["theta"]
+            theta = theta_ml(y, mu, sw, start=theta0, counts=counts, max_iter=1)
+            state.update(theta=theta, rounds=state["rounds"] + 1)
+            alpha = 0.0 if math.isinf(theta) else 1.0 / theta
+            if state["rounds"] > 1 and (alpha == fam.alpha or abs(theta - theta0)
+                                        / max(theta0, 1.0) < 0.01 * tol):
+                return None
+            if state["rounds"] > self.max_outer:
+                warnings.warn(f"alpha alternation did not settle in {self.max_outer} rounds "
+                              f"(theta {theta0:.6g} -> {theta:.6g})", ConvergenceWarning,
+                              stacklevel=6)
+                return None
+            state["fam"] = self._make_family(alpha)
+            return state["fam"]
+
+        res = irls(X, y, state["fam"], sample_weight=sw, offset=off, start=start,
+                   penalty=self._penalty(sw, X), fit_intercept=self.fit_intercept, tol=tol,
+                   max_iter=self.max_iter, column_names=names, r_last_step=True,
+                   family_update=update)
+        return res, state["fam"], state["theta"]

@@ -86,16 +86,28 @@ class _GaussianIdentity(_Kernel):
 
 
 class _NegBinLog(_Kernel):
-    def __init__(self, y, sw, family):
+    def __init__(self, y, sw, family, base=None):
         self.alpha = a = float(family.alpha)
-        self.yr = y + 1.0 / a
-        super().__init__(y, sw, 2.0 * (xlogy(y, y) - self.yr * np.log1p(a * y)))
-        self.yrsw = self.yr if sw is None else self.yr * sw
+        if base is None:  # the alpha-free parts, shared by with_family
+            self.y, self.sw = y, sw
+            self.ysw = y if sw is None else y * sw
+            self.c0 = 2.0 * (xlogy(y, y) if sw is None else xlogy(y, y) * sw).sum()
+        else:
+            self.y, self.sw, self.ysw, self.c0 = base.y, base.sw, base.ysw, base.c0
+        # (y + 1/a) log1p(a y), weighted; the identity keeps y + 1/a out of the arrays
+        l1 = np.log1p(a * self.y)
+        self.const = self.c0 - 2.0 * (self.ysw @ l1 + (l1.sum() if sw is None else sw @ l1) / a)
+
+    def with_family(self, family):
+        """The kernel at another alpha, reusing the parts that do not depend on it."""
+        return _NegBinLog(self.y, self.sw, family, base=self)
 
     def step(self, a, b, eta):
         mu = np.exp(eta)
         l1 = np.log1p(self.alpha * mu)
-        dev = -2.0 * (self.ysw[a:b] @ eta - self.yrsw[a:b] @ l1)
+        swb = None if self.sw is None else self.sw[a:b]
+        dev = -2.0 * (self.ysw[a:b] @ (eta - l1) - (l1.sum() if swb is None else swb @ l1)
+                      / self.alpha)
         r = 1.0 / (1.0 + self.alpha * mu)
         g, w = self._w(a, b, (mu - self.y[a:b]) * r, mu * r)
         return mu, dev, g, w
@@ -106,10 +118,13 @@ _KERNELS = {("poisson", "log"): _PoissonLog, ("binomial", "logit"): _BinomialLog
             ("negative_binomial", "log"): _NegBinLog}
 
 
-def kernel_for(family: Any, y: Any, sw: Any) -> _Kernel | None:
-    """The fused kernel for ``family`` (by family and link name) on float64 NumPy data, or None."""
+def kernel_for(family: Any, y: Any, sw: Any, previous: Any = None) -> _Kernel | None:
+    """The fused kernel for ``family`` (by family and link name) on float64 NumPy data, or None.
+    ``previous``: the kernel of the same (y, sw) under another family, reused when it can be."""
     link = getattr(getattr(family, "link", None), "name", None)
     cls = _KERNELS.get((getattr(family, "name", None), link))
+    if cls is not None and type(previous) is cls and hasattr(previous, "with_family"):
+        return previous.with_family(family)
     if cls is None or not isinstance(y, np.ndarray) or y.dtype != np.float64:
         return None
     return cls(y, sw, family)
