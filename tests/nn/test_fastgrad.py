@@ -97,3 +97,19 @@ def test_fast_path_still_rejects_bad_labels_naming_the_value():
                  batch_size=5)
     with pytest.raises(ValueError, match=r"y\[7\] = -1"):
         tr.train_batches(X, y)
+
+
+def test_dense_gemm_paths_agree_for_matching_and_mixed_dtypes():
+    """np.dot (same dtypes) and the matmul fallback (float64 data, float32 layer) agree."""
+    from reglab.nn.layers import _gemm
+
+    rng = np.random.default_rng(4)
+    a32, b32 = rng.normal(size=(6, 5)).astype(np.float32), rng.normal(size=(5, 1)).astype(
+        np.float32)
+    out = np.empty((6, 1), np.float32)
+    np.testing.assert_allclose(_gemm(a32, b32, out), a32 @ b32, rtol=1e-6)
+    np.testing.assert_allclose(_gemm(a32.astype(np.float64), b32, np.empty((6, 1), np.float32)),
+                               a32 @ b32, rtol=1e-6)
+    g = rng.normal(size=(6, 1)).astype(np.float32)  # the one-output outer product g @ W.T
+    np.testing.assert_allclose(_gemm(g, b32.T, np.empty((6, 5), np.float32)), g * b32.T,
+                               rtol=1e-6)

@@ -58,6 +58,19 @@ class Layer:
         return {"type": type(self).__name__}
 
 
+def _gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = a @ b`` for 2-D NumPy arrays.
+
+    ``np.dot`` when the dtypes agree: it goes straight to BLAS, where ``np.matmul`` measured
+    5x slower on the ``(n, 1) @ (1, h)`` outer product of a one-output layer's input gradient
+    (21 vs 4 us at h = 64) and 5-25% slower on the other training shapes. ``np.dot`` cannot
+    cast into ``out``, so mixed dtypes (float64 data, float32 network) keep ``matmul``.
+    """
+    if a.dtype == b.dtype == out.dtype:
+        return np.dot(a, b, out=out)
+    return np.matmul(a, b, out=out)
+
+
 class Dense(Layer):
     """Affine layer ``Z = X @ W + b`` with ``W: (n_in, n_out)`` and ``b: (n_out,)``.
 
@@ -83,7 +96,7 @@ class Dense(Layer):
             self._x = x
         if training and isinstance(x, np.ndarray):
             out = self._buffer("z", x.shape[0], self.n_out, self.W.dtype)
-            np.matmul(x, self.W, out=out)
+            _gemm(x, self.W, out)
             out += self.b
             return out
         return x @ self.W + self.b
@@ -91,14 +104,14 @@ class Dense(Layer):
     def backward(self, g: Any) -> Any:
         x = self._x
         if isinstance(g, np.ndarray):
-            np.matmul(x.T, g, out=self.dW)
+            _gemm(x.T, g, self.dW)
             # (a ones-vector GEMV was 2-3x faster on the loaded dev machine but 5-20% slower
             # end to end on a quiet one: the plain reduction stays)
             np.add.reduce(g, axis=0, out=self.db)
             if not self.needs_input_grad:
                 return None
             dx = self._buffer("dx", g.shape[0], self.n_in, g.dtype)
-            return np.matmul(g, self.W.T, out=dx)
+            return _gemm(g, self.W.T, dx)
         xp = namespace(g)
         self.dW = xp.matrix_transpose(x) @ g
         self.db = xp.sum(g, axis=0)
