@@ -40,6 +40,7 @@ __all__ = ["GLM", "NegativeBinomial"]
 
 # rows from which NegativeBinomial starts from a fit on 1/16 of them (>= ~3,000 rows there)
 _NB_SUBSAMPLE_MIN_ROWS = 50_000
+_NB_SUBSAMPLE_TOL = 1e-6
 
 
 def feature_names(X: Any, n_features: int) -> tuple[list[str], np.ndarray | None]:
@@ -316,10 +317,11 @@ def _iterations_line(m: GLM) -> str:
 class NegativeBinomial(GLM):
     """NB2 regression (variance ``mu + alpha mu^2``, log link) with alpha by ML, as MASS::glm.nb.
 
-    ``nb_alpha=None`` estimates alpha: Poisson fit, then alternate IRLS at fixed alpha with the
-    1-D ML of ``theta = 1/alpha`` (:func:`reglab.inference.nb.theta_ml`) until the log-likelihood
-    and theta settle. When the data are not overdispersed the estimate is alpha = 0 exactly and
-    the fit is the Poisson fit (no drift to the boundary). ``nb_alpha=<float>`` keeps it fixed.
+    ``nb_alpha=None`` estimates alpha: one IRLS from the Poisson start with a Newton step of the
+    ML of ``theta = 1/alpha`` (:func:`reglab.inference.nb.theta_ml`) after every step, until theta
+    settles, then IRLS at that fixed alpha to R's rule (see ``_alternate``). When the data are not
+    overdispersed the estimate is alpha = 0 exactly and the fit is the Poisson fit (no drift to
+    the boundary). ``nb_alpha=<float>`` keeps it fixed.
     Standard errors are those of the GLM at the final alpha (R's ``summary.negbin``);
     ``alpha_nb_`` = ``family_.alpha``; ``aic_`` counts alpha as a parameter when estimated.
     """
@@ -397,10 +399,11 @@ class NegativeBinomial(GLM):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res, _, theta = self._nb_irls(X[rows], y[rows], sub(sw), sub(off), names, None,
-                                              None, 1e-6)
+                                              None, _NB_SUBSAMPLE_TOL)
         except (ValueError, np.linalg.LinAlgError):
             return None, None
-        return (res.theta, theta) if np.isfinite(res.theta).all() else (None, None)
+        ok = np.isfinite(res.theta).all() and theta is not None and theta > 0  # not NaN
+        return (res.theta, theta) if ok else (None, None)
 
     def _nb_irls(self, X, y, sw, off, names, start, theta_start, tol):
         counts = count_table(y, sw)
