@@ -128,6 +128,8 @@ def as_float(x: Any, xp: ModuleType | None = None) -> Any:
     """``x`` as a floating array: lists and scalars become float64 NumPy arrays, integer and boolean
     arrays become the namespace's default float; floating arrays pass through unchanged (so float32
     stays float32)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":  # the common case, without dispatch
+        return x
     if isinstance(x, list | tuple | int | float) or (
         not isinstance(x, np.ndarray) and not array_api_compat.is_array_api_obj(x)
     ):
