@@ -272,3 +272,25 @@ def test_negative_binomial_subsample_start_gives_the_same_fit(monkeypatch):
     np.testing.assert_allclose(warm.std_errors_, ref.std_errors_, rtol=1e-8)
     np.testing.assert_allclose(warm.alpha_nb_, ref.alpha_nb_, rtol=1e-8)
     np.testing.assert_allclose(warm.llf_, ref.llf_, rtol=1e-12)
+
+
+def test_glm_negative_binomial_by_name_estimates_alpha_like_glm_nb():
+    # issue 4: family "negative_binomial" estimates alpha by ML by default (MASS::glm.nb), and is
+    # the same fit as the NegativeBinomial estimator; family_params fixes it on request
+    import statsmodels.api as sm
+
+    from reglab.models.glm import NegativeBinomial
+
+    d = sm.datasets.randhie.load_pandas()
+    X, y = d.exog.iloc[:1500], d.endog.iloc[:1500]
+    by_name = GLM(family="negative_binomial").fit(X, y)
+    nb = NegativeBinomial().fit(X, y)
+    assert by_name.family_.alpha == nb.family_.alpha and by_name.family_.alpha != 1.0
+    np.testing.assert_array_equal(by_name.params_, nb.params_)
+    np.testing.assert_array_equal(by_name.std_errors_, nb.std_errors_)
+    assert by_name.aic_ == nb.aic_ and by_name.alpha_estimated_
+    assert "estimated by ML" in by_name.summary()
+    fixed = GLM(family="negative_binomial", family_params={"alpha": 0.5}).fit(X, y)
+    assert fixed.family_.alpha == 0.5 and not fixed.alpha_estimated_
+    assert "alpha = 0.5 fixed" in fixed.summary()
+    assert np.isfinite(fixed.aic_)

@@ -101,7 +101,8 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     ----------
     family : str or core Family, default "poisson"
         "gaussian", "binomial", "poisson", "gamma", "inverse_gaussian", "negative_binomial"
-        (fixed ``alpha`` from ``family_params``), "tweedie" (``family_params={"power": p}``).
+        (NB2 alpha estimated by maximum likelihood as ``MASS::glm.nb`` unless fixed by
+        ``family_params={"alpha": a}``), "tweedie" (``family_params={"power": p}``).
     link : str or Link, optional. Canonical link when None.
     alpha : float, default 0. Ridge penalty (scikit-learn's convention); 0 gives the MLE.
     fit_intercept : bool, default True.  tol, max_iter : IRLS convergence (R's deviance rule).
@@ -157,6 +158,9 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None, offset=None, trials=None, exposure=None):
         """Fit by IRLS. X (n, p); y (n,) (binomial: 0/1, proportions with ``sample_weight``, counts
         with ``trials``, or (n, 2) successes/failures); offset, exposure (> 0), trials: (n,)."""
+        if self._nb_alpha_by_ml():
+            return self._fit_nb_ml(X, y, sample_weight=sample_weight, offset=offset,
+                                   trials=trials, exposure=exposure)
         Xa = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         names, _ = feature_names(X, Xa.shape[1])
         n = Xa.shape[0]
@@ -186,6 +190,21 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
             self._set_fitted(Xa, y, sw, off, res, family, names, nobs, sep)
         return self
 
+    def _nb_alpha_by_ml(self) -> bool:
+        """``family="negative_binomial"`` by name without a fixed alpha: estimate alpha by ML."""
+        return (type(self) is GLM and isinstance(self.family, str)
+                and self.family == "negative_binomial"
+                and "alpha" not in (self.family_params or {}))
+
+    def _fit_nb_ml(self, X, y, **fit_args):
+        # one estimator owns the alpha estimation: fit it, then take over its fitted state
+        nb = NegativeBinomial(link="log" if self.link is None else self.link, alpha=self.alpha,
+                              fit_intercept=self.fit_intercept, tol=self.tol,
+                              max_iter=self.max_iter).fit(X, y, **fit_args)
+        params = nb.get_params(deep=False)
+        self.__dict__.update({k: v for k, v in vars(nb).items() if k not in params})
+        return self
+
     def _separation(self, X, y, sw, res, family, names):
         if family.name != "binomial" or self.alpha:
             return None
@@ -203,6 +222,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
                                    self._extra_params)
         idx = pd.Index(terms)
         self.family_ = family
+        self.alpha_estimated_ = bool(self._extra_params)  # NB2 alpha by ML (counted in aic_)
         self.params_ = pd.Series(res.theta, index=idx, name="Estimate")
         self.std_errors_ = pd.Series(np.sqrt(np.diag(st.pop("cov_params"))), index=idx,
                                      name="Std. Error")
@@ -293,10 +313,10 @@ def _summary_text(m: GLM, level: float) -> str:
         title += f"\nFormula: {m.formula_}"
     disp = ("taken to be 1" if fam.scale_fixed else f"estimated (Pearson) as {m.dispersion_:.6g}")
     lines = [f"(Dispersion parameter for {fam.name} family {disp})"]
-    if isinstance(m, NegativeBinomial):
-        how = "estimated by ML" if m.nb_alpha is None else "fixed"
-        lines.append(f"(NB2 alpha = {m.alpha_nb_:.6g} {how}; theta = 1/alpha = "
-                     f"{1 / m.alpha_nb_ if m.alpha_nb_ > 0 else math.inf:.6g})")
+    if hasattr(fam, "alpha") and (fam.name == "negative_binomial" or m.alpha_estimated_):
+        how, a = ("estimated by ML" if m.alpha_estimated_ else "fixed"), float(fam.alpha)
+        lines.append(f"(NB2 alpha = {a:.6g} {how}; theta = 1/alpha = "
+                     f"{1 / a if a > 0 else math.inf:.6g})")
     w = max(len(f"{m.null_deviance_:.3f}"), len(f"{m.deviance_:.3f}"))
     lines += ["",
               f"    Null deviance: {m.null_deviance_:{w}.3f}  on {m.df_null_}  degrees of freedom",
