@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from . import _xp
+from ._registry import registry_key
 
 __all__ = [
     "Activation", "Identity", "Step", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "SELU",
@@ -330,11 +331,7 @@ def get_activation(name_or_obj: str | Activation | dict[str, Any], **params: Any
     if not isinstance(name_or_obj, str):
         kind = type(name_or_obj).__name__
         raise TypeError(f"activation must be a name or Activation, got {kind}")
-    key = name_or_obj.lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in ACTIVATIONS:
-        known = ", ".join(sorted([*ACTIVATIONS, *_ALIASES]))
-        raise ValueError(f"unknown activation {name_or_obj!r}; known: {known}")
+    key = registry_key(name_or_obj, ACTIVATIONS, _ALIASES, "activation")
     try:
         return ACTIVATIONS[key](**params)
     except TypeError as err:

@@ -23,6 +23,7 @@ from typing import Any
 
 from . import _xp
 from ._family_base import Family, log_or, ylog, ylogmu
+from ._registry import registry_key
 from ._tweedie import tweedie_series_loglik
 from .categorical import Categorical, one_hot
 
@@ -336,11 +337,7 @@ def get_family(name_or_obj: str | Family | dict[str, Any], link: Any = None,
         return get_family(spec.pop("name"), link=spec.pop("link", link), **spec, **params)
     if not isinstance(name_or_obj, str):
         raise TypeError(f"family must be a name or Family, got {type(name_or_obj).__name__}")
-    key = name_or_obj.lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in FAMILIES:
-        known = ", ".join(sorted([*FAMILIES, *_ALIASES]))
-        raise ValueError(f"unknown family {name_or_obj!r}; known: {known}")
+    key = registry_key(name_or_obj, FAMILIES, _ALIASES, "family")
     try:
         return FAMILIES[key](link=link, **params)
     except TypeError as err:

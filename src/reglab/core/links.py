@@ -24,6 +24,7 @@ from statistics import NormalDist
 from typing import Any, ClassVar
 
 from . import _xp
+from ._registry import registry_key
 from .activations import sigmoid
 from .softmax import log_softmax, softmax, softmax_jacobian
 
@@ -409,9 +410,4 @@ def get_link(name_or_obj: str | Link | dict[str, Any]) -> Link:
         return get_link(name_or_obj["name"])
     if not isinstance(name_or_obj, str):
         raise TypeError(f"link must be a name or Link, got {type(name_or_obj).__name__}")
-    key = name_or_obj.lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in LINKS:
-        known = ", ".join(sorted([*LINKS, *_ALIASES]))
-        raise ValueError(f"unknown link {name_or_obj!r}; known: {known}")
-    return LINKS[key]()
+    return LINKS[registry_key(name_or_obj, LINKS, _ALIASES, "link")]()

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from . import _xp
 from ._family_base import check_weights, first_bad
+from ._registry import registry_key
 from .links import Identity
 
 __all__ = ["Loss", "SquaredError", "AbsoluteError", "Huber", "LOSSES", "get_loss"]
@@ -169,10 +170,7 @@ def get_loss(name_or_obj: str | Loss | dict[str, Any], **params: Any) -> Loss:
     if isinstance(name_or_obj, dict):
         spec = dict(name_or_obj)
         return get_loss(spec.pop("name"), **spec, **params)
-    key = str(name_or_obj).lower().replace("-", "_")
-    key = _ALIASES.get(key, key)
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {name_or_obj!r}; known: {', '.join(sorted(LOSSES))}")
+    key = registry_key(str(name_or_obj), LOSSES, _ALIASES, "loss")
     try:
         return LOSSES[key](**params)
     except TypeError as err:
