@@ -175,11 +175,9 @@ class WorkingModel:
 
     def score(self, fit: PenalizedFit, method: str) -> float:
         """GCV, UBRE or REML of the working linear model (exact for the Gaussian family)."""
-        n, tau = self.n, fit.edf
-        if method == "gcv":
-            return n * fit.deviance / (n - tau) ** 2 if tau < n else math.inf
-        if method == "ubre":
-            return fit.deviance / n + 2.0 * tau / n - 1.0
+        n = self.n
+        if method in ("gcv", "ubre"):
+            return gcv_ubre(method, fit.deviance, fit.edf, n)
         half_logdet = 0.5 * (fit.logdet_hessian() - self.pen.logdet(fit.lam))
         if self.scale_known:  # phi = 1
             return 0.5 * (fit.deviance + fit.penalty) + half_logdet
@@ -366,11 +364,8 @@ class Engine:
         """The criterion at a converged fit (deviance-based; REML by Laplace)."""
         if self.closed_form:
             return self._gaussian.score(fit, method)
-        n, tau = self.n, fit.edf
-        if method == "gcv":
-            return n * fit.deviance / (n - tau) ** 2 if tau < n else math.inf
-        if method == "ubre":
-            return fit.deviance / n + 2.0 * tau / n - 1.0
+        if method in ("gcv", "ubre"):
+            return gcv_ubre(method, fit.deviance, fit.edf, self.n)
         half_logdet = 0.5 * (fit.logdet_hessian() - self.pen.logdet(fit.lam))
         if self.scale_known:
             return self._reml_at(fit, 1.0) + half_logdet
@@ -383,6 +378,13 @@ class Engine:
         Mp = fit.beta.size - self.pen.rank
         ll = float(self.family.loglik(self.y, fit.mu, sample_weight=self.sw, scale=phi))
         return -ll + fit.penalty / (2.0 * phi) - 0.5 * Mp * math.log(2.0 * math.pi * phi)
+
+
+def gcv_ubre(method: str, deviance: float, edf: float, n: int) -> float:
+    """``n D / (n - edf)^2`` (GCV, unknown scale) or ``D/n + 2 edf/n - 1`` (UBRE, scale 1)."""
+    if method == "gcv":
+        return n * deviance / (n - edf) ** 2 if edf < n else math.inf
+    return deviance / n + 2.0 * edf / n - 1.0
 
 
 def smooth_test(beta: np.ndarray, V: np.ndarray, Xj: np.ndarray, edf: float,
