@@ -112,3 +112,30 @@ def test_wald_and_information_criteria_formulas():
     assert both["distribution"] == "F" and both["df"] == (2, 20)
     aic, bic = information_criteria(-10.0, 3, 50)
     assert aic == 26.0 and bic == pytest.approx(20.0 + 3 * math.log(50))
+
+
+@pytest.mark.parametrize("name, kw", [("poisson", {}), ("negative_binomial", {"alpha": 0.7}),
+                                      ("bernoulli", {}), ("binomial", {})])
+def test_loglik_and_null_deviance_by_distinct_values_equal_the_row_sums(name, kw):
+    # r_loglik uses l(y; y) - D / 2 with l(y; y) summed over the distinct counts; null_deviance
+    # sums the unit deviance at the mean over them: both must equal the direct row sums
+    from reglab.inference import glm_stats as gs
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    fam = get_family(name, **kw)
+    if name in ("bernoulli", "binomial"):
+        y, mu = (rng.random(n) < 0.3).astype(float), rng.uniform(0.02, 0.95, n)
+    else:
+        y, mu = rng.poisson(2.0, n).astype(float), rng.uniform(0.3, 5.0, n)
+    D = float(fam.deviance(y, mu))
+    np.testing.assert_allclose(gs.r_loglik(fam, y, mu, None, D, n), float(fam.loglik(y, mu)),
+                               rtol=1e-12)
+    dev0, mu0 = gs.null_deviance(y, fam)
+    ref = float(fam.deviance(y, np.full(n, y.mean())))
+    np.testing.assert_allclose(dev0, ref, rtol=1e-12)
+    np.testing.assert_allclose(mu0, y.mean(), rtol=1e-15)
+    # weighted and non-count responses take the row-by-row path: same numbers
+    w = rng.uniform(0.5, 2.0, n)
+    np.testing.assert_allclose(gs.r_loglik(fam, y, mu, w, float(fam.deviance(y, mu, w)), n),
+                               float(fam.loglik(y, mu, sample_weight=w)), rtol=1e-12)

@@ -294,3 +294,22 @@ def test_glm_negative_binomial_by_name_estimates_alpha_like_glm_nb():
     assert fixed.family_.alpha == 0.5 and not fixed.alpha_estimated_
     assert "alpha = 0.5 fixed" in fixed.summary()
     assert np.isfinite(fixed.aic_)
+
+
+def test_negative_binomial_large_data_start_equals_the_tight_fit(monkeypatch):
+    # >= 50,000 rows: a subsample start with its rescaled information (quasi-Newton passes) and
+    # alpha settled by the Aitken estimate of the error left; the same fit as a tight one
+    import reglab.models.glm as G
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60_000, 3)) * 0.4
+    mu = np.exp(0.3 + X @ [0.4, -0.3, 0.2])
+    y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
+    fast = NegativeBinomial().fit(X, y)
+    monkeypatch.setattr(G, "_NB_SUBSAMPLE_MIN_ROWS", 10**9)
+    tight = NegativeBinomial(tol=1e-12).fit(X, y)
+    assert fast.converged_ and fast.n_passes_ < tight.n_passes_
+    np.testing.assert_allclose(fast.params_, tight.params_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(fast.alpha_nb_, tight.alpha_nb_, rtol=1e-8)
+    np.testing.assert_allclose(fast.llf_, tight.llf_, rtol=1e-12)
+    np.testing.assert_allclose(fast.std_errors_, tight.std_errors_, rtol=1e-4)  # R's rule

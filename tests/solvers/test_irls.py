@@ -105,6 +105,7 @@ def test_kernel_and_family_paths_and_threads_give_the_same_fit(poisson_data, mon
     ref = irls(X, y, fam)
     monkeypatch.setattr(M, "kernel_for", lambda *a: None)  # generic Family path
     monkeypatch.setattr(M, "_BLOCK_BYTES", 8 * 3 * 300)  # 300-row blocks: many blocks
+    monkeypatch.setattr(M, "_THREAD_MIN_SIZE", 0)  # threads even on this small X
     generic = irls(X, y, fam, n_threads=3)
     np.testing.assert_allclose(generic.theta, ref.theta, rtol=1e-12)
     np.testing.assert_allclose(generic.deviance, ref.deviance, rtol=1e-12)
@@ -175,3 +176,86 @@ def test_zero_weight_rows_do_not_count(poisson_data):
         a = irls(X, y, get_family("poisson"), sample_weight=w)
     b = irls(X[w > 0], y[w > 0], get_family("poisson"))
     np.testing.assert_allclose(a.theta, b.theta, rtol=1e-10)
+
+
+@pytest.fixture
+def big_poisson():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((60_000, 4)) * 0.3
+    y = rng.poisson(np.exp(0.2 + X @ [0.5, -0.4, 0.3, 0.1])).astype(float)
+    return X, y
+
+
+def _count_sweeps(monkeypatch, n):
+    kinds = []
+    orig = M._Problem.sweep
+
+    def sweep(self, theta, eta0=None, gram=True, what=None):
+        if self.n == n:
+            kinds.append(what or ("gram" if gram else "light"))
+        return orig(self, theta, eta0, gram, what)
+
+    monkeypatch.setattr(M._Problem, "sweep", sweep)
+    return kinds
+
+
+def test_subsample_start_takes_quasi_newton_steps_to_the_same_fit(big_poisson, monkeypatch):
+    X, y = big_poisson
+    fam = get_family("poisson")
+    monkeypatch.setattr(M, "_SUBSAMPLE_MIN_ROWS", 10**9)
+    ref = irls(X, y, fam, tol=1e-13, r_last_step=True)  # R's mustart, no subsample
+    monkeypatch.setattr(M, "_SUBSAMPLE_MIN_ROWS", 50_000)
+    kinds = _count_sweeps(monkeypatch, len(y))
+    res = irls(X, y, fam, r_last_step=True)
+    # 1/16 of the rows (3,750 >= _QN_MIN_ROWS): gradient-only passes, then one Gram pass and
+    # R's last step checked by a light pass
+    assert kinds[0] == "grad" and kinds.count("gram") == 1 and kinds[-1] == "light", kinds
+    assert res.converged and res.n_passes == len(kinds) and res.n_iter == len(kinds) - 1
+    # R's rule met at the default tol 1e-8: coefficients equal to the tight fit to ~1e-9
+    np.testing.assert_allclose(res.theta, ref.theta, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(res.deviance, ref.deviance, rtol=1e-13)
+    # the information is a full-data Gram at the penultimate iterate (R's convention), where
+    # R's rule holds: that point's deviance is within ~tol * deviance of the optimum, which
+    # leaves O(sqrt(tol)) in the information (as R's own summary.glm has)
+    np.testing.assert_allclose(res.hessian, ref.hessian, rtol=1e-4)
+    d = np.asarray(res.deviance_path)
+    assert np.all(np.diff(d) <= 1e-9 * d[1:])
+
+
+def test_quasi_newton_with_a_wrong_hessian_still_reaches_the_fit(big_poisson, monkeypatch):
+    X, y = big_poisson
+    fam = get_family("poisson")
+    ref = irls(X, y, fam, tol=1e-13)
+    start = ref.theta + 0.05
+    for H0 in (ref.hessian * 0.3, ref.hessian * 5.0, np.eye(5)):  # too long / short / unrelated
+        res = irls(X, y, fam, start=start, start_hessian=H0)
+        assert res.converged
+        np.testing.assert_allclose(res.theta, ref.theta, rtol=0, atol=1e-8)
+    # a singular H0 is not used: the ordinary IRLS from the start
+    res = irls(X, y, fam, start=start, start_hessian=np.zeros((5, 5)))
+    np.testing.assert_allclose(res.theta, ref.theta, rtol=0, atol=1e-8)
+
+
+def test_quasi_newton_is_skipped_for_a_small_subsample(monkeypatch):
+    assert M.subsample_information(np.eye(3), 10_000, M._QN_MIN_ROWS - 1) is None
+    assert M.subsample_information(np.eye(30), 10**6, 2999) is None  # < 100 q rows
+    np.testing.assert_array_equal(M.subsample_information(np.eye(3), 8000, 2000), 4 * np.eye(3))
+    rows = M.subsample_rows(10_000, 16)
+    assert np.all(np.diff(rows) > 0) and 550 < len(rows) <= 625 and rows[-1] < 10_000
+
+
+def test_family_update_can_settle_on_a_last_family(poisson_data):
+    X, y = poisson_data
+    target = get_family("negative_binomial", alpha=0.4)
+    ref = irls(X, y, target, tol=1e-12)
+    calls = []
+
+    def update(mu, fam):  # one switch, declared final: no further calls
+        calls.append(fam.name)
+        return target, True
+
+    res = irls(X, y, get_family("poisson"), tol=1e-12, family_update=update)
+    assert calls == ["poisson"] and res.converged
+    # both stop by R's rule (1e-12) along different paths: the same optimum to ~1e-8
+    np.testing.assert_allclose(res.theta, ref.theta, rtol=0, atol=5e-8)
+    np.testing.assert_allclose(res.deviance, ref.deviance, rtol=1e-12)

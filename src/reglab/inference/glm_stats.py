@@ -16,6 +16,8 @@ import pandas as pd
 import scipy.linalg as sla
 from scipy import stats
 
+from reglab.core._counts import sum_by_value, value_table
+
 __all__ = ["covariance", "pearson_chi2", "pearson_dispersion", "ml_scale", "r_loglik",
            "information_criteria", "wald_test", "response_interval", "WaldTest", "null_deviance",
            "glm_fit_statistics"]
@@ -67,8 +69,21 @@ def ml_scale(family: Any, deviance: float, sample_weight: np.ndarray | None, n: 
 
 
 def r_loglik(family: Any, y, mu, sample_weight, deviance: float, n: int) -> float:
-    """Log-likelihood as R's ``logLik.glm`` reports it (full density, constants included)."""
+    """Log-likelihood as R's ``logLik.glm`` reports it (full density, constants included).
+
+    For a known scale and count-valued y (no prior weights) it is ``l(y; y) - D / 2`` (the
+    definition of the deviance), with the saturated ``l(y; y)`` summed over the distinct values
+    of y: no special functions over every row.
+    """
     scale = ml_scale(family, deviance, sample_weight, n)
+    if family.scale_fixed and sample_weight is None and isinstance(y, np.ndarray):
+        table = value_table(y, sort_fallback=False)
+        if table is not None:
+            u, c = table
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sat = float(family.loglik(u, u, sample_weight=c))
+            if math.isfinite(sat):
+                return sat - 0.5 * float(deviance)
     try:
         # separated fits have mu exactly 0 or 1: log(0) warnings, the sum stays finite (0 log 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -140,8 +155,10 @@ def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: boo
         mu = family.mean(eta)
         return float(family.deviance(y, mu, sample_weight=sample_weight)), mu
     if offset is None:  # closed form: the weighted mean solves the score equation for any link
-        mu = np.full_like(y, np.average(y, weights=sample_weight))
-        return float(family.deviance(y, mu, sample_weight=sample_weight)), mu
+        m = float(np.average(y, weights=sample_weight))
+        dev = sum_by_value(lambda u: family.unit_deviance(u, np.full_like(u, m)), y,
+                           sample_weight)
+        return dev, np.broadcast_to(np.float64(m), y.shape)
     from reglab.solvers.irls import irls  # the null fit with an offset needs IRLS
 
     res = irls(np.empty((len(y), 0)), y, family, sample_weight=sample_weight, offset=offset)
@@ -163,7 +180,9 @@ def glm_fit_statistics(X, y, sw, off, res, family, nobs: int, fit_intercept: boo
 def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params) -> dict:
     q = res.theta.shape[0]
     df_resid = nobs - q
-    dispersion = pearson_dispersion(family, y, res.mu, sw, df_resid)
+    chi2 = pearson_chi2(family, y, res.mu, sw)
+    dispersion = (1.0 if family.scale_fixed else math.nan if df_resid <= 0
+                  else chi2 / df_resid)  # pearson_dispersion, without a second pass
     with np.errstate(invalid="ignore"):
         # R's convention: the information of the last IRLS step (see IRLSResult.step_hessian)
         cov = covariance(res.step_hessian, dispersion if np.isfinite(dispersion) else np.nan)
@@ -174,5 +193,5 @@ def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_param
     return {"cov": cov, "cov_params": cov, "deviance": res.deviance, "null_deviance": null_dev,
             "df_resid": df_resid, "df_null": nobs - int(fit_intercept),
             "df_model": q - int(fit_intercept), "nobs": nobs, "dispersion": dispersion,
-            "pearson_chi2": pearson_chi2(family, y, res.mu, sw), "llf": llf, "aic": aic,
+            "pearson_chi2": chi2, "llf": llf, "aic": aic,
             "bic": bic, "rank": q}

@@ -26,6 +26,8 @@ import math
 import numpy as np
 from scipy.special import digamma, gammaln, polygamma
 
+from reglab.core._counts import value_table
+
 __all__ = ["nb_loglik", "theta_score", "theta_ml", "poisson_limit_score", "count_table"]
 
 # Beyond this theta the NB2 and Poisson likelihoods agree to ~1e-12 relative for counts of the
@@ -33,14 +35,9 @@ __all__ = ["nb_loglik", "theta_score", "theta_ml", "poisson_limit_score", "count
 _THETA_MAX = 1e10
 
 
-def _w(y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    return np.ones_like(y) if w is None else w
-
-
 def count_table(y: np.ndarray, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values of y (k,) and their total weights (k,); reusable across theta_ml calls."""
-    uy, inv = np.unique(y, return_inverse=True)
-    return uy, np.bincount(inv, weights=_w(y, w))
+    return value_table(y, w)
 
 
 class _Profile:
@@ -52,27 +49,38 @@ class _Profile:
     """
 
     def __init__(self, y, mu, w, counts=None):
-        self.w = _w(y, w)
+        self.w = w  # None: unit weights (sums instead of dot products with a ones array)
         self.uy, self.wu = count_table(y, w) if counts is None else counts
-        self.wsum = float(self.w.sum())
+        self.wsum = float(y.shape[0] if w is None else w.sum())
         self.y, self.mu = y, mu
-        self.const = float(self.w @ (y * np.log(mu))) - float(self.wu @ gammaln(self.uy + 1))
+        self._const: float | None = None
+
+    def _sum(self, v: np.ndarray) -> float:
+        return float(v.sum() if self.w is None else self.w @ v)
+
+    @property
+    def const(self) -> float:
+        """The theta-free part, computed on first use (a Newton step needs only the score)."""
+        if self._const is None:
+            self._const = (self._sum(self.y * np.log(self.mu))
+                           - float(self.wu @ gammaln(self.uy + 1)))
+        return self._const
 
     def loglik(self, t: float) -> float:
         if math.isinf(t):
-            return self.const - float(self.w @ self.mu)
+            return self.const - self._sum(self.mu)
         lg = float(self.wu @ (gammaln(t + self.uy) - math.lgamma(t)))
         return (lg + self.wsum * t * math.log(t)
-                - float(self.w @ ((t + self.y) * np.log(t + self.mu))) + self.const)
+                - self._sum((t + self.y) * np.log(t + self.mu)) + self.const)
 
     def score_info(self, t: float) -> tuple[float, float]:
-        uy, wu, w = self.uy, self.wu, self.w
+        uy, wu = self.uy, self.wu
         tm = t + self.mu
         ratio = (self.y + t) / tm
         u = (float(wu @ (digamma(t + uy) - digamma(t))) + self.wsum * (math.log(t) + 1.0)
-             - float(w @ np.log(tm)) - float(w @ ratio))
+             - self._sum(np.log(tm)) - self._sum(ratio))
         i = (float(wu @ (polygamma(1, t) - polygamma(1, t + uy))) - self.wsum / t
-             + float(w @ ((2.0 - ratio) / tm)))
+             + self._sum((2.0 - ratio) / tm))
         return u, i
 
 
@@ -89,8 +97,8 @@ def theta_score(theta: float, y, mu, w=None) -> tuple[float, float]:
 
 def poisson_limit_score(y, mu, w=None) -> float:
     r"""Derivative of the profile log-likelihood in alpha at alpha = 0 (> 0: overdispersed)."""
-    w = _w(y, w)
-    return float(0.5 * (w @ ((y - mu) ** 2 - y)))
+    v = (y - mu) ** 2 - y
+    return float(0.5 * (v.sum() if w is None else w @ v))
 
 
 def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
@@ -107,9 +115,9 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
         return math.inf
     prof = _Profile(y, mu, w, counts)
     if start is None or not (0 < start < _THETA_MAX):
-        start = prof.wsum / float(prof.w @ (y / mu - 1.0) ** 2)
+        start = prof.wsum / prof._sum((y / mu - 1.0) ** 2)
     s = math.log(start)
-    ll = prof.loglik(math.exp(s))
+    ll = None  # the likelihood at s, evaluated only when a step needs the safeguard
     for _ in range(max_iter):
         t = math.exp(s)
         u, info = prof.score_info(t)
@@ -118,9 +126,10 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
         step = -g / h if h < 0 else math.copysign(1.0, g)  # not concave here: move uphill by 1
         if h < 0 and abs(step) < 0.1:
             # a short Newton step in the concave region: the quadratic model is trusted there,
-            # which saves the O(n) likelihood evaluation of the safeguard below
-            s += step
+            # which saves the O(n) likelihood evaluations of the safeguard below
+            s, ll = s + step, None
         else:
+            ll = prof.loglik(math.exp(s)) if ll is None else ll
             for _ in range(50):
                 cand = prof.loglik(math.exp(s + step))
                 if cand >= ll - 1e-12 * abs(ll):

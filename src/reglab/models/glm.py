@@ -34,7 +34,13 @@ from reglab.inference.residuals import glm_residuals
 from reglab.inference.separation import SeparationWarning, detect_separation
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
-from reglab.solvers.irls import ConvergenceWarning, irls, one_blas_thread
+from reglab.solvers.irls import (
+    ConvergenceWarning,
+    irls,
+    one_blas_thread,
+    subsample_information,
+    subsample_rows,
+)
 
 __all__ = ["GLM", "NegativeBinomial"]
 
@@ -401,10 +407,10 @@ class NegativeBinomial(GLM):
         """
         # the fit sweeps X ~5-9 times: a Fortran copy makes each sweep ~1/3 cheaper
         X = np.asfortranarray(X)
-        start, theta = None, None
+        start, theta, H0 = None, None, None
         if X.shape[0] >= _NB_SUBSAMPLE_MIN_ROWS:
-            start, theta = self._subsample_start(X, y, sw, off, names)
-        res, fam, _ = self._nb_irls(X, y, sw, off, names, start, theta, self.tol)
+            start, theta, H0 = self._subsample_start(X, y, sw, off, names)
+        res, fam, _ = self._nb_irls(X, y, sw, off, names, start, theta, self.tol, H0)
         if fam.alpha == 0:  # the Poisson limit: end as the plain Poisson fit does (a warm refit)
             passes = res.n_passes
             res, fam = self._irls_at(0.0, X, y, sw, off, names, res.theta)
@@ -412,8 +418,7 @@ class NegativeBinomial(GLM):
         return res, fam
 
     def _subsample_start(self, X, y, sw, off, names):
-        rows = np.sort(np.random.default_rng(0).choice(X.shape[0], X.shape[0] // 16,
-                                                       replace=False))
+        rows = subsample_rows(X.shape[0], 16)
 
         def sub(v):
             return None if v is None else v[rows]
@@ -424,15 +429,17 @@ class NegativeBinomial(GLM):
                 res, _, theta = self._nb_irls(X[rows], y[rows], sub(sw), sub(off), names, None,
                                               None, _NB_SUBSAMPLE_TOL)
         except (ValueError, np.linalg.LinAlgError):
-            return None, None
+            return None, None, None
         ok = np.isfinite(res.theta).all() and theta is not None and theta > 0  # not NaN
-        return (res.theta, theta) if ok else (None, None)
+        # the subsample's information, rescaled: the full fit's first steps need no Gram
+        H0 = subsample_information(res.gram, X.shape[0], len(rows))
+        return (res.theta, theta, H0) if ok else (None,) * 3
 
-    def _nb_irls(self, X, y, sw, off, names, start, theta_start, tol):
+    def _nb_irls(self, X, y, sw, off, names, start, theta_start, tol, start_hessian=None):
         counts = count_table(y, sw)
         first = 0.0 if theta_start is None or math.isinf(theta_start) else 1.0 / theta_start
         state = {"theta": theta_start, "rounds": int(theta_start is not None),
-                 "fam": self._make_family(first)}
+                 "fam": self._make_family(first), "changes": [math.inf, math.inf]}
 
         def update(mu, fam):
             # one safeguarded Newton step in log theta per IRLS step (joint Fisher scoring:
@@ -441,9 +448,19 @@ class NegativeBinomial(GLM):
             theta = theta_ml(y, mu, sw, start=theta0, counts=counts, max_iter=1)
             state.update(theta=theta, rounds=state["rounds"] + 1)
             alpha = 0.0 if math.isinf(theta) else 1.0 / theta
-            if state["rounds"] > 1 and (alpha == fam.alpha or abs(theta - theta0)
-                                        / max(theta0, 1.0) < _SETTLE * tol):
+            change = abs(theta - theta0) / max(theta0, 1.0) if state["rounds"] > 1 else math.inf
+            # settled: the change, or the error left after a linearly converging sequence
+            # (change * r / (1 - r), Aitken's estimate, r the larger of the last two observed
+            # rates: one rate alone can flatter a sequence whose beta is still moving), below
+            # 0.01 tol
+            c1, c2 = state["changes"][-2:]
+            r = max(change / c2, c2 / c1) if math.isfinite(c1) else math.inf
+            state["changes"].append(change)
+            if alpha == fam.alpha or change < _SETTLE * tol:
                 return None
+            if r < 0.5 and change * r / (1.0 - r) < _SETTLE * tol:
+                state["fam"] = self._make_family(alpha)
+                return state["fam"], True  # this theta is within 0.01 tol: the last family
             if state["rounds"] > self.max_outer:
                 warnings.warn(f"alpha alternation did not settle in {self.max_outer} rounds "
                               f"(theta {theta0:.6g} -> {theta:.6g})", ConvergenceWarning,
@@ -455,5 +472,5 @@ class NegativeBinomial(GLM):
         res = irls(X, y, state["fam"], sample_weight=sw, offset=off, start=start,
                    penalty=self._penalty(sw, X), fit_intercept=self.fit_intercept, tol=tol,
                    max_iter=self.max_iter, column_names=names, r_last_step=True,
-                   family_update=update)
+                   family_update=update, start_hessian=start_hessian)
         return res, state["fam"], state["theta"]

@@ -26,18 +26,29 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, xlogy
 
+from reglab.core._counts import value_table
+
 __all__ = ["kernel_for"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
 
 class _Kernel:
-    """``step(a, b, eta) -> (mu, dev_part, g, W)`` for rows a:b; deviance = ``const + sum``."""
+    """``step(a, b, eta) -> (mu, dev_part, g, W)`` for rows a:b; deviance = ``const + sum``,
+    ``const = sum_i w_i c(y_i)`` summed over the distinct values of y when they are counts."""
 
-    def __init__(self, y: np.ndarray, sw: np.ndarray | None, const_terms: np.ndarray):
+    def __init__(self, y: np.ndarray, sw: np.ndarray | None, const_terms):
         self.y, self.sw = y, sw
         self.ysw = y if sw is None else y * sw
-        self.const = float(const_terms.sum() if sw is None else const_terms @ sw)
+        self.table = value_table(y, sw, sort_fallback=False)
+        self.const = self.sum_y(const_terms)
+
+    def sum_y(self, f) -> float:
+        """``sum_i w_i f(y_i)`` (f elementwise, of y alone)."""
+        if self.table is not None:
+            return float(f(self.table[0]) @ self.table[1])
+        v = f(self.y)
+        return float(v.sum() if self.sw is None else v @ self.sw)
 
     def _w(self, a, b, *arrays):
         if self.sw is None:
@@ -48,7 +59,7 @@ class _Kernel:
 
 class _PoissonLog(_Kernel):
     def __init__(self, y, sw, family):
-        super().__init__(y, sw, 2.0 * (xlogy(y, y) - y))
+        super().__init__(y, sw, lambda u: 2.0 * (xlogy(u, u) - u))
 
     def step(self, a, b, eta):
         mu = np.exp(eta)
@@ -60,7 +71,7 @@ class _PoissonLog(_Kernel):
 
 class _BinomialLogit(_Kernel):
     def __init__(self, y, sw, family):
-        super().__init__(y, sw, 2.0 * (xlogy(y, y) + xlogy(1.0 - y, 1.0 - y)))
+        super().__init__(y, sw, lambda u: 2.0 * (xlogy(u, u) + xlogy(1.0 - u, 1.0 - u)))
 
     def step(self, a, b, eta):
         # mu clamped into [eps, 1 - eps] as the core logit link (and R) do; the deviance uses
@@ -76,7 +87,7 @@ class _BinomialLogit(_Kernel):
 
 class _GaussianIdentity(_Kernel):
     def __init__(self, y, sw, family):
-        super().__init__(y, sw, np.zeros(1) if sw is None else np.zeros_like(y))
+        self.y, self.sw, self.ysw, self.table, self.const = y, sw, y, None, 0.0
 
     def step(self, a, b, eta):
         r = eta - self.y[a:b]
@@ -89,14 +100,12 @@ class _NegBinLog(_Kernel):
     def __init__(self, y, sw, family, base=None):
         self.alpha = a = float(family.alpha)
         if base is None:  # the alpha-free parts, shared by with_family
-            self.y, self.sw = y, sw
-            self.ysw = y if sw is None else y * sw
-            self.c0 = 2.0 * (xlogy(y, y) if sw is None else xlogy(y, y) * sw).sum()
+            super().__init__(y, sw, lambda u: 2.0 * xlogy(u, u))
+            self.c0 = self.const
         else:
-            self.y, self.sw, self.ysw, self.c0 = base.y, base.sw, base.ysw, base.c0
-        # (y + 1/a) log1p(a y), weighted; the identity keeps y + 1/a out of the arrays
-        l1 = np.log1p(a * self.y)
-        self.const = self.c0 - 2.0 * (self.ysw @ l1 + (l1.sum() if sw is None else sw @ l1) / a)
+            self.y, self.sw, self.ysw, self.table, self.c0 = (base.y, base.sw, base.ysw,
+                                                              base.table, base.c0)
+        self.const = self.c0 - 2.0 * self.sum_y(lambda u: (u + 1.0 / a) * np.log1p(a * u))
 
     def with_family(self, family):
         """The kernel at another alpha, reusing the parts that do not depend on it."""
