@@ -68,16 +68,17 @@ def ml_scale(family: Any, deviance: float, sample_weight: np.ndarray | None, n: 
     return deviance / float(np.sum(sample_weight))
 
 
-def r_loglik(family: Any, y, mu, sample_weight, deviance: float, n: int) -> float:
+def r_loglik(family: Any, y, mu, sample_weight, deviance: float, n: int,
+             table: tuple | None = None) -> float:
     """Log-likelihood as R's ``logLik.glm`` reports it (full density, constants included).
 
     For a known scale and count-valued y (no prior weights) it is ``l(y; y) - D / 2`` (the
     definition of the deviance), with the saturated ``l(y; y)`` summed over the distinct values
-    of y: no special functions over every row.
+    of y: no special functions over every row. ``table``: that count table if already at hand.
     """
     scale = ml_scale(family, deviance, sample_weight, n)
     if family.scale_fixed and sample_weight is None and isinstance(y, np.ndarray):
-        table = value_table(y, sort_fallback=False)
+        table = value_table(y, sort_fallback=False) if table is None else table
         if table is not None:
             u, c = table
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -147,9 +148,11 @@ def response_interval(eta: np.ndarray, se_eta: np.ndarray, link: Any, level: flo
                          "lower": np.minimum(a, b), "upper": np.maximum(a, b)})
 
 
-def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: bool = True):
+def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: bool = True,
+                  table: tuple | None = None):
     """Deviance of the null model (R's ``null.deviance``): intercept (+ offset) only, or
-    ``mu = g^{-1}(offset)`` without an intercept. Returns ``(deviance, mu)``."""
+    ``mu = g^{-1}(offset)`` without an intercept. Returns ``(deviance, mu)``. ``table``: the
+    distinct values of y with their total weights, if at hand (counts: summed over those)."""
     if not fit_intercept:
         eta = np.zeros_like(y) if offset is None else offset
         mu = family.mean(eta)
@@ -157,7 +160,7 @@ def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: boo
     if offset is None:  # closed form: the weighted mean solves the score equation for any link
         m = float(np.average(y, weights=sample_weight))
         dev = sum_by_value(lambda u: family.unit_deviance(u, np.full_like(u, m)), y,
-                           sample_weight)
+                           sample_weight, table)
         return dev, np.broadcast_to(np.float64(m), y.shape)
     from reglab.solvers.irls import irls  # the null fit with an offset needs IRLS
 
@@ -186,8 +189,9 @@ def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_param
     with np.errstate(invalid="ignore"):
         # R's convention: the information of the last IRLS step (see IRLSResult.step_hessian)
         cov = covariance(res.step_hessian, dispersion if np.isfinite(dispersion) else np.nan)
-    null_dev, _ = null_deviance(y, family, sw, off, fit_intercept)
-    llf = r_loglik(family, y, res.mu, sw, res.deviance, nobs)
+    table = getattr(res, "y_table", None)
+    null_dev, _ = null_deviance(y, family, sw, off, fit_intercept, table)
+    llf = r_loglik(family, y, res.mu, sw, res.deviance, nobs, table)
     k = q + (0 if family.scale_fixed else 1) + extra_params
     aic, bic = information_criteria(llf, k, nobs)
     return {"cov": cov, "cov_params": cov, "deviance": res.deviance, "null_deviance": null_dev,

@@ -92,7 +92,9 @@ class IRLSResult:
     ``hessian``'s by O(last step), ~1e-6 relative at R's default tolerance);
     deviance: weighted deviance at theta; penalized_deviance: ``deviance + theta^T P theta``;
     n_iter: IRLS iterations; n_passes: sweeps over X; converged: deviance criterion met;
-    deviance_path: deviance after each iteration; message: why it stopped.
+    deviance_path: deviance after each iteration; message: why it stopped; y_table: the
+    distinct values of y and their total prior weights when y holds small counts (else None),
+    for statistics that sum a function of y alone (see ``reglab.core._counts``).
     """
 
     theta: np.ndarray
@@ -110,6 +112,7 @@ class IRLSResult:
     deviance_path: list[float] = field(default_factory=list)
     fit_intercept: bool = True
     step_hessian: np.ndarray | None = None
+    y_table: tuple | None = None
 
     @property
     def intercept(self) -> float:
@@ -178,12 +181,12 @@ class _Problem:
             self.eta[a:b] = eta0[a:b]
             return self.eta[a:b]
         k = int(self.fit_intercept)
-        eta = self.X[a:b] @ theta[k:]
+        eta = self.eta[a:b]
+        np.matmul(self.X[a:b], theta[k:], out=eta)  # straight into the stored eta: no copy
         if k:
             eta += theta[0]
         if self.offset is not None:
             eta += self.offset[a:b]
-        self.eta[a:b] = eta
         return eta
 
     def _family_step(self, a, b, eta):
@@ -397,13 +400,13 @@ def _subsample_start(X, y, family, sw, off, P, fit_intercept, threads):
     rows = subsample_rows(n, _SUBSAMPLE_FRACTION)
 
     def sub(v):
-        return None if v is None else v[rows]
+        return None if v is None else np.take(v, rows, axis=0)  # 2x faster than v[rows]
 
     Ps = None if P is None else P * (len(rows) / n)  # the same penalty per observation
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = irls(X[rows], y[rows], family, sample_weight=sub(sw), offset=sub(off),
+            res = irls(sub(X), sub(y), family, sample_weight=sub(sw), offset=sub(off),
                        penalty=Ps, fit_intercept=fit_intercept, tol=_SUBSAMPLE_TOL,
                        n_threads=threads, r_last_step=True)
     except (ValueError, np.linalg.LinAlgError):
@@ -582,7 +585,8 @@ def _finish(prob, sweep, theta, P, converged, message, n_iter, path, H_step) -> 
         deviance=sweep.deviance, penalized_deviance=_penalized(sweep.deviance, theta, P),
         n_iter=n_iter, n_passes=prob.n_passes, converged=converged,
         message="converged" if converged else message, deviance_path=path,
-        fit_intercept=prob.fit_intercept, step_hessian=H if H_step is None else H_step)
+        fit_intercept=prob.fit_intercept, step_hessian=H if H_step is None else H_step,
+        y_table=getattr(prob.kernel, "table", None))
 
 
 def irls_state(X: Any, y: Any, family: Any, theta: Any, *, sample_weight: Any = None,
