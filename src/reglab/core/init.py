@@ -12,6 +12,9 @@ variance chosen so that activations keep their scale from layer to layer:
 
     \\text{lecun}:\\ \\operatorname{Var} W = \\frac{1}{n_{in}} \\quad \\text{(SELU)}
 
+    \\text{torch}:\\ \\operatorname{Var} W = \\frac{1}{3 n_{in}} \\quad
+    \\text{(PyTorch's nn.Linear default, } U(\\pm 1/\\sqrt{n_{in}})\\text{)}
+
 ``uniform`` draws from ``U(-a, a)`` with ``a = sqrt(3 Var)``; ``normal`` from ``N(0, Var)``.
 Draws use a NumPy ``Generator`` (reproducible from a seed) and are then moved into the requested
 array namespace and dtype.
@@ -26,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["INITIALIZERS", "glorot", "he", "lecun", "get_initializer", "initialize"]
+__all__ = ["INITIALIZERS", "glorot", "he", "lecun", "torch_linear", "get_initializer",
+           "initialize"]
 
 
 def _variance_glorot(fan_in: int, fan_out: int) -> float:
@@ -39,6 +43,12 @@ def _variance_he(fan_in: int, fan_out: int) -> float:
 
 def _variance_lecun(fan_in: int, fan_out: int) -> float:
     return 1.0 / fan_in
+
+
+def _variance_torch(fan_in: int, fan_out: int) -> float:
+    # kaiming_uniform(a=sqrt(5)): gain^2 = 2 / (1 + 5), bound = gain sqrt(3 / fan_in)
+    # = 1 / sqrt(fan_in), so Var = bound^2 / 3
+    return 1.0 / (3.0 * fan_in)
 
 
 def _draw(variance: float, shape: tuple[int, int], rng: np.random.Generator,
@@ -69,8 +79,19 @@ def lecun(fan_in: int, fan_out: int, rng: np.random.Generator,
     return _draw(_variance_lecun(fan_in, fan_out), (fan_in, fan_out), rng, distribution)
 
 
+def torch_linear(fan_in: int, fan_out: int, rng: np.random.Generator,
+                 distribution: str = "uniform") -> np.ndarray:
+    """PyTorch's ``nn.Linear`` default: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, i.e.
+    ``Var W = 1 / (3 fan_in)``; returns float64 ``(fan_in, fan_out)``.
+
+    reglab's networks use it by default (see :func:`reglab.nn.build_network` for why).
+    """
+    return _draw(_variance_torch(fan_in, fan_out), (fan_in, fan_out), rng, distribution)
+
+
 def get_initializer(name_or_fn: str | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """Look up an initialiser by name (``glorot``/``xavier``, ``he``/``kaiming``, ``lecun``)."""
+    """Look up an initialiser by name (``glorot``/``xavier``, ``he``/``kaiming``, ``lecun``,
+    ``torch``/``pytorch``)."""
     if callable(name_or_fn):
         return name_or_fn
     key = str(name_or_fn).lower()
@@ -96,4 +117,6 @@ INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
     "he": he,
     "kaiming": he,
     "lecun": lecun,
+    "torch": torch_linear,
+    "pytorch": torch_linear,
 }

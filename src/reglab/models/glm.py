@@ -405,8 +405,8 @@ class NegativeBinomial(GLM):
         alpha: coefficients, SEs and alpha of one and the same fit. Start: R's Poisson mustart,
         or on >= 50,000 rows the same fit on a random 1/16 of the rows (fewer passes over X).
         """
-        # the fit sweeps X ~5-9 times: a Fortran copy makes each sweep ~1/3 cheaper
-        X = np.asfortranarray(X)
+        # no Fortran copy of X: with quasi-Newton starts most sweeps are gradient passes, for
+        # which the copy (and the slower row gathers of the subsample) cost more than it saves
         start, theta, H0 = None, None, None
         if X.shape[0] >= _NB_SUBSAMPLE_MIN_ROWS:
             start, theta, H0 = self._subsample_start(X, y, sw, off, names)
