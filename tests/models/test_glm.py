@@ -258,7 +258,7 @@ def test_rank_deficiency_error_carries_columns():
 
 
 def test_negative_binomial_subsample_start_gives_the_same_fit(monkeypatch):
-    import reglab.models.glm as G
+    import reglab.models._negbin as G
 
     rng = np.random.default_rng(7)
     X = rng.standard_normal((3000, 3)) * 0.5
@@ -299,7 +299,7 @@ def test_glm_negative_binomial_by_name_estimates_alpha_like_glm_nb():
 def test_negative_binomial_large_data_start_equals_the_tight_fit(monkeypatch):
     # >= 50,000 rows: a subsample start with its rescaled information (quasi-Newton passes) and
     # alpha settled by the Aitken estimate of the error left; the same fit as a tight one
-    import reglab.models.glm as G
+    import reglab.models._negbin as G
 
     rng = np.random.default_rng(3)
     X = rng.standard_normal((60_000, 3)) * 0.4

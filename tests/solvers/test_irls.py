@@ -13,6 +13,7 @@ from reglab.solvers._irls_kernels import kernel_for
 from reglab.solvers.irls import RankDeficientError, irls, irls_state
 
 M = importlib.import_module("reglab.solvers.irls")  # the module (the package exports the function)
+S = importlib.import_module("reglab.solvers._irls_sweep")  # the passes over X
 
 
 @pytest.fixture
@@ -103,9 +104,9 @@ def test_kernel_and_family_paths_and_threads_give_the_same_fit(poisson_data, mon
     X, y = poisson_data
     fam = get_family("poisson")
     ref = irls(X, y, fam)
-    monkeypatch.setattr(M, "kernel_for", lambda *a: None)  # generic Family path
-    monkeypatch.setattr(M, "_BLOCK_BYTES", 8 * 3 * 300)  # 300-row blocks: many blocks
-    monkeypatch.setattr(M, "_THREAD_MIN_SIZE", 0)  # threads even on this small X
+    monkeypatch.setattr(S, "kernel_for", lambda *a: None)  # generic Family path
+    monkeypatch.setattr(S, "_BLOCK_BYTES", 8 * 3 * 300)  # 300-row blocks: many blocks
+    monkeypatch.setattr(S, "_THREAD_MIN_SIZE", 0)  # threads even on this small X
     generic = irls(X, y, fam, n_threads=3)
     np.testing.assert_allclose(generic.theta, ref.theta, rtol=1e-12)
     np.testing.assert_allclose(generic.deviance, ref.deviance, rtol=1e-12)

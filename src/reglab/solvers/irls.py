@@ -29,13 +29,11 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.linalg as sla
 from threadpoolctl import ThreadpoolController
 
 from reglab.solvers._irls_checks import (
@@ -45,7 +43,15 @@ from reglab.solvers._irls_checks import (
     raise_aliased,
     raise_nonfinite,
 )
-from reglab.solvers._irls_kernels import kernel_for
+from reglab.solvers._irls_steps import (
+    _light_finish,
+    _penalized,
+    _quasi_newton,
+    _refamily,
+    _solve,
+    _step,
+)
+from reglab.solvers._irls_sweep import _Problem
 
 __all__ = ["irls", "irls_state", "IRLSResult", "ConvergenceWarning", "RankDeficientError"]
 
@@ -57,16 +63,11 @@ except ImportError:  # pragma: no cover - scikit-learn is a hard dependency
         """An iterative solver stopped before meeting its convergence criterion."""
 
 
-# Rows per block: ~640 KB of X per block keeps it, its scaled copy and the temporaries in one
-# core's L2 cache (1-2 MB on current x86); measured ~20% faster per pass than 2 MB blocks.
-_BLOCK_BYTES = 5 << 17
 # From this many rows on, IRLS starts from a fit on a random 1/16 of the rows (recursively: a
 # 10^6-row fit starts from 62,500 rows, which start from 3,900).
 _SUBSAMPLE_MIN_ROWS = 50_000
 _SUBSAMPLE_FRACTION = 16
 _SUBSAMPLE_TOL = 1e-6
-# sweeps use threads from this many entries of X on
-_THREAD_MIN_SIZE = 4_000_000
 # a subsample's information serves as the full fit's first Hessian from this many rows on
 _QN_MIN_ROWS = 2000
 
@@ -121,177 +122,6 @@ class IRLSResult:
     @property
     def coef(self) -> np.ndarray:
         return self.theta[1:] if self.fit_intercept else self.theta
-
-
-@dataclass
-class _Sweep:
-    """One pass's sums. ``gram``/``rhs``: the IRLS normal equations (``what="gram"``); for
-    ``what="grad"`` gram is None and rhs is the gradient ``X~^T g`` of the half deviance."""
-
-    deviance: float
-    gram: np.ndarray | None
-    rhs: np.ndarray
-    valid: bool
-
-
-class _Problem:
-    """Data of one fit and the single-pass kernel over X."""
-
-    def __init__(self, X, y, family, sample_weight, offset, fit_intercept, n_threads=1):
-        self.X, self.y, self.family = X, y, family
-        self.sw, self.offset, self.fit_intercept = sample_weight, offset, fit_intercept
-        n, p = X.shape
-        self.n, self.p, self.q = n, p, p + int(fit_intercept)
-        self.block = max(256, min(n, _BLOCK_BYTES // (8 * max(p, 1))))
-        self.eta = np.empty(n)
-        self.mu = np.empty(n)
-        self.w = np.empty(n)
-        self.kernel = kernel_for(family, y, sample_weight)
-        self.n_passes = 0
-        # threads only pay off on big data (measured: slower below ~4e6 entries of X); each
-        # needs at least a few blocks
-        t = max(1, min(n_threads, n // (4 * self.block))) if X.size >= _THREAD_MIN_SIZE else 1
-        # per thread, the scaled block sqrt(w) X, reused: its Gram is the block's X^T W X
-        # matching X's memory order: scaling a Fortran-ordered block by sqrt(w) runs down whole
-        # columns, ~2.5x faster than broadcasting over short C rows (NegativeBinomial passes F)
-        order = "F" if X.flags.f_contiguous and not X.flags.c_contiguous else "C"
-        self._buffers = [np.empty((self.block, self.p), order=order) for _ in range(t)]
-        self._pool = ThreadPoolExecutor(t) if t > 1 else None
-
-    def set_family(self, family) -> float:
-        """Switch to ``family`` (same link) at the current eta: mu, W and the deviance, which is
-        returned, are recomputed from the stored eta, with no pass over X."""
-        self.family, self.kernel = family, kernel_for(family, self.y, self.sw, self.kernel)
-        with np.errstate(all="ignore"):
-            if self.kernel is None:
-                mu, dev, _, w = self._family_step(0, self.n, self.eta)
-            else:
-                mu, dev, _, w = self.kernel.step(0, self.n, self.eta)
-                dev += self.kernel.const
-        self.mu[:], self.w[:] = mu, w
-        return float(dev)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-    def _eta(self, a, b, theta, eta0):
-        if eta0 is not None:
-            self.eta[a:b] = eta0[a:b]
-            return self.eta[a:b]
-        k = int(self.fit_intercept)
-        eta = self.eta[a:b]
-        np.matmul(self.X[a:b], theta[k:], out=eta)  # straight into the stored eta: no copy
-        if k:
-            eta += theta[0]
-        if self.offset is not None:
-            eta += self.offset[a:b]
-        return eta
-
-    def _family_step(self, a, b, eta):
-        """(mu, block deviance, g, W) through the generic Family API."""
-        fam, sw = self.family, None if self.sw is None else self.sw[a:b]
-        mu = fam.mean(eta)
-        dev = float(fam.deviance(self.y[a:b], mu, sample_weight=sw))
-        g, w = fam.gradient_hessian(self.y[a:b], eta, sample_weight=sw)
-        return mu, dev, g, w
-
-    def _blocks(self, starts, theta, eta0, A, what) -> tuple[float, np.ndarray, np.ndarray]:
-        """The blocks whose first rows ``starts`` yields: (deviance part, Gram part, rhs part).
-        ``what``: "gram" (normal equations), "grad" (rhs = gradient ``X~^T g``, no Gram) or
-        "light" (only eta, mu, W and the deviance)."""
-        q, k = self.q, int(self.fit_intercept)
-        gram, rhs, dev = np.zeros((q, q)), np.zeros(q), 0.0
-        step = self._family_step if self.kernel is None else self.kernel.step
-        for a in starts:
-            b = min(a + self.block, self.n)
-            Xb = self.X[a:b]
-            eta = self._eta(a, b, theta, eta0)
-            mu, d, g, w = step(a, b, eta)
-            self.mu[a:b], self.w[a:b] = mu, w
-            dev += d
-            if what == "grad":
-                rhs[k:] += Xb.T @ g
-                if k:
-                    rhs[0] += g.sum()
-                continue
-            if what == "light":
-                continue
-            # W z = W (eta - offset) - g: the weighted working response
-            v = w * (eta if self.offset is None else eta - self.offset[a:b]) - g
-            Ab = A[: b - a]
-            np.multiply(Xb, np.sqrt(w)[:, None], out=Ab)
-            gram[k:, k:] += Ab.T @ Ab  # numpy dispatches A.T @ A to BLAS syrk
-            rhs[k:] += Xb.T @ v
-            if k:  # the intercept row: cheaper than a ones column in the scaled copy
-                gram[0, 0] += w.sum()
-                gram[0, 1:] += w @ Xb
-                rhs[0] += v.sum()
-        return dev, gram, rhs
-
-    def sweep(self, theta: np.ndarray | None, eta0: np.ndarray | None = None,
-              gram: bool = True, what: str | None = None) -> _Sweep:
-        """One pass over X: eta at ``theta`` (or the given ``eta0``), deviance, and by ``what``
-        the Gram and rhs ("gram", the default), the gradient ``X~^T g`` as rhs ("grad"), or
-        nothing more ("light"; also ``gram=False``).
-
-        ``n_threads`` threads (NumPy and BLAS release the GIL) take the next block from one
-        shared iterator, so a thread the OS holds back does not hold up the others; each has its
-        own scaled-block buffer and partial sums, added at the end.
-        """
-        what = what or ("gram" if gram else "light")
-        self.n_passes += 1
-        starts = iter(range(0, self.n, self.block))  # next() on it is atomic under the GIL
-        bufs = self._buffers if what == "gram" else [None] * len(self._buffers)
-        with np.errstate(all="ignore"):  # overflow here means an invalid step, handled below
-            if len(bufs) == 1:
-                parts = [self._blocks(starts, theta, eta0, bufs[0], what)]
-            else:
-                parts = list(self._pool.map(
-                    lambda buf: self._blocks(starts, theta, eta0, buf, what), bufs))
-        dev = (0.0 if self.kernel is None else self.kernel.const) + sum(p[0] for p in parts)
-        G = sum(p[1] for p in parts)
-        rhs = sum(p[2] for p in parts)
-        if self.fit_intercept:
-            G[1:, 0] = G[0, 1:]
-        valid = math.isfinite(dev) and bool(np.isfinite(G).all() and np.isfinite(rhs).all())
-        return _Sweep(float(dev), G if what == "gram" else None, rhs, valid)
-
-
-def _solve(H: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    return sla.cho_solve(sla.cho_factor(H, lower=True, check_finite=False), rhs,
-                         check_finite=False)
-
-
-def _penalized(dev: float, theta: np.ndarray, P: np.ndarray | None) -> float:
-    return dev if P is None else dev + float(theta @ P @ theta)
-
-
-def _accept(sweep: _Sweep, theta, theta_cur, pen_cur: float, P) -> bool:
-    if not sweep.valid:
-        return False
-    if theta_cur is None:  # first step from the mustart: nothing to compare with yet
-        return True
-    # Fisher scoring need not decrease the deviance for non-canonical links; a rise beyond
-    # rounding triggers halving (glm2's rule; R's glm.fit halves only on invalid steps).
-    return _penalized(sweep.deviance, theta, P) <= pen_cur + 1e-10 * (abs(pen_cur) + 0.1)
-
-
-def _step(prob: _Problem, theta, theta_cur, pen_cur, P, max_halving, fallback):
-    """Sweep at ``theta``; halve toward the last accepted theta (or ``fallback``) until accepted."""
-    sweep = prob.sweep(theta)
-    for _ in range(max_halving):
-        if _accept(sweep, theta, theta_cur, pen_cur, P):
-            return theta, sweep
-        anchor = theta_cur if theta_cur is not None else fallback
-        if anchor is None:
-            break
-        theta = 0.5 * (theta + anchor)
-        sweep = prob.sweep(theta)
-    if _accept(sweep, theta, theta_cur, pen_cur, P):
-        return theta, sweep
-    return None, sweep
 
 
 def _starting_mu(family, y, sw):
@@ -447,77 +277,6 @@ def _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halvin
                     update)
 
 
-def _quasi_newton(prob, theta0, H0, P, tol, max_halving, update=None, max_steps: int = 3):
-    """First steps from ``theta0`` with an approximate information ``H0`` (a subsample's).
-
-    Passes that compute only the gradient (eta, deviance, ``X~^T g``; no Gram) drive steps
-    ``theta - H0^{-1}(X~^T g + P theta)``, each cutting the distance to the optimum by the
-    relative error of H0 (the predicted decrease ``d' H0 d`` by ~p/n_sub, 3e-4 for 10^6 x 20);
-    once ``d' H0 d`` is within 100 tol of the deviance the next Newton step will meet R's rule,
-    so one ordinary Gram pass follows (with halving toward the last accepted point if the
-    deviance rose); so it does when H0 contracts by less than 100x per step (a small subsample)
-    or after ``max_steps``. That replaces the Gram of one or two passes over X by gradients
-    (~1/3 of the cost). ``update`` (the family between steps, see :func:`irls`) is asked after
-    every accepted gradient pass, as IRLS does after every step; while the family moves the
-    steps go on (up to ``3 * max_steps``).
-    Returns (theta, its Gram sweep, deviance path, update or None once the family settled) or
-    None (invalid gradient pass, singular H0, no accepted step): the caller then starts from
-    theta0 the ordinary way."""
-    sweep = prob.sweep(theta0, what="grad")
-    if not sweep.valid:
-        return None
-    theta_acc, pen_acc, path = theta0, _penalized(sweep.deviance, theta0, P), []
-    prev, k, settled = math.inf, 0, update is None
-    while True:
-        k += 1
-        try:
-            d = _solve(H0, sweep.rhs if P is None else sweep.rhs + P @ theta_acc)
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-        theta, dhd = theta_acc - d, float(d @ H0 @ d)
-        # near enough for Newton to finish, or H0 contracting too slowly to be worth it
-        near = dhd < 100.0 * tol * (abs(pen_acc) + 0.1) or dhd > 0.01 * prev
-        if (settled and (near or k >= max_steps)) or k >= 3 * max_steps:
-            break
-        prev = dhd
-        sweep = prob.sweep(theta, what="grad")
-        pen = _penalized(sweep.deviance, theta, P)
-        if not (sweep.valid and pen <= pen_acc):  # H0 misled: halve from the accepted point
-            theta = 0.5 * (theta + theta_acc)
-            break
-        theta_acc, pen_acc = theta, pen
-        path.append(sweep.deviance)
-        if not settled:  # the gradient stays that of the old family: one slightly stale step
-            settled, sweep, pen_acc = _refamily(prob, update, sweep, theta, pen, P)
-            if not sweep.valid:
-                return None
-            prev = prev if settled else math.inf
-    theta, sweep = _step(prob, theta, theta_acc, pen_acc, P, max_halving, None)
-    if theta is None:
-        return None
-    return theta, sweep, path + [sweep.deviance], None if settled else update
-
-
-def _light_finish(prob, sweep, theta, theta_cur, H, pen_cur, P, tol):
-    """R's last step for the price of a light pass, or None.
-
-    When the Newton step's predicted deviance decrease ``d' H d`` is far below the tolerance,
-    the step will very likely satisfy R's rule. Check it with a pass that computes eta, mu and
-    the deviance but skips the Gram (the costly part), and stop there: the coefficients of that
-    last step with the information of the previous iterate, exactly what R's ``glm.fit``
-    returns. Otherwise (or if the check fails) the caller takes the ordinary step.
-    """
-    d = theta - theta_cur
-    if not float(d @ H @ d) < tol * (abs(pen_cur) + 0.1):  # d'Hd: the predicted decrease
-        return None
-    lite = prob.sweep(theta, gram=False)
-    pen = _penalized(lite.deviance, theta, P)
-    ok = lite.valid and pen <= pen_cur + 1e-10 * (abs(pen_cur) + 0.1)
-    if not (ok and abs(pen - pen_cur) / (abs(pen) + 0.1) < tol):
-        return None
-    return _Sweep(lite.deviance, sweep.gram, sweep.rhs, True)
-
-
 def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback,
              light: bool = False, update=None, path: list[float] | None = None) -> IRLSResult:
     """IRLS iterations from ``sweep`` at ``theta_cur``; ``path``: deviances of a quasi-Newton
@@ -557,20 +316,6 @@ def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback,
         message = (f"did not converge in {max_iter} iterations: relative deviance change "
                    f"{change:.3g} > tol {tol:g} (deviance {new.deviance:.6g})")
     return _finish(prob, sweep, theta_cur, P, converged, message, n_iter, path, H)
-
-
-def _refamily(prob, update, sweep, theta, pen, P):
-    """Ask ``update`` for the family at the current mu: (settled, sweep, penalized deviance).
-    A new family keeps the sweep's Gram and rhs (so the next step is a Fisher step of the old
-    family, a slightly stale one while the family still moves) with the deviance of the new."""
-    fam, settled = update(prob.mu, prob.family), False
-    if isinstance(fam, tuple):  # (family, True): switch to it, and it is the final one
-        fam, settled = fam
-    if fam is None:
-        return True, sweep, pen
-    dev = prob.set_family(fam)
-    new = _Sweep(dev, sweep.gram, sweep.rhs, sweep.valid and math.isfinite(dev))
-    return bool(settled), new, _penalized(dev, theta, P)
 
 
 def _finish(prob, sweep, theta, P, converged, message, n_iter, path, H_step) -> IRLSResult:
