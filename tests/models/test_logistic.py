@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogistic
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -158,3 +159,50 @@ def test_softmax_anes96_matches_published():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     lb = SoftmaxRegression(solver="lbfgs").fit(d.exog, d.endog.astype(int))
     np.testing.assert_allclose(lb.params_.to_numpy(), m.params_.to_numpy(), rtol=1e-4, atol=1e-6)
+
+
+def _pie(n=300, seed=1):
+    # three classes in 120-degree sectors of the unit disc: no class is separable from the
+    # other two (they all meet at the origin), but jointly they are (B_k = sector k's centre)
+    rng = np.random.default_rng(seed)
+    ang = rng.uniform(0, 2 * np.pi, n)
+    r = np.sqrt(rng.uniform(0, 1, n))
+    X = np.column_stack([r * np.cos(ang), r * np.sin(ang)])
+    return X, np.array(["a", "b", "c"])[(ang // (2 * np.pi / 3)).astype(int)]
+
+
+def test_softmax_separation_of_one_class_is_named():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2))
+    y = np.where(X[:, 0] > 1, "c", np.where(rng.random(300) < 0.5, "a", "b"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(SeparationWarning, match=r"separation of class 'c' from the others: "
+                                                   r"column\(s\) 'x1'"):
+            m = SoftmaxRegression().fit(X, y)
+    assert m.separation_.separated and m.separation_.columns == ["x1"]
+    assert "WARNING: complete separation of class 'c'" in m.summary()
+
+
+def test_softmax_joint_separation_is_found_by_the_multinomial_lp():
+    X, y = _pie()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(SeparationWarning, match=r"^complete separation: column\(s\) 'x1', "
+                                                   r"'x2'"):
+            m = SoftmaxRegression().fit(X, y)
+    assert m.separation_.label == "" and m.separation_.complete
+    # a ridge penalty makes the estimate exist: no check, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        assert SoftmaxRegression(alpha=0.01).fit(X, y).separation_ is None
+
+
+def test_softmax_without_separation_has_no_warning():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((400, 2))
+    y = rng.choice(["a", "b", "c"], 400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        m = SoftmaxRegression().fit(X, y)
+    assert m.separation_ is None and m.converged_

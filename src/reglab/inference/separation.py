@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-__all__ = ["detect_separation", "Separation", "SeparationWarning"]
+__all__ = ["detect_separation", "detect_multinomial_separation", "Separation",
+           "SeparationWarning"]
 
 
 class SeparationWarning(UserWarning):
@@ -40,14 +41,16 @@ class Separation:
     complete: bool
     columns: list[str]
     direction: np.ndarray
+    label: str = ""  # multinomial: the class separated from the others, when it is one class
 
     def message(self) -> str:
         kind = "complete" if self.complete else "quasi-complete"
+        what = f"separation of class {self.label} from the others" if self.label else "separation"
         if not self.columns:
-            return (f"{kind} separation by the intercept alone: every response is on one side; "
+            return (f"{kind} {what} by the intercept alone: every response is on one side; "
                     "the intercept estimate diverges")
         cols = ", ".join(repr(c) for c in self.columns)
-        return (f"{kind} separation: column(s) {cols} separate the outcomes; the maximum-"
+        return (f"{kind} {what}: column(s) {cols} separate the outcomes; the maximum-"
                 "likelihood estimate does not exist (coefficients diverge). Drop or merge those "
                 "columns, or use a penalty (alpha > 0)")
 
@@ -84,6 +87,53 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     k = int(fit_intercept)
     cols = [names[j - k] for j in range(k, q) if beta[j] != 0]
     return Separation(True, complete, cols, beta)
+
+
+def detect_multinomial_separation(X: np.ndarray, codes: np.ndarray, labels: list[str],
+                                  fit_intercept: bool = True,
+                                  column_names: list[str] | None = None,
+                                  sample_weight: np.ndarray | None = None, tol: float = 1e-7,
+                                  max_lp_entries: int = 20_000_000) -> Separation:
+    r"""Separation in softmax regression with K classes (codes 0..K-1, class 0 the baseline).
+
+    The MLE does not exist exactly when some direction ``B`` (q, K) with ``B_0 = 0``, not all
+    zero, has :math:`x_i^\top (B_{c_i} - B_k) \ge 0` for every row i and class k. One class
+    separated from all the others (``B_k = beta``, the rest 0) is the usual case and names the
+    class: each class against the rest is checked first with :func:`detect_separation`. Then
+    the joint program (the same LP over ``q (K-1)`` unknowns with ``n (K-1)`` constraints, run
+    when that matrix has at most ``max_lp_entries`` entries). labels: (K,) class names.
+    """
+    X = np.asarray(X, dtype=float)
+    codes = np.asarray(codes)
+    K = len(labels)
+    for k in range(K):
+        sep = detect_separation(X, (codes == k).astype(float), fit_intercept, column_names,
+                                sample_weight, tol)
+        if sep.separated:
+            lab = labels[k]
+            sep.label = repr(lab.item() if isinstance(lab, np.generic) else lab)  # 'c', not np.str_
+            return sep
+    names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
+    keep = np.ones(len(codes), bool) if sample_weight is None else np.asarray(sample_weight) > 0
+    Z = np.column_stack([np.ones(len(codes)), X]) if fit_intercept else X
+    Z, c = Z[keep], codes[keep]
+    scale = np.abs(Z).max(axis=0)
+    Z = Z / np.where(scale == 0, 1.0, scale)
+    n, q, m = Z.shape[0], Z.shape[1], K - 1
+    if n * m * q * m > max_lp_entries:
+        return Separation(False, False, [], np.zeros(q * m))
+    # row (i, k), k != c_i: x_i^T (B_{c_i} - B_k) over theta laid out (q, m) (class k at k - 1)
+    E = np.eye(K)
+    D = E[c][:, None, :] - E[None, :, :]  # (n, K, K): e_{c_i} - e_k
+    D = D[np.arange(K)[None, :] != c[:, None]].reshape(n, m, K)  # the k != c_i
+    S = np.einsum("iq,ikl->ikql", Z, D)[..., 1:].reshape(n * m, q * m)
+    beta = _lp(S, [(-1.0, 1.0)] * (q * m))
+    if not (S @ beta).max() > tol:
+        return Separation(False, False, [], np.zeros(q * m))
+    B = np.where(np.abs(beta) > 1e-9, beta, 0.0).reshape(q, m)
+    k0 = int(fit_intercept)
+    cols = [names[j - k0] for j in range(k0, q) if np.any(B[j] != 0)]
+    return Separation(True, _max_min_margin(S) > tol, cols, beta)
 
 
 def _lp(S: np.ndarray, bounds) -> np.ndarray:

@@ -15,6 +15,7 @@ lecture's vectorised batch gradient descent) and ``"sgd"`` (mini-batch). ``alpha
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
+from reglab.inference.separation import SeparationWarning, detect_multinomial_separation
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
 from reglab.models.glm import GLM, check_finite_X, check_vector, feature_names
@@ -165,8 +167,10 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
     Fitted: classes_ (K,), coef_ (K, p) and intercept_ (K,) (row 0 is the baseline: zeros);
     params_, std_errors_, zvalues_, pvalues_: DataFrames (terms x classes_[1:]); cov_params_
     ((q (K-1)) square, MultiIndex (term, class)); deviance_, null_deviance_, llf_, aic_, bic_,
-    df_resid_, df_null_, dispersion_ (1), nobs_, n_iter_, converged_, family_, loss_curve_.
-    No separation check here (the binary LogisticRegression has one).
+    df_resid_, df_null_, dispersion_ (1), nobs_, n_iter_, converged_, family_, loss_curve_,
+    separation_ (None, or the :class:`~reglab.inference.separation.Separation` found when an
+    unpenalized fit did not converge or fitted a probability of 1: the MLE then does not exist,
+    and a SeparationWarning names the class and columns).
     """
 
     def __init__(self, solver: str = "irls", alpha: float = 0.0, fit_intercept: bool = True,
@@ -213,7 +217,23 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
             out.loss = obj.value_and_grad(out.theta)[0]
             H = multinomial_information(obj, out.theta.reshape(q, m))
         self._set_fitted(obj, out, H, classes, names, nobs)
+        self.separation_ = self._separation(Xa, codes, sw, names)
         return self
+
+    def _separation(self, X, codes, sw, names):
+        """Check for separation when the fit shows its symptoms (unpenalized only: a ridge
+        penalty makes the estimate exist)."""
+        if self.alpha:
+            return None
+        prob = self.predict_proba(X)
+        if self.converged_ and not (prob.max(axis=1) > 1 - 1e-8).any():
+            return None
+        sep = detect_multinomial_separation(X, codes, list(self.classes_), self.fit_intercept,
+                                            names, sw)
+        if sep.separated:
+            warnings.warn(sep.message(), SeparationWarning, stacklevel=3)
+            return sep
+        return None
 
     def _set_fitted(self, obj, out, H, classes, names, nobs):
         q, m = obj.q, obj.m
@@ -282,5 +302,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         lines = [f"Residual deviance: {self.deviance_:.4f}  (null {self.null_deviance_:.4f})",
                  f"Log-likelihood: {self.llf_:.4f},  AIC: {self.aic_:.4f},  BIC: {self.bic_:.4f}",
                  f"Iterations: {self.n_iter_} ({'' if self.converged_ else 'NOT '}converged)"]
+        if getattr(self, "separation_", None) is not None:
+            lines.append("WARNING: " + self.separation_.message())
         return format_summary(title, self.coef_table(level), lines)
 
