@@ -163,3 +163,49 @@ def test_reglab_linear_regression_round_trip(tmp_path):
     back = load_model(save_model(model, tmp_path / "lin.reglab", X_check=X)).model
     np.testing.assert_array_equal(back.predict(X), model.predict(X))
     assert back.summary() == model.summary()
+
+
+def _formula_frame(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.uniform(1, 3, n),
+                       "x3": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
+    df["y"] = rng.poisson(np.exp(0.2 + 0.3 * df.x1 + 0.2 * (df.g == "b")))
+    return df
+
+
+def test_formula_model_round_trip_keeps_the_formula(tmp_path):
+    # the fitted formula (levels, center's mean, bs knots) is saved as JSON data: the loaded
+    # model builds the same design from raw data, even data with one level of the factor
+    from reglab.models._formula import formula_spec_from_dict, formula_spec_to_dict
+    from reglab.models.glm import GLM
+
+    df = _formula_frame()
+    m = GLM.from_formula("y ~ x1 + I(x1**2) + C(g) + center(x3) + bs(x2, df=4)", df,
+                         family="poisson")
+    path = save_model(m, tmp_path / "f.reglab", X_check=df.head(30))
+    back = load_model(path).model
+    assert back.formula_ == m.formula_
+    new = _formula_frame(50, seed=1)
+    one_level = new[new.g == "c"]
+    for data in (new, one_level):
+        np.testing.assert_array_equal(back.predict(data), m.predict(data))
+    spec = formula_spec_from_dict(json.loads(json.dumps(formula_spec_to_dict(m.formula_spec_))))
+    a, b = m.formula_spec_.get_model_matrix(one_level), spec.get_model_matrix(one_level)
+    assert list(a.columns) == list(b.columns)
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    assert "Formula: y ~ x1" in back.summary()
+
+
+def test_formula_gam_with_expressions_round_trip(tmp_path):
+    from reglab.models.gam import GAM
+
+    df = _formula_frame()
+    df["y"] = np.sin(df.x1) + np.log(df.x2) + rng_noise(len(df))
+    m = GAM.from_formula("y ~ s(x1) + C(g) + np.log(x2)", df)
+    back = load_model(save_model(m, tmp_path / "g", X_check=df.head(30))).model
+    new = _formula_frame(40, seed=2)
+    np.testing.assert_array_equal(back.predict(new), m.predict(new))
+
+
+def rng_noise(n):
+    return np.random.default_rng(9).normal(0, 0.2, n)

@@ -115,6 +115,10 @@ def _encodable(v: Any) -> Any:
     spec = _family_spec(v)
     if spec is not None:
         return {"__family__": spec}
+    if type(v).__name__ == "ModelSpec":  # a formula model's fitted formula (formulaic)
+        from reglab.models._formula import formula_spec_to_dict
+
+        return {"__formula_spec__": formula_spec_to_dict(v)}
     raise TypeError(type(v).__name__)
 
 
@@ -142,6 +146,10 @@ def _generic_from_dict(cls: type) -> Callable[[dict], Any]:
         for name, value in d["fitted"].items():
             if isinstance(value, dict) and "__family__" in value:
                 value = get_family(dict(value["__family__"]))
+            elif isinstance(value, dict) and "__formula_spec__" in value:
+                from reglab.models._formula import formula_spec_from_dict
+
+                value = formula_spec_from_dict(value["__formula_spec__"])
             setattr(model, name, value)
         return model
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FormulaMixin", "register_formula_transform", "FORMULA_TRANSFORMS",
+           "formula_spec_to_dict", "formula_spec_from_dict",
            "design_from_formula"]
 
 #: Name -> function available inside every formula (beside ``np`` and formulaic's built-ins).
@@ -204,3 +205,46 @@ def _rows_of_fit_params(fit_params: Mapping[str, Any] | None, data: pd.DataFrame
                              f"{len(data)}")
         out[key] = arr[kept]
     return out
+
+
+def _plain(v: Any, where: str) -> Any:
+    """``v`` as JSON values (numpy scalars and arrays to Python numbers and lists, enums to
+    their values); TypeError naming ``where`` for anything else."""
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x, f"{where}.{k}") for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x, where) for x in v]
+    if isinstance(v, np.ndarray):
+        return _plain(v.tolist(), where)
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    if isinstance(getattr(v, "value", None), str):  # formulaic's enums (Factor.Kind ...)
+        return v.value
+    raise TypeError(f"formula state {where} holds a {type(v).__name__}, which has no JSON form")
+
+
+def formula_spec_to_dict(spec: Any) -> dict[str, Any]:
+    """A fitted formulaic ``ModelSpec`` as JSON data: the formula, the categorical levels
+    (``encoder_state``) and the stateful transforms' fitted state (``center``, ``scale``, ``bs``
+    knots ...). Contrast matrices are not stored: formulaic rebuilds them from the formula and
+    the levels. Raises TypeError for state without a JSON form (a custom transform's object)."""
+    enc = {name: [_plain(kind, name), _plain({k: v for k, v in state.items() if k != "contrasts"},
+                                           name)]
+           for name, (kind, state) in spec.encoder_state.items()}
+    return {"formula": str(spec.formula), "ensure_full_rank": bool(spec.ensure_full_rank),
+            "encoder_state": enc, "transform_state": _plain(spec.transform_state, "transform")}
+
+
+def formula_spec_from_dict(d: Mapping[str, Any]) -> Any:
+    """The ``ModelSpec`` that :func:`formula_spec_to_dict` described: the same design columns
+    and values on any new data (tested equal to the fitted spec's)."""
+    from formulaic import ModelSpec
+    from formulaic.parser.types import Factor
+
+    enc = {name: (Factor.Kind(kind), dict(state)) for name, (kind, state)
+           in d["encoder_state"].items()}
+    return ModelSpec(formula=d["formula"], materializer="pandas",
+                     ensure_full_rank=d["ensure_full_rank"], encoder_state=enc,
+                     transform_state=dict(d["transform_state"]))

@@ -3,8 +3,9 @@
 ``to_dict(model)`` stores the family (``Family.to_dict``), the constructor parameters, every fitted
 term (knots, centring constraint ``Z``, factor levels), the coefficients, ``Vp_`` and the summary
 statistics; ``from_dict(GAM, d)`` rebuilds a model whose ``predict``, ``partial_dependence`` and
-``summary`` match the original. Formula models with formulaic expressions (``np.log(x)``) are
-refused: formulaic's ModelSpec is not JSON.
+``summary`` match the original. A formula's parametric part (formulaic expressions such as
+``np.log(x)``, ``C(g)``, ``center(x)``) is stored as its formula, levels and transform state
+(:func:`reglab.models._formula.formula_spec_to_dict`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from reglab.core.families import get_family
+from reglab.models._formula import formula_spec_from_dict, formula_spec_to_dict
 from reglab.models._splines import term_from_dict
 
 __all__ = ["to_dict", "from_dict", "FORMAT", "VERSION"]
@@ -27,9 +29,11 @@ _FITTED = ("intercept_", "coef_", "Vp_", "lam_", "scale_", "df_resid_", "edf_", 
 
 def to_dict(model: Any) -> dict:
     """JSON-ready description of a fitted ``GAM``."""
-    if getattr(model, "formula_spec_", None) is not None:
-        raise ValueError("a GAM whose formula has expressions (e.g. np.log(x)) cannot be saved; "
-                         "add the transformed columns to the data and use plain names")
+    spec = getattr(model, "formula_spec_", None)
+    try:
+        spec = None if spec is None else formula_spec_to_dict(spec)
+    except TypeError as exc:
+        raise ValueError(f"this GAM's formula cannot be saved: {exc}") from exc
     fitted = {}
     for key in _FITTED:
         v = getattr(model, key)
@@ -43,7 +47,7 @@ def to_dict(model: Any) -> dict:
             "feature_names": None if names is None else [str(c) for c in names],
             "n_features_in": model.n_features_in_,
             "formula": getattr(model, "formula_", None),
-            "formula_raw": getattr(model, "formula_raw_", None),
+            "formula_raw": getattr(model, "formula_raw_", None), "formula_spec": spec,
             "terms": [{**t.to_dict(), "names": list(t.names_) if t.names_ else None}
                       for t in model.terms_], "fitted": fitted}
 
@@ -71,5 +75,7 @@ def from_dict(cls: type, d: dict) -> Any:
     sizes = np.cumsum([1] + [t.basis_size for t in terms])
     est.slices_ = [slice(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:])]
     if d.get("formula"):
-        est.formula_, est.formula_raw_, est.formula_spec_ = d["formula"], d["formula_raw"], None
+        spec = d.get("formula_spec")  # absent in files written before expressions were saved
+        est.formula_, est.formula_raw_ = d["formula"], d["formula_raw"]
+        est.formula_spec_ = None if spec is None else formula_spec_from_dict(spec)
     return est
