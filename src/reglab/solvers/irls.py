@@ -194,7 +194,9 @@ def irls(X: Any, y: Any, family: Any, *, sample_weight: Any = None, offset: Any 
     limit = one_blas_thread() if X.size > 200_000 else nullcontext()
     try:
         with limit:
-            if start is None and X.shape[0] >= _SUBSAMPLE_MIN_ROWS:
+            # (not for the Gaussian identity fit: its first Newton step is already exact)
+            if (start is None and X.shape[0] >= _SUBSAMPLE_MIN_ROWS
+                    and (family.name, family.link.name) != ("gaussian", "identity")):
                 start, start_hessian = _subsample_start(X, y, family, sw, off, P, fit_intercept,
                                                         threads)
             return _fit(prob, X, y, family, sw, off, P, start, names, tol, max_iter, max_halving,
