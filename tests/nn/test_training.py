@@ -189,3 +189,15 @@ def test_validation_fraction_holds_out_rows():
         trainer.fit(X, y, epochs=1, validation_fraction=0.2, validation_data=(X, y))
     with pytest.raises(ValueError, match="validation_fraction"):
         trainer.fit(X, y, epochs=1, validation_fraction=1.5)
+
+
+def test_batch_gather_equals_fancy_indexing():
+    """The reused-buffer gather (ndarray.take, mode="wrap") returns exactly X[idx]."""
+    from reglab.nn import Trainer, build_network
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3)).astype(np.float32)
+    tr = Trainer(build_network(3, (4,), 1), batch_size=8, random_state=0)
+    for _ in range(8):
+        idx, _ = tr._next_batch(50)
+        np.testing.assert_array_equal(tr._take(X, idx, "X"), X[idx])

@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 from reglab.core._xp import namespace, to_numpy
-from reglab.core.optimizers import GradientTransformation, apply_updates, get_optimizer
+from reglab.core.optimizers import (
+    GradientTransformation,
+    apply_step,
+    apply_updates,
+    get_optimizer,
+)
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
 from reglab.nn.network import CHUNK, Sequential
@@ -180,17 +185,20 @@ class Trainer:
 
     def _apply_optimizer(self) -> None:
         if self.network.is_numpy:
-            params, grads = self._params, self._grads  # persistent views of the flat vectors
-        else:
-            params, grads = self.network.parameters(), self.network.gradients()
+            # persistent views of the flat vectors; Adam updates each ~128 KB leaf and adds it
+            # to the parameters in one sweep (apply_step), while the leaf is in cache
+            _, self.opt_state = apply_step(self.optimizer, self._grads, self.opt_state,
+                                           self._params)
+            return
+        params, grads = self.network.parameters(), self.network.gradients()
         updates, self.opt_state = self.optimizer.update(grads, self.opt_state, params)
         params = apply_updates(params, updates)
-        if not self.network.is_numpy:
-            # out-of-place namespaces: the updated arrays are new objects; hand them to the layers
-            for d, w in zip(self.network.dense, params[:len(self.network.dense)]):
-                d.W = w
-            for d, b in zip(self.network.dense, params[len(self.network.dense):]):
-                d.b = b
+        # out-of-place namespaces: the updated arrays are new objects; hand them to the layers
+        n_dense = len(self.network.dense)
+        for d, w in zip(self.network.dense, params[:n_dense]):
+            d.W = w
+        for d, b in zip(self.network.dense, params[n_dense:]):
+            d.b = b
 
     def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """One optimizer update on the batch ``(X, y)``; returns the batch objective before it."""
@@ -215,8 +223,11 @@ class Trainer:
                     or buf.dtype != A.dtype:
                 buf = np.empty((max(idx.shape[0], self.batch_size), *A.shape[1:]), A.dtype)
                 self.__dict__["_gather_" + name] = buf
-            # the method, not np.take: two Python wrapper calls fewer per batch
-            return A.take(idx, axis=0, out=buf[:shape[0]])
+            # the method, not np.take: two Python wrapper calls fewer per batch. mode="wrap":
+            # with the default mode="raise" NumPy gathers into a temporary and copies it to
+            # `out` (2.6x slower for 256 x 784 float32); the indices come from a permutation
+            # of range(n), so they are always in range and wrap never applies
+            return A.take(idx, axis=0, out=buf[:shape[0]], mode="wrap")
         xp = namespace(A)
         return xp.take(A, xp.asarray(idx), axis=0)
 
