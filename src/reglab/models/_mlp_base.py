@@ -1,0 +1,242 @@
+"""Shared fitting, prediction plumbing and (de)serialisation of the MLP estimators.
+
+``_BaseMLP`` validates the parameters and data, builds the :class:`reglab.nn.Sequential`
+network, runs the :class:`reglab.nn.Trainer` (or L-BFGS), records the history, and stores the
+fitted estimator as versioned data (``to_dict`` / ``from_dict``; no pickle). The estimators in
+:mod:`reglab.models.mlp` supply the output head (``_loss``), the target encoding
+(``_prepare_y``) and the output size (``_n_outputs``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
+
+_FORMAT_VERSION = 1
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared fitting logic; subclasses supply ``_prepare_y`` / ``_n_outputs`` / ``_loss``."""
+
+    def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
+        return validate_data(self, X, reset=reset, dtype=np.dtype(self.dtype), order="C")
+
+    def _validate_params(self) -> None:
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        sizes = [self.hidden_layer_sizes] if np.ndim(self.hidden_layer_sizes) == 0 else \
+            list(self.hidden_layer_sizes)
+        if any(int(h) < 1 for h in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes}")
+        for name in ("max_iter", "batch_size", "n_iter_no_change"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1), got "
+                             f"{self.validation_fraction}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+
+    def _sizes(self) -> tuple[int, ...]:
+        if np.ndim(self.hidden_layer_sizes) == 0:
+            return (int(self.hidden_layer_sizes),)
+        return tuple(int(h) for h in self.hidden_layer_sizes)
+
+    def _new_network(self, n_in: int) -> Sequential:
+        return build_network(n_in, self._sizes(), self._n_outputs(), activation=self.activation,
+                             dropout=self.dropout, init=self.init, dtype=self.dtype,
+                             random_state=self._seed(0))
+
+    def _seed(self, offset: int) -> int | None:
+        rs = self.random_state
+        if rs is None:
+            return None
+        if isinstance(rs, np.random.RandomState):
+            return int(rs.randint(2**31)) + offset
+        return int(rs) + offset
+
+    def _new_trainer(self, network: Sequential, callbacks: list) -> Trainer:
+        opt = "sgd" if self.optimizer == "lbfgs" else self.optimizer
+        return Trainer(network, loss=self._loss(), optimizer=opt,
+                       learning_rate=self.learning_rate, alpha=self.alpha,
+                       batch_size=self.batch_size, shuffle=self.shuffle,
+                       random_state=self._seed(1), callbacks=callbacks, verbose=self.verbose,
+                       beta=self.momentum)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> _BaseMLP:
+        self._validate_params()
+        first = not (hasattr(self, "network_") and (incremental or self.warm_start))
+        X = self._validate_X(X, reset=first)
+        y = self._prepare_y(y, first, incremental)
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+        sw = None
+        if sample_weight is not None:
+            # scikit-learn's check also refuses all-zero weights
+            sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+            # equal weights give the same weighted-mean objective: skip them (exact and faster)
+            sw = None if np.all(sw == sw[0]) else sw
+        if first:
+            self.network_ = self._new_network(X.shape[1])
+            self.history_, self.loss_curve_, self.n_iter_ = [], [], 0
+            self._trainer = None
+        if incremental:
+            return self._run_partial(X, y, sw)
+        return self._run_fit(X, y, sw)
+
+    def _split(self, X: np.ndarray, y: np.ndarray, sw: Any) -> tuple:
+        strat = self._stratify(y)
+        arrays = [X, y] if sw is None else [X, y, sw]
+        parts = train_test_split(*arrays, test_size=self.validation_fraction,
+                                 random_state=self._seed(2), stratify=strat)
+        if sw is None:
+            return parts[0], parts[2], None, (parts[1], parts[3])
+        return parts[0], parts[2], parts[4], (parts[1], parts[3], parts[5])
+
+    def _run_fit(self, X: np.ndarray, y: np.ndarray, sw: Any) -> _BaseMLP:
+        if self.optimizer == "lbfgs":
+            trainer = self._new_trainer(self.network_, [])
+            try:
+                info = fit_lbfgs(trainer, X, y, sw, max_iter=self.max_iter, tol=self.tol)
+            finally:
+                self._record(trainer)
+            if not info["converged"]:
+                warnings.warn(f"L-BFGS stopped after {info['n_iter']} iterations without "
+                              f"converging: {info['message']}", ConvergenceWarning, stacklevel=3)
+            return self
+        validation = None
+        if self.early_stopping:
+            X, y, sw, validation = self._split(X, y, sw)
+            stopper = EarlyStopping("val_loss", self.n_iter_no_change, self.tol, True)
+        else:
+            stopper = EarlyStopping("loss", self.n_iter_no_change, self.tol, False)
+        trainer = self._trainer if (self.warm_start and self._trainer is not None) else \
+            self._new_trainer(self.network_, [])
+        trainer.callbacks = [stopper]
+        self._trainer = trainer
+        start = len(trainer.history)
+        try:
+            trainer.fit(X, y, sw, epochs=self.max_iter, validation_data=validation,
+                        metrics=self._metrics() if validation else None)
+        finally:
+            self._record(trainer)
+        if stopper.stopped_epoch is None and len(trainer.history) - start >= self.max_iter:
+            warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                          "and the optimization hasn't converged yet.", ConvergenceWarning,
+                          stacklevel=3)
+        return self
+
+    def _run_partial(self, X: np.ndarray, y: np.ndarray, sw: Any) -> _BaseMLP:
+        if self.optimizer == "lbfgs":
+            raise ValueError("partial_fit needs a stochastic optimizer, not 'lbfgs'")
+        if getattr(self, "_trainer", None) is None:
+            self._trainer = self._new_trainer(self.network_, [])
+        trainer = self._trainer
+        try:
+            trainer.callbacks = []
+            trainer.fit(X, y, sw, epochs=1)
+        finally:
+            self._record(trainer)
+        return self
+
+    def _record(self, trainer: Trainer) -> None:
+        self.history_ = list(trainer.history)
+        self.loss_curve_ = [h["loss"] for h in trainer.history]
+        self.n_iter_ = len(trainer.history)
+        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
+        self.validation_scores_ = [h["val_score"] for h in trainer.history if "val_score" in h]
+
+    def __getstate__(self) -> dict:
+        # the optimizer is a chain of closures (not picklable): a pickled estimator keeps its
+        # weights and history, and a later warm start / partial_fit starts a fresh optimizer
+        state = super().__getstate__()
+        state.pop("_trainer", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "network_" in state:
+            self._trainer = None
+
+    # ------------------------------------------------------------------ public -----------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseMLP:
+        """Train for up to ``max_iter`` epochs. ``X``: (n_samples, n_features); ``y``: (n_samples,).
+
+        Raises :class:`reglab.nn.DivergenceError` naming the epoch if the loss becomes NaN/inf;
+        the network then keeps its last good weights.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _eta(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = self._validate_X(X, reset=False)
+        return self.network_.predict_eta(X)
+
+    def hidden_activations(self, X: Any) -> list[np.ndarray]:
+        """Each hidden layer's outputs ``[(n_samples, h_1), (n_samples, h_2), ...]``."""
+        check_is_fitted(self, "network_")
+        X = self._validate_X(X, reset=False)
+        return [np.asarray(a) for a in self.network_.hidden_activations(X)]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[i]`` of shape ``(n_in_i, n_out_i)`` (copies)."""
+        check_is_fitted(self, "network_")
+        return self.network_.coefs_
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        check_is_fitted(self, "network_")
+        return self.network_.intercepts_
+
+    def to_dict(self, as_lists: bool = False) -> dict:
+        """Hyperparameters, architecture, weights and fitted attributes as data (no pickle).
+
+        Weights are plain NumPy arrays (``as_lists=True``: nested lists, for ``json.dumps``);
+        a Family or loss object given as ``family`` is stored as its ``to_dict()``.
+        """
+        check_is_fitted(self, "network_")
+        params = {k: (list(v) if isinstance(v, tuple) else v)
+                  for k, v in self.get_params().items()}
+        if not isinstance(params.get("random_state"), int | type(None)):
+            params["random_state"] = None
+        if hasattr(params.get("family"), "to_dict"):
+            params["family"] = params["family"].to_dict()
+        out = {"format": f"reglab.models.{type(self).__name__}", "version": _FORMAT_VERSION,
+               "params": params, "network": self.network_.to_dict(as_lists),
+               "n_features_in": int(self.n_features_in_), "loss_curve": list(self.loss_curve_),
+               "n_iter": int(self.n_iter_)}
+        if hasattr(self, "feature_names_in_"):
+            out["feature_names_in"] = [str(c) for c in self.feature_names_in_]
+        if hasattr(self, "classes_"):
+            out["classes"] = self.classes_.tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> _BaseMLP:
+        expected = f"reglab.models.{cls.__name__}"
+        if data.get("format") != expected or data.get("version") != _FORMAT_VERSION:
+            raise ValueError(f"not a {expected} v{_FORMAT_VERSION} dict: format="
+                             f"{data.get('format')!r}, version={data.get('version')!r}")
+        params = dict(data["params"])
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        est = cls(**params)
+        est.network_ = Sequential.from_dict(data["network"])
+        est.n_features_in_ = int(data["n_features_in"])
+        if "feature_names_in" in data:
+            est.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
+        est.loss_curve_ = list(data["loss_curve"])
+        est.n_iter_ = int(data["n_iter"])
+        est.history_, est._trainer = [], None
+        if "classes" in data:
+            est.classes_ = np.asarray(data["classes"])
+        return est
