@@ -165,6 +165,8 @@ def _register_known() -> None:
              ("logistic", "models.logistic", "LogisticRegression"),
              ("softmax", "models.logistic", "SoftmaxRegression"),
              ("gam", "models.gam", "GAM"), ("mlp_regressor", "models.mlp", "MLPRegressor"),
+             ("random_forest_regressor", "models.forest", "RandomForestRegressor"),
+             ("random_forest_classifier", "models.forest", "RandomForestClassifier"),
              ("mlp_classifier", "models.mlp", "MLPClassifier"),
              ("errors_in_variables", "bayes", "ErrorsInVariablesRegression")]
     for kind, module, name in known:
@@ -326,9 +328,11 @@ def load_model(path: str | Path) -> ModelFile:
 def _same_predictions(a: Any, b: Any, X: np.ndarray) -> bool:
     for method in ("predict", "predict_proba"):
         if hasattr(a, method):
-            pa, pb = getattr(a, method)(X), getattr(b, method)(X)
-            if not np.allclose(np.asarray(pa, float), np.asarray(pb, float), rtol=1e-12,
-                               atol=0):
+            pa, pb = np.asarray(getattr(a, method)(X)), np.asarray(getattr(b, method)(X))
+            if pa.dtype.kind not in "fiub":  # class labels (strings): exactly the same
+                if not np.array_equal(pa, pb):
+                    return False
+            elif not np.allclose(pa.astype(float), pb.astype(float), rtol=1e-12, atol=0):
                 return False
     return True
 

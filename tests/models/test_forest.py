@@ -112,3 +112,37 @@ def test_plot_draws_one_axis_per_feature(rng):
     m = RandomForestRegressor(n_estimators=5, random_state=0).fit(X, y)
     axes = m.plot(X, features=[0, 1])
     assert len(axes) == 2 and axes[0].get_xlabel() == "x0" and len(axes[1].lines) == 1
+
+
+def test_forests_round_trip_as_data(tmp_path):
+    # every tree's node arrays and values saved as arrays + JSON; the loaded forest predicts
+    # exactly the same (regression means, class labels, probabilities, partial dependence)
+    from reglab.io import load_model, save_model
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    y = X.a + np.sin(X.b) + rng.normal(0, 0.1, 300)
+    reg = RandomForestRegressor(20, random_state=0, oob_score=True).fit(X, y)
+    back = load_model(save_model(reg, tmp_path / "r.reglab", X_check=X)).model
+    np.testing.assert_array_equal(back.predict(X), reg.predict(X))
+    assert back.oob_score_ == reg.oob_score_ and back.feature_names_ == ["a", "b", "c"]
+    np.testing.assert_array_equal(back.partial_dependence(X, "b")["fit"],
+                                  reg.partial_dependence(X, "b")["fit"])
+    labels = np.where(X.a > 0, "hi", np.where(X.b > 0, "mid", "lo"))
+    clf = RandomForestClassifier(15, random_state=0, max_nodes=8).fit(X, labels)
+    back = load_model(save_model(clf, tmp_path / "c", X_check=X)).model
+    np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.classes_.tolist() == ["hi", "lo", "mid"]
+    stump = RandomForestRegressor(5, max_nodes=1, random_state=0).fit(X, y)  # one leaf each
+    back = load_model(save_model(stump, tmp_path / "s.zip", X_check=X)).model
+    np.testing.assert_array_equal(back.predict(X), stump.predict(X))
+
+
+def test_forest_with_another_node_layout_is_refused():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 2))
+    d = RandomForestRegressor(3, random_state=0).fit(X, X[:, 0]).to_dict()
+    d["node_fields"] = d["node_fields"][:-1]  # as if written by a scikit-learn without a field
+    with pytest.raises(ValueError, match="cannot be rebuilt by scikit-learn"):
+        RandomForestRegressor.from_dict(d)

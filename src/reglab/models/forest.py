@@ -12,8 +12,8 @@ forests are the implementation (no tree code is written here); this module only
 
 Shapes: ``X`` is ``(n_samples, n_features)``; ``y`` is ``(n_samples,)``.
 
-Forests are not saved with reglab's JSON model files: a forest is hundreds of trees of node
-arrays, and rebuilding scikit-learn trees from arrays needs its private Cython state.
+Saving: ``to_dict``/``from_dict`` (and so ``reglab.io.save_model``) store every tree's node
+arrays and values as data (see :mod:`reglab.models._forest_io`); never pickle.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from sklearn import ensemble
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.inspection import partial_dependence as _sk_partial_dependence
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from reglab.models import _forest_io
 
 __all__ = ["RandomForestRegressor", "RandomForestClassifier"]
 
@@ -107,6 +109,16 @@ class _ForestShell(BaseEstimator):
         if names is not None:
             return [str(n) for n in names]
         return [f"x{j}" for j in range(getattr(self, "n_features_in_", 0))]
+
+    def to_dict(self) -> dict:
+        """The fitted forest as data: node arrays of every tree plus versioned metadata."""
+        check_is_fitted(self, "forest_")
+        return _forest_io.to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        """Rebuild a fitted forest from :meth:`to_dict` output (same predictions, exactly)."""
+        return _forest_io.from_dict(cls, d)
 
     def predict(self, X) -> np.ndarray:
         """Forest prediction, shape (n_samples,): the mean (regression) or majority class."""
