@@ -194,7 +194,8 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
         out.print(f"report written to {path}")
 
 
-MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp")
+MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
+                 "forest")
 
 
 def _build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
@@ -213,7 +214,10 @@ def _build_model(name: str, family: str | None, link: str | None, task: str, see
             "softmax": ("models.logistic", "SoftmaxRegression", {}),
             "gam": ("models.gam", "GAM", {"family": family or _default_family(task)}),
             "mlp": ("models.mlp", "MLPClassifier" if classify else "MLPRegressor",
-                    {"random_state": seed})}[name]
+                    {"random_state": seed}),
+            "forest": ("models.forest",
+                       "RandomForestClassifier" if classify else "RandomForestRegressor",
+                       {"random_state": seed, "oob_score": True})}[name]
     try:
         return _make(_reglab(spec[0], spec[1]), **spec[2])
     except ImportError as exc:

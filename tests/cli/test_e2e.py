@@ -123,3 +123,22 @@ def test_builtin_error_columns_are_not_features_and_nb_recovers_alpha(tmp_path, 
 
     alpha = load_model(tmp_path / "nb.reglab").model.alpha_nb_
     assert abs(alpha - 1 / 1.2) < 0.25  # truth k = 1.2; 200 rows: SE of alpha ~ 0.1
+
+
+def test_forest_fit_save_predict_round_trip(tmp_path, run):
+    load_dataset("spector").to_csv(tmp_path / "s.csv", index=False)
+    code, out, err = run("fit", tmp_path / "s.csv", "--target", "GRADE", "--model", "forest",
+                         "--save", tmp_path / "rf.reglab")
+    assert code == 0, err
+    assert "Random forest (classification): 100 trees" in out and "out-of-bag accuracy" in out
+    code, out, err = run("predict", tmp_path / "rf.reglab", tmp_path / "s.csv")
+    assert code == 0, err
+    from io import StringIO
+
+    from reglab.io import load_model
+
+    pred = pd.read_csv(StringIO(out))
+    model = load_model(tmp_path / "rf.reglab").model
+    X = load_dataset("spector")[["GPA", "TUCE", "PSI"]]
+    np.testing.assert_array_equal(pred["GRADE_predicted"], model.predict(X))
+    assert {"prob_0.0", "prob_1.0"} <= set(pred.columns)  # GRADE is stored as 0.0 / 1.0

@@ -120,6 +120,27 @@ class _ForestShell(BaseEstimator):
         """Rebuild a fitted forest from :meth:`to_dict` output (same predictions, exactly)."""
         return _forest_io.from_dict(cls, d)
 
+    def summary(self) -> str:
+        """Text summary: the forest's size, the out-of-bag score and the impurity-based feature
+        importances (mean decrease in impurity, summing to 1), largest first."""
+        check_is_fitted(self, "forest_")
+        kind = "classification" if hasattr(self, "classes_") else "regression"
+        depth = max(est.tree_.max_depth for est in self.forest_.estimators_)
+        leaves = np.mean([est.tree_.n_leaves for est in self.forest_.estimators_])
+        lines = [f"Random forest ({kind}): {len(self.forest_.estimators_)} trees, max_nodes "
+                 f"{self.max_nodes}, mean leaves per tree {leaves:.1f}, max depth {depth}"]
+        if hasattr(self, "classes_"):
+            lines.append(f"classes: {', '.join(str(c) for c in self.classes_)}")
+        if hasattr(self, "oob_score_"):
+            metric = "accuracy" if kind == "classification" else "R^2"
+            lines.append(f"out-of-bag {metric}: {self.oob_score_:.4f}")
+        lines += ["", "Feature importances (mean decrease in impurity):"]
+        order = np.argsort(-self.feature_importances_, kind="stable")
+        width = max(len(n) for n in self.feature_names_)
+        lines += [f"  {self.feature_names_[j]:<{width}}  {self.feature_importances_[j]:.4f}"
+                  for j in order]
+        return "\n".join(lines)
+
     def predict(self, X) -> np.ndarray:
         """Forest prediction, shape (n_samples,): the mean (regression) or majority class."""
         check_is_fitted(self, "forest_")
