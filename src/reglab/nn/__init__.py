@@ -10,10 +10,11 @@ See ``docs/nn.md``. Typical use::
 
 from reglab.nn.callbacks import Callback, EarlyStopping, LambdaCallback, ProgressBar
 from reglab.nn.gradcheck import check_gradients
+from reglab.nn.heads import get_head
 from reglab.nn.layers import Activation, Dense, Dropout, Layer
 from reglab.nn.lbfgs import fit_lbfgs
 from reglab.nn.network import Sequential, build_network, layer_from_spec
-from reglab.nn.training import DivergenceError, Trainer, get_head
+from reglab.nn.training import DivergenceError, Trainer
 
 __all__ = [
     "Layer", "Dense", "Activation", "Dropout", "Sequential", "build_network", "layer_from_spec",

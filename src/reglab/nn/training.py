@@ -33,6 +33,7 @@ from reglab.core.optimizers import (
 )
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
+from reglab.nn.heads import get_head
 from reglab.nn.network import CHUNK, Sequential
 
 __all__ = ["Trainer", "DivergenceError", "get_head"]
@@ -40,25 +41,6 @@ __all__ = ["Trainer", "DivergenceError", "get_head"]
 
 class DivergenceError(FloatingPointError):
     """Training loss became NaN or infinite; the network keeps its last good weights."""
-
-
-def get_head(loss: Any, **params: Any) -> Any:
-    """A loss object from a name or a ``to_dict()`` mapping: a robust loss of
-    ``reglab.core.losses`` or a family; objects are returned as they are."""
-    from reglab.core import losses
-    from reglab.core.families import get_family
-
-    if isinstance(loss, dict):
-        spec = dict(loss)
-        name = spec.pop("name")
-        if name in losses.LOSSES:
-            return losses.LOSSES[name](**spec, **params)
-        return get_family({"name": name, **spec}, **params)
-    if not isinstance(loss, str):
-        return loss
-    if loss in losses.LOSSES:
-        return losses.LOSSES[loss](**params)
-    return get_family(loss, **params)
 
 
 class Trainer:
