@@ -88,7 +88,7 @@ def _adam_leaf(m: np.ndarray, v: np.ndarray, tmp: np.ndarray, g: np.ndarray, b1:
                b2: float, c1: float, c2: float) -> np.ndarray:
     """NumPy in place: ``M = b1 M + g``, ``V = b2 V + g^2``, ``g <- M / (sqrt(V) c1 + c2)``.
 
-    Seven elementwise passes, each with ``out=``; no temporaries. (Fusing them further needs a
+    Nine elementwise passes, in place or with ``out=``; no temporaries. (Fusing them further needs a
     compiled kernel: NumPy has no fused multiply-add ufunc, and ``np.hypot``, which would give
     ``sqrt(V)`` directly, measured 35x slower than ``np.add``.)
     """
