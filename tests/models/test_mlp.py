@@ -237,3 +237,5 @@ def test_init_parameter_reaches_the_network():
     assert [d.init for d in nets[None].dense] == ["glorot", "glorot"]
     assert [d.init for d in nets["auto"].dense] == ["he", "glorot"]
     assert [d.init for d in nets["torch"].dense] == ["torch", "torch"]
+    with pytest.raises(ValueError, match="'orthogonal'"):
+        MLPClassifier((4,), init="orthogonal").fit(X, y)

@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from reglab.core.init import get_initializer
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
 
 _FORMAT_VERSION = 1
@@ -44,6 +45,8 @@ class _BaseMLP(BaseEstimator):
                              f"{self.validation_fraction}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.init not in (None, "auto"):
+            get_initializer(self.init)  # raises ValueError naming the unknown initialiser
 
     def _sizes(self) -> tuple[int, ...]:
         if np.ndim(self.hidden_layer_sizes) == 0:
