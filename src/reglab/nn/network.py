@@ -343,11 +343,11 @@ def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: 
     Why not He for ReLU by default: with Adam every weight moves by about ``lr`` per step
     whatever its gradient's size, so the initial scale sets the *relative* step ``lr / sd(W)``,
     and He's ``Var W = 2 / n_in`` is the largest of the common schemes. One epoch of Adam on
-    the 784-256-256-10 ReLU benchmark (lr 1e-3, batch 256; mean held-out accuracy of 3 seeds):
-    He 0.574, Glorot 0.590 (= scikit-learn's 0.590), PyTorch's ``U(+-1/sqrt(n_in))`` 0.615
-    (``init="torch"``; = PyTorch's own 0.615). On scikit-learn's digits (one hidden layer of
-    64, 40 epochs; 6 seeds) the order turns: Glorot 0.9755, He 0.9759, PyTorch's 0.9722
-    (scikit-learn 0.9759). Glorot is the scheme that matches scikit-learn on both.
+    the 784-256-256-10 ReLU benchmark (lr 1e-3, batch 256; held-out accuracy, seeds 0-2):
+    He 0.570, Glorot 0.584 (scikit-learn 0.590), PyTorch's ``U(+-1/sqrt(n_in))`` 0.612
+    (``init="torch"``; PyTorch itself 0.607). On scikit-learn's digits (one hidden layer of
+    64, 40 epochs; seeds 0-5) the order turns: Glorot 0.9755, He 0.9759, PyTorch's 0.9722
+    (scikit-learn 0.9759). Glorot is within seed noise of scikit-learn on both (docs/nn.md).
     """
     sizes = [int(h) for h in hidden_layer_sizes]
     acts = [activation] * len(sizes) if isinstance(activation, str) else list(activation)
