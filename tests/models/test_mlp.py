@@ -234,7 +234,7 @@ def test_init_parameter_reaches_the_network():
     y = X[:, 0] > 0
     nets = {init: MLPClassifier((4,), init=init, max_iter=1, random_state=0).fit(X, y).network_
             for init in (None, "auto", "torch")}
-    assert [d.init for d in nets[None].dense] == ["glorot", "glorot"]
+    assert [d.init for d in nets[None].dense] == ["he", "glorot"]
     assert [d.init for d in nets["auto"].dense] == ["he", "glorot"]
     assert [d.init for d in nets["torch"].dense] == ["torch", "torch"]
     with pytest.raises(ValueError, match="'orthogonal'"):

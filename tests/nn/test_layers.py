@@ -150,21 +150,26 @@ def test_to_dict_json_round_trip_and_errors():
 
 def test_initialiser_choice():
     acts = ["relu", "tanh", "selu"]
-    # default: Glorot, except SELU (self-normalising only with LeCun)
-    assert [d.init for d in build_network(3, (4, 4, 4), 1, activation=acts).dense] == \
-        ["glorot", "glorot", "lecun", "glorot"]
-    auto = build_network(3, (4, 4, 4), 1, activation=acts, init="auto")
-    assert [d.init for d in auto.dense] == ["he", "glorot", "lecun", "glorot"]
+    # default (= "auto"): matched to each activation; Glorot for the linear output layer
+    for init in (None, "auto"):
+        net = build_network(3, (4, 4, 4), 1, activation=acts, init=init)
+        assert [d.init for d in net.dense] == ["he", "glorot", "lecun", "glorot"]
+    glorot = build_network(3, (4, 4, 4), 1, activation=acts, init="glorot")
+    assert {d.init for d in glorot.dense} == {"glorot"}
     assert {d.init for d in build_network(3, (4,), 1, init="torch").dense} == {"torch"}
 
 
 def test_default_parameter_distribution():
-    """Default weights are Glorot uniform, U(+-sqrt(6/(n_in+n_out))): Var = 2/(n_in+n_out);
-    biases U(+-1/sqrt(n_in)): Var = 1/(3 n_in)."""
+    """Default weights of a ReLU network: He for the hidden layer (Var = 2/n_in), Glorot uniform
+    U(+-sqrt(6/(n_in+n_out))) for the output (Var = 2/(n_in+n_out)); biases U(+-1/sqrt(n_in)):
+    Var = 1/(3 n_in)."""
     net = build_network(400, (300,), 200, dtype="float64", random_state=3)
+    hidden, out = net.dense
+    assert abs(hidden.W.var() / (2 / hidden.n_in) - 1) < 0.02
+    bound = np.sqrt(6 / (out.n_in + out.n_out))
+    assert np.abs(out.W).max() <= bound
+    assert abs(out.W.var() / (2 / (out.n_in + out.n_out)) - 1) < 0.02
     for d in net.dense:
-        var, bound = 2 / (d.n_in + d.n_out), np.sqrt(6 / (d.n_in + d.n_out))
-        assert np.abs(d.W).max() <= bound and abs(d.W.var() / var - 1) < 0.02
         var, bound = 1 / (3 * d.n_in), 1 / np.sqrt(d.n_in)
         # 300 or 200 biases: the sample variance of a uniform has SD ~ var * 0.9 / sqrt(n)
         assert np.abs(d.b).max() <= bound and abs(d.b.var() / var - 1) < 0.25

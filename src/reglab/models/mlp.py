@@ -39,9 +39,10 @@ _COMMON_DOC = """
         when the validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs and
         restore the best weights. Without it training stops when the training loss stalls.
     dropout : float or list, default 0.0 (inverted dropout after each hidden activation)
-    init : None (default: Glorot uniform for every layer, LeCun after SELU), "auto" (matched
-        to the activation: He for ReLU, Glorot for tanh), "torch" (PyTorch's nn.Linear scheme)
-        or another name of ``reglab.core.init``; see :func:`reglab.nn.build_network`
+    init : None or "auto" (default: matched to each hidden layer's activation: He for ReLU,
+        Glorot for tanh/sigmoid, LeCun for SELU), "glorot" (scikit-learn's scheme), "torch"
+        (PyTorch's nn.Linear scheme) or another name of ``reglab.core.init``; see
+        :func:`reglab.nn.build_network`
     random_state : int or None; dtype : "float32" (default) or "float64"
     warm_start : bool, default False: ``fit`` continues from the current weights and
         optimizer state

@@ -24,19 +24,15 @@ _FORMAT_VERSION = 1
 CHUNK = 32768  # optimizer leaf size on NumPy: 128 KB of float32 (see optimizer_leaves)
 
 
-def _default_init(activation: str, how: str | None) -> str:
-    """``how=None``: ``"glorot"``, except ``"lecun"`` for SELU; ``"auto"``: the activation's own
-    recommendation (He for the ReLU family, Glorot for tanh/sigmoid, LeCun for SELU)."""
+def _default_init(activation: str) -> str:
+    """The activation's own recommendation (``Activation.init``): He for the ReLU family,
+    Glorot for tanh/sigmoid/identity, LeCun for SELU."""
     try:
         from reglab.core.activations import get_activation
 
-        matched = getattr(get_activation(activation), "init", "glorot")
+        return getattr(get_activation(activation), "init", "glorot")
     except (ImportError, ValueError, KeyError):
-        matched = "he" if "relu" in activation else "glorot"
-    if how == "auto" or matched == "lecun":
-        # SELU's self-normalisation is derived for Var W = 1 / fan_in exactly
-        return matched
-    return "glorot"
+        return "he" if "relu" in activation else "glorot"
 
 
 class Sequential:
@@ -334,20 +330,18 @@ def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: 
     """``Dense -> Activation [-> Dropout]`` per hidden layer, then a linear output ``Dense``.
 
     ``activation`` and ``dropout`` are one value or one per hidden layer. ``init`` names the
-    weight initialiser of every Dense layer (``reglab.core.init``); ``"auto"`` takes each
-    hidden layer's from its activation (He for ReLU, Glorot for tanh/sigmoid, LeCun for SELU)
-    and Glorot for the output layer. The default (None) is Glorot uniform,
-    ``W ~ U(+-sqrt(6 / (n_in + n_out)))``, for every layer (scikit-learn's and Keras's default)
-    except after SELU (LeCun). Biases are ``U(+-1/sqrt(n_in))`` either way.
+    weight initialiser of every Dense layer (``reglab.core.init``); the default (None, or
+    ``"auto"``) matches each hidden layer to its activation (He for the ReLU family, Glorot for
+    tanh/sigmoid, LeCun for SELU) and uses Glorot for the linear output layer; ``"glorot"``
+    everywhere is scikit-learn's and Keras's scheme, ``"torch"`` PyTorch's ``nn.Linear``
+    ``U(+-1/sqrt(n_in))``. Biases are ``U(+-1/sqrt(n_in))`` either way.
 
-    Why not He for ReLU by default: with Adam every weight moves by about ``lr`` per step
-    whatever its gradient's size, so the initial scale sets the *relative* step ``lr / sd(W)``,
-    and He's ``Var W = 2 / n_in`` is the largest of the common schemes. One epoch of Adam on
-    the 784-256-256-10 ReLU benchmark (lr 1e-3, batch 256; held-out accuracy, seeds 0-2):
-    He 0.570, Glorot 0.584 (scikit-learn 0.590), PyTorch's ``U(+-1/sqrt(n_in))`` 0.612
-    (``init="torch"``; PyTorch itself 0.607). On scikit-learn's digits (one hidden layer of
-    64, 40 epochs; seeds 0-5) the order turns: Glorot 0.9755, He 0.9759, PyTorch's 0.9722
-    (scikit-learn 0.9759). Glorot is within seed noise of scikit-learn on both (docs/nn.md).
+    The scale matters for short Adam runs (every weight moves by about ``lr`` per step, so the
+    relative step is ``lr / sd(W)`` and He's ``Var W = 2 / n_in`` is the largest scheme): one
+    epoch on the 784-256-256-10 ReLU benchmark (lr 1e-3, batch 256; held-out accuracy, seeds
+    0-2) gives He 0.570, Glorot 0.584 (scikit-learn 0.590), ``"torch"`` 0.612 (PyTorch 0.607);
+    on scikit-learn's digits (one hidden layer of 64, 40 epochs; seeds 0-5) He 0.9759, Glorot
+    0.9755, ``"torch"`` 0.9722 (scikit-learn 0.9759). See docs/nn.md.
     """
     sizes = [int(h) for h in hidden_layer_sizes]
     acts = [activation] * len(sizes) if isinstance(activation, str) else list(activation)
@@ -358,8 +352,7 @@ def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: 
     layers: list[Layer] = []
     fan_in = int(n_in)
     for h, act, rate in zip(sizes, acts, drops):
-        layers.append(Dense(fan_in, h, _default_init(act, init) if init in (None, "auto")
-                            else init))
+        layers.append(Dense(fan_in, h, _default_init(act) if init in (None, "auto") else init))
         layers.append(Activation(act))
         if rate:
             layers.append(Dropout(rate))
