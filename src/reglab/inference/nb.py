@@ -111,7 +111,10 @@ def theta_ml(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None = None,
     ``n / sum(w (y / mu - 1)^2)``, halving any step that lowers the likelihood. ``counts``: a
     :func:`count_table` of (y, w) to reuse across calls.
     """
-    if poisson_limit_score(y, mu, w) <= 0:
+    # the Poisson-limit check is for a fresh estimate or one drifting out (a warm start at a
+    # moderate theta that the data overdisperse cannot jump to the boundary in one call)
+    warm = start is not None and 0 < start < 1e4
+    if not warm and poisson_limit_score(y, mu, w) <= 0:
         return math.inf
     prof = _Profile(y, mu, w, counts)
     if start is None or not (0 < start < _THETA_MAX):
