@@ -313,3 +313,19 @@ def test_negative_binomial_large_data_start_equals_the_tight_fit(monkeypatch):
     np.testing.assert_allclose(fast.alpha_nb_, tight.alpha_nb_, rtol=1e-8)
     np.testing.assert_allclose(fast.llf_, tight.llf_, rtol=1e-12)
     np.testing.assert_allclose(fast.std_errors_, tight.std_errors_, rtol=1e-4)  # R's rule
+
+
+def test_negative_binomial_tight_tol_settles_at_a_large_theta():
+    # theta ~ 40: the likelihood is flat in theta and its Newton step jitters at ~1e-11
+    # relative; a tight tol must settle on that rounding floor, not warn after max_outer rounds
+    rng = np.random.default_rng(0)
+    n = 60_000
+    X = rng.standard_normal((n, 3)) * 0.3
+    mu = np.exp(0.5 + X @ [0.4, -0.3, 0.2])
+    y = rng.negative_binomial(50, 50 / (50 + mu)).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        tight = NegativeBinomial(tol=1e-12).fit(X, y)
+        default = NegativeBinomial().fit(X, y)
+    np.testing.assert_allclose(default.alpha_nb_, tight.alpha_nb_, rtol=1e-8)
+    np.testing.assert_allclose(default.params_, tight.params_, rtol=0, atol=1e-8)
