@@ -76,6 +76,11 @@ def test_fused_kernels_equal_the_family_methods(name, link, alpha):
             np.testing.assert_allclose(u, v, rtol=1e-13)
         np.testing.assert_allclose(re.const + re.step(0, n, eta)[1],
                                    fam2.deviance(y, fam2.mean(eta), sample_weight=sw), rtol=1e-10)
+    # refresh at a known mu (a new family parameter, same link) equals the full step
+    _, dev_step, _, w_step = kern.step(0, n, eta)
+    dev_ref, w_ref2 = kern.refresh(0, n, eta, fam.mean(eta))
+    np.testing.assert_allclose(dev_ref, dev_step, rtol=1e-12)
+    np.testing.assert_allclose(w_ref2, w_step, rtol=1e-13, atol=1e-300)
 
 
 def test_family_update_and_fortran_order_reach_the_fixed_family_fit(poisson_data):

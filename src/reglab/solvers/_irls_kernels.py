@@ -50,6 +50,12 @@ class _Kernel:
         v = f(self.y)
         return float(v.sum() if self.sw is None else v @ self.sw)
 
+    def refresh(self, a, b, eta, mu):
+        """``(dev_part, W)`` for rows a:b at a known ``mu`` (after a change of the family's
+        parameter, same link); the default recomputes the whole step."""
+        _, dev, _, w = self.step(a, b, eta)
+        return dev, w
+
     def _w(self, a, b, *arrays):
         if self.sw is None:
             return arrays
@@ -110,6 +116,15 @@ class _NegBinLog(_Kernel):
     def with_family(self, family):
         """The kernel at another alpha, reusing the parts that do not depend on it."""
         return _NegBinLog(self.y, self.sw, family, base=self)
+
+    def refresh(self, a, b, eta, mu):
+        # a new alpha at the same eta: mu is unchanged, only l1, the deviance and W move
+        l1 = np.log1p(self.alpha * mu)
+        swb = None if self.sw is None else self.sw[a:b]
+        dev = -2.0 * (self.ysw[a:b] @ (eta - l1) - (l1.sum() if swb is None else swb @ l1)
+                      / self.alpha)
+        w = mu / (1.0 + self.alpha * mu)
+        return dev, (w if swb is None else w * swb)
 
     def step(self, a, b, eta):
         mu = np.exp(eta)

@@ -58,13 +58,16 @@ class _Problem:
         """Switch to ``family`` (same link) at the current eta: mu, W and the deviance, which is
         returned, are recomputed from the stored eta, with no pass over X."""
         self.family, self.kernel = family, kernel_for(family, self.y, self.sw, self.kernel)
-        step = self._family_step if self.kernel is None else self.kernel.step
         dev = 0.0 if self.kernel is None else self.kernel.const
         with np.errstate(all="ignore"):
             for a in range(0, self.n, self.block):  # blocks: no n-sized temporaries
                 b = min(a + self.block, self.n)
-                mu, d, _, w = step(a, b, self.eta[a:b])
-                self.mu[a:b], self.w[a:b] = mu, w
+                if self.kernel is None:
+                    mu, d, _, w = self._family_step(a, b, self.eta[a:b])
+                    self.mu[a:b] = mu
+                else:  # same link: mu is unchanged
+                    d, w = self.kernel.refresh(a, b, self.eta[a:b], self.mu[a:b])
+                self.w[a:b] = w
                 dev += d
         return float(dev)
 
