@@ -59,7 +59,7 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
     if bad.any():
         i = int(np.argmax(bad))
         need = "finite and >= 0" if positive else "finite"
-        raise ValueError(f"{name} must be {need}; got {a[i]!r} at row {i}")
+        raise ValueError(f"{name} must be {need}; got {float(a[i])!r} at row {i}")
     return a
 
 
@@ -68,7 +68,8 @@ def check_finite_X(Xa: np.ndarray, names: list[str]) -> None:
     bad = np.argwhere(~np.isfinite(Xa))
     if len(bad):
         i, j = bad[0]
-        raise ValueError(f"X contains NaN or inf: {Xa[i, j]!r} at row {i}, column {names[j]!r}")
+        raise ValueError(f"X contains NaN or inf: {float(Xa[i, j])!r} at row {i}, "
+                         f"column {names[j]!r}")
 
 
 def binomial_response(y: np.ndarray, trials: np.ndarray | None, sw: np.ndarray | None):

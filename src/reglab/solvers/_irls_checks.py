@@ -85,7 +85,7 @@ def raise_nonfinite(X, column_names) -> None:
     bad = np.argwhere(~np.isfinite(X))
     if len(bad):
         i, j = bad[0]
-        raise ValueError(f"X contains NaN or inf: value {X[i, j]!r} at row {i}, column "
+        raise ValueError(f"X contains NaN or inf: value {float(X[i, j])!r} at row {i}, column "
                          f"{column_names[j]!r}")
 
 
@@ -97,7 +97,8 @@ def check_vectors(y, sample_weight, offset, n) -> None:
             raise ValueError(f"{name} has {v.shape[0]} rows but X has {n}")
         bad = np.flatnonzero(~np.isfinite(v))
         if len(bad):
-            raise ValueError(f"{name} contains NaN or inf: value {v[bad[0]]!r} at row {bad[0]}")
+            raise ValueError(f"{name} contains NaN or inf: value {float(v[bad[0]])!r} at row "
+                             f"{bad[0]}")
     if sample_weight is not None and (sample_weight < 0).any():
         i = int(np.flatnonzero(sample_weight < 0)[0])
-        raise ValueError(f"sample_weight must be >= 0; got {sample_weight[i]!r} at row {i}")
+        raise ValueError(f"sample_weight must be >= 0; got {float(sample_weight[i])!r} at row {i}")
