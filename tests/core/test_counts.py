@@ -40,3 +40,4 @@ def test_sum_by_value_equals_the_row_by_row_sum():
         np.testing.assert_allclose(sum_by_value(f, y, weights), ref, rtol=1e-12)
     cont = rng.uniform(0.1, 3.0, 100)  # not counts: summed row by row
     np.testing.assert_allclose(sum_by_value(np.log, cont), np.log(cont).sum(), rtol=1e-14)
+

@@ -18,12 +18,18 @@ import numpy as np
 
 __all__ = [
     "namespace", "special", "xlogy", "erf", "lgamma", "digamma", "to_numpy", "is_numpy",
-    "as_float", "exp_bound", "device", "has_native_special",
+    "as_float", "exp_bound", "device", "has_native_special", "plain",
 ]
 
 
 _NUMPY_XP = array_api_compat.array_namespace(np.empty(0))
 _SCALARS = (int, float, bool, complex, np.ndarray, np.generic, type(None))
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar as the Python value it holds (for messages: ``'c'`` and ``nan``, not
+    NumPy 2's ``np.str_('c')`` and ``np.float64(nan)`` reprs); anything else unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def namespace(*arrays: Any) -> ModuleType:

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
+from reglab.core._xp import plain
+
 __all__ = ["detect_separation", "detect_multinomial_separation", "Separation",
            "SeparationWarning"]
 
@@ -110,8 +112,7 @@ def detect_multinomial_separation(X: np.ndarray, codes: np.ndarray, labels: list
         sep = detect_separation(X, (codes == k).astype(float), fit_intercept, column_names,
                                 sample_weight, tol)
         if sep.separated:
-            lab = labels[k]
-            sep.label = repr(lab.item() if isinstance(lab, np.generic) else lab)  # 'c', not np.str_
+            sep.label = repr(plain(labels[k]))
             return sep
     names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
     keep = np.ones(len(codes), bool) if sample_weight is None else np.asarray(sample_weight) > 0

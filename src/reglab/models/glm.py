@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from reglab.core._xp import plain
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
 from reglab.inference.residuals import glm_residuals
@@ -83,8 +84,8 @@ def binomial_response(y: np.ndarray, trials: np.ndarray | None, sw: np.ndarray |
         return y, sw
     if (y < 0).any() or (y > trials).any():
         i = int(np.argmax((y < 0) | (y > trials)))
-        raise ValueError(f"successes must lie in [0, trials]; row {i} has y={y[i]!r}, "
-                         f"trials={trials[i]!r}")
+        raise ValueError(f"successes must lie in [0, trials]; row {i} has y={plain(y[i])!r}, "
+                         f"trials={plain(trials[i])!r}")
     prop = np.divide(y, trials, out=np.zeros_like(y), where=trials > 0)
     return prop, trials if sw is None else sw * trials
 

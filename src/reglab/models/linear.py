@@ -31,6 +31,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
+from reglab.core._xp import plain
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
 
@@ -72,7 +73,7 @@ def _check_weights(sample_weight, n: int) -> np.ndarray:
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"sample_weight must be finite and >= 0; row {i} has {w[i]!r}")
+        raise ValueError(f"sample_weight must be finite and >= 0; row {i} has {plain(w[i])!r}")
     if not (w > 0).any():
         raise ValueError("sample_weight is zero for every row")
     return w

@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from reglab.core._xp import plain
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
 from reglab.inference.separation import SeparationWarning, detect_multinomial_separation
@@ -297,8 +298,8 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
     def summary(self, level: float = 0.95) -> str:
         """R-like text summary (``nnet::multinom`` coefficients with Wald z tests)."""
         check_is_fitted(self, "params_")
-        title = (f"Softmax (multinomial logit) regression, baseline class {self.classes_[0]!r}, "
-                 f"solver {self.solver}")
+        title = (f"Softmax (multinomial logit) regression, baseline class "
+                 f"{plain(self.classes_[0])!r}, solver {self.solver}")
         lines = [f"Residual deviance: {self.deviance_:.4f}  (null {self.null_deviance_:.4f})",
                  f"Log-likelihood: {self.llf_:.4f},  AIC: {self.aic_:.4f},  BIC: {self.bic_:.4f}",
                  f"Iterations: {self.n_iter_} ({'' if self.converged_ else 'NOT '}converged)"]

@@ -17,6 +17,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
+from reglab.core._xp import plain
 from reglab.models._mlp_base import _BaseMLP
 
 __all__ = ["MLPRegressor", "MLPClassifier"]
@@ -168,14 +169,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             classes = np.unique(y) if given is None else np.unique(np.asarray(given))
             if classes.size < 2:
                 raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; "
-                                 f"got only one class: {classes[0]!r}")
+                                 f"got only one class: {plain(classes[0])!r}")
             self.classes_ = classes
         idx = np.searchsorted(self.classes_, y)
         idx = np.clip(idx, 0, len(self.classes_) - 1)
         unknown = np.flatnonzero(self.classes_[idx] != y)
         if unknown.size:
-            raise ValueError(f"y has label {y[unknown[0]]!r} at row {unknown[0]} that is not in "
-                             f"classes_ {self.classes_.tolist()}")
+            raise ValueError(f"y has label {plain(y[unknown[0]])!r} at row {unknown[0]} that is "
+                             f"not in classes_ {self.classes_.tolist()}")
         dt = np.dtype(self.dtype)
         if len(self.classes_) == 2:
             return idx.astype(dt)

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from reglab.core._xp import plain
 from reglab.core.activations import get_activation
 
 __all__ = ["Perceptron"]
@@ -65,12 +66,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if labels.size < 2:
                 raise ValueError(f"Perceptron needs samples of at least 2 classes; got only "
-                                 f"one class: {labels[0]!r}")
+                                 f"one class: {plain(labels[0])!r}")
             self.classes_ = labels
         idx = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
         bad = np.flatnonzero(self.classes_[idx] != y)
         if bad.size:
-            raise ValueError(f"y has label {y[bad[0]]!r} at row {bad[0]} that is not in "
+            raise ValueError(f"y has label {plain(y[bad[0]])!r} at row {bad[0]} that is not in "
                              f"classes_ {self.classes_.tolist()}")
         if len(self.classes_) == 2:
             return idx.astype(np.float64)[:, None]
