@@ -43,16 +43,18 @@ def pearson_chi2(family: Any, y: np.ndarray, mu: np.ndarray,
     return float(r2.sum() if sample_weight is None else r2 @ sample_weight)
 
 
-def pearson_dispersion(family: Any, y, mu, sample_weight, df_resid: float) -> float:
+def pearson_dispersion(family: Any, y, mu, sample_weight, df_resid: float,
+                       chi2: float | None = None) -> float:
     r"""R's ``summary.glm`` dispersion: ``X^2 / df_resid`` (1 for families with a known scale).
 
     Returns NaN when ``df_resid <= 0`` (a saturated model has no residual information).
+    ``chi2``: Pearson's X^2 if already computed (saves a pass over n).
     """
     if family.scale_fixed:
         return 1.0
     if df_resid <= 0:
         return math.nan
-    return pearson_chi2(family, y, mu, sample_weight) / df_resid
+    return (pearson_chi2(family, y, mu, sample_weight) if chi2 is None else chi2) / df_resid
 
 
 def ml_scale(family: Any, deviance: float, sample_weight: np.ndarray | None, n: int) -> float:
@@ -184,8 +186,7 @@ def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_param
     q = res.theta.shape[0]
     df_resid = nobs - q
     chi2 = pearson_chi2(family, y, res.mu, sw)
-    dispersion = (1.0 if family.scale_fixed else math.nan if df_resid <= 0
-                  else chi2 / df_resid)  # pearson_dispersion, without a second pass
+    dispersion = pearson_dispersion(family, y, res.mu, sw, df_resid, chi2)
     with np.errstate(invalid="ignore"):
         # R's convention: the information of the last IRLS step (see IRLSResult.step_hessian)
         cov = covariance(res.step_hessian, dispersion if np.isfinite(dispersion) else np.nan)

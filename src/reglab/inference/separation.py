@@ -67,14 +67,7 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
-    keep = np.ones(len(y), bool) if sample_weight is None else np.asarray(sample_weight) > 0
-    Z = np.column_stack([np.ones(len(y)), X]) if fit_intercept else X
-    Z = Z[keep]
-    y = y[keep]
-    scale = np.abs(Z).max(axis=0)
-    scale[scale == 0] = 1.0
-    Z = Z / scale
+    names, Z, y = _design(X, y, fit_intercept, column_names, sample_weight)
     succ = y > 0
     fail = y < 1
     S = np.vstack([Z[succ], -Z[fail]])  # rows s_i x_i^T
@@ -114,12 +107,7 @@ def detect_multinomial_separation(X: np.ndarray, codes: np.ndarray, labels: list
         if sep.separated:
             sep.label = repr(plain(labels[k]))
             return sep
-    names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
-    keep = np.ones(len(codes), bool) if sample_weight is None else np.asarray(sample_weight) > 0
-    Z = np.column_stack([np.ones(len(codes)), X]) if fit_intercept else X
-    Z, c = Z[keep], codes[keep]
-    scale = np.abs(Z).max(axis=0)
-    Z = Z / np.where(scale == 0, 1.0, scale)
+    names, Z, c = _design(X, codes, fit_intercept, column_names, sample_weight)
     n, q, m = Z.shape[0], Z.shape[1], K - 1
     if n * m * q * m > max_lp_entries:
         return Separation(False, False, [], np.zeros(q * m))
@@ -135,6 +123,16 @@ def detect_multinomial_separation(X: np.ndarray, codes: np.ndarray, labels: list
     k0 = int(fit_intercept)
     cols = [names[j - k0] for j in range(k0, q) if np.any(B[j] != 0)]
     return Separation(True, _max_min_margin(S) > tol, cols, beta)
+
+
+def _design(X, y, fit_intercept, column_names, sample_weight):
+    """(column names, Z, y) over the rows with positive weight: ``Z = [1, X]`` (or X) with each
+    column scaled to unit max-norm (all-zero columns left as they are)."""
+    names = list(column_names) if column_names is not None else [f"x{j}" for j in range(X.shape[1])]
+    keep = np.ones(len(y), bool) if sample_weight is None else np.asarray(sample_weight) > 0
+    Z = (np.column_stack([np.ones(len(y)), X]) if fit_intercept else X)[keep]
+    scale = np.abs(Z).max(axis=0)
+    return names, Z / np.where(scale == 0, 1.0, scale), y[keep]
 
 
 def _lp(S: np.ndarray, bounds) -> np.ndarray:
