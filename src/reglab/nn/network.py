@@ -65,6 +65,8 @@ class Sequential:
         for prev, layer in zip([None, *self.layers], self.layers):
             if isinstance(layer, Activation):
                 layer.inplace = isinstance(prev, Dense)
+                if layer.inplace:
+                    layer.dense, prev.fused = prev, layer
         self.dense[0].needs_input_grad = False
         self._allocate()
         self.reset_parameters(random_state)

@@ -1,0 +1,180 @@
+"""Fused elementwise kernels, compiled with numba when it is importable.
+
+NumPy runs one pass over memory per ufunc call: an Adam step is nine passes, a ReLU layer's
+``Z += b; A = max(Z, 0)`` two, its backward ``dZ = dA * (A > 0); db = dZ.sum(0)`` three. The
+kernels below do each in one pass. They are written here, loop by loop, and compiled by numba
+on first use (and cached on disk, so later processes load them in milliseconds); the formulas
+are the same as the NumPy code they replace, in the same dtype and (for the sums) in the same
+order, and the tests check them against that code.
+
+Without numba, or with the environment variable ``REGLAB_JIT=0``, :func:`kernels` returns None
+and every caller keeps its NumPy route: the JIT is a speed-up, never a requirement.
+
+No ``fastmath``: results stay IEEE-exact (NaN propagates as in NumPy, no reciprocal
+approximations); ``error_model="numpy"`` lets LLVM vectorise the divisions (the default Python
+error model puts a zero-division branch in every loop).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["kernels", "enabled", "reset", "usable", "JIT_DTYPES"]
+
+JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+_STATE: dict[str, Any] = {}
+
+
+def enabled() -> bool:
+    """True unless ``REGLAB_JIT`` is set to ``0``, ``off``, ``false`` or ``no``."""
+    return os.environ.get("REGLAB_JIT", "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+def kernels() -> SimpleNamespace | None:
+    """The compiled kernels, or None (numba missing or broken, or ``REGLAB_JIT=0``).
+
+    ``REGLAB_JIT`` is read on the first call in a process (:func:`reset` reads it again).
+    Compilation is lazy per kernel and dtype (numba compiles on the first call with a new
+    signature, or loads its on-disk cache); numba is imported on the first call here.
+    """
+    try:
+        return _STATE["kernels"]
+    except KeyError:
+        if not enabled():
+            _STATE["kernels"] = None
+        else:
+            if "compiled" not in _STATE:
+                _STATE["compiled"] = _build()
+            _STATE["kernels"] = _STATE["compiled"]
+        return _STATE["kernels"]
+
+
+def reset() -> None:
+    """Read ``REGLAB_JIT`` again on the next :func:`kernels` call (compiled kernels are kept)."""
+    _STATE.pop("kernels", None)
+
+
+def usable(*arrays: Any) -> bool:
+    """True when every array is a C-contiguous NumPy float32/float64 array of one dtype."""
+    dtype = getattr(arrays[0], "dtype", None)
+    if dtype not in JIT_DTYPES:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
+
+
+def _build() -> SimpleNamespace | None:
+    try:
+        import numba
+    except Exception:  # not installed, or built for another NumPy: the NumPy route stays
+        return None
+    try:
+        return _compile(numba)
+    except Exception as exc:  # pragma: no cover - a numba that cannot compile here
+        warnings.warn(f"reglab: numba is installed but unusable ({exc}); using NumPy kernels",
+                      RuntimeWarning, stacklevel=3)
+        return None
+
+
+def _compile(numba: Any) -> SimpleNamespace:
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+
+    @jit
+    def adam_apply(p, g, m, v, b1, b2, c1, c2):  # pragma: no cover - compiled
+        # M = b1 M + g, V = b2 V + g^2, p += M / (sqrt(V) c1 + c2): the scaled state and folded
+        # constants of reglab.core._optim_scaling.scale_by_adam, one pass instead of nine
+        for i in range(p.shape[0]):
+            gi = g[i]
+            mi = b1 * m[i] + gi
+            vi = b2 * v[i] + gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] += mi / (np.sqrt(vi) * c1 + c2)
+
+    # Python float literals would be float64 inside a kernel and turn float32 arithmetic into
+    # float64 (half the vector width): constants come in as arguments of the arrays' dtype
+
+    @jit
+    def bias_relu(z, b, zero):  # pragma: no cover - compiled
+        # z <- max(z + b, 0), rows of z; NaN stays NaN (as np.maximum)
+        n, k = z.shape
+        for i in range(n):
+            for j in range(k):
+                t = z[i, j] + b[j]
+                z[i, j] = zero if t < zero else t
+
+    @jit
+    def relu_backward(a, g, db, zero):  # pragma: no cover - compiled
+        # g <- g * (a > 0); db <- column sums of g, rows added in order (as np.add.reduce)
+        n, k = g.shape
+        for j in range(k):
+            db[j] = zero
+        for i in range(n):
+            for j in range(k):
+                t = g[i, j] if a[i, j] > zero else zero * g[i, j]
+                g[i, j] = t
+                db[j] += t
+
+    @jit
+    def tanh_backward(a, g, db, one):  # pragma: no cover - compiled
+        # g <- g * (1 - a^2); db <- column sums
+        n, k = g.shape
+        for j in range(k):
+            db[j] = one - one
+        for i in range(n):
+            for j in range(k):
+                t = g[i, j] * (one - a[i, j] * a[i, j])
+                g[i, j] = t
+                db[j] += t
+
+    @jit
+    def sigmoid_backward(a, g, db, one):  # pragma: no cover - compiled
+        # g <- g * (1 - a) a; db <- column sums
+        n, k = g.shape
+        for j in range(k):
+            db[j] = one - one
+        for i in range(n):
+            for j in range(k):
+                t = g[i, j] * ((one - a[i, j]) * a[i, j])
+                g[i, j] = t
+                db[j] += t
+
+    @jit
+    def bias_add(z, b):  # pragma: no cover - compiled
+        n, k = z.shape
+        for i in range(n):
+            for j in range(k):
+                z[i, j] += b[j]
+
+    def zero(a: np.ndarray) -> Any:
+        return a.dtype.type(0)
+
+    def one(a: np.ndarray) -> Any:
+        return a.dtype.type(1)
+
+    def adam(p, g, m, v, b1, b2, c1, c2):  # type: ignore[no-untyped-def]
+        t = p.dtype.type
+        adam_apply(p, g, m, v, t(b1), t(b2), t(c1), t(c2))
+
+    backward = {"relu": lambda a, g, db: relu_backward(a, g, db, zero(g)),
+                "tanh": lambda a, g, db: tanh_backward(a, g, db, one(g)),
+                "sigmoid": lambda a, g, db: sigmoid_backward(a, g, db, one(g)),
+                "logistic": lambda a, g, db: sigmoid_backward(a, g, db, one(g))}
+    return SimpleNamespace(
+        # p += Adam update (in place on p, m, v), constants cast to p's dtype
+        adam=adam,
+        # z <- relu(z + b)
+        bias_relu=lambda z, b: bias_relu(z, b, zero(z)),
+        # z <- z + b
+        bias_add=bias_add,
+        # activation name -> f(a, g, db): g <- g * f'(z) written in a = f(z); db <- sum(g, 0)
+        backward=backward,
+    )

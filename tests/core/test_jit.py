@@ -1,0 +1,193 @@
+"""The numba kernels of reglab.core._jit against the NumPy code they replace.
+
+The kernels promise the *same numbers* as the NumPy route (same dtype, same operation order,
+no fastmath), so most checks here are exact equality, not a tolerance.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from reglab.core import _jit
+from reglab.core._optim_scaling import _adam_leaf, scale_by_adam
+
+numba = pytest.importorskip("numba")
+
+
+@pytest.fixture
+def jit_state(monkeypatch):
+    """Restore the module's cached kernels and REGLAB_JIT decision after the test."""
+    saved = dict(_jit._STATE)
+    yield
+    _jit._STATE.clear()
+    _jit._STATE.update(saved)
+
+
+def _kernels():
+    k = _jit.kernels()
+    if k is None:
+        pytest.skip("REGLAB_JIT disables the kernels in this environment")
+    return k
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_kernel_equals_numpy_passes_exactly(dtype):
+    rng = np.random.default_rng(0)
+    n = 5000
+    p = rng.standard_normal(n).astype(dtype)
+    g = (rng.standard_normal(n) * 1e-3).astype(dtype)
+    m = (rng.standard_normal(n) * 1e-3).astype(dtype)
+    v = (np.abs(rng.standard_normal(n)) * 1e-6).astype(dtype)
+    a = [x.copy() for x in (p, g, m, v)]
+    b = [x.copy() for x in (p, g, m, v)]
+    _kernels().adam(*a, 0.9, 0.999, -1234.5, -1e-5)
+    b[0] += _adam_leaf(b[2], b[3], np.empty_like(p), b[1], 0.9, 0.999, -1234.5, -1e-5)
+    for x, y, name in zip(a, b, "pgmv"):
+        if name != "g":  # the NumPy route overwrites g with the update; the kernel leaves it
+            np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_relu_and_bias_add_equal_numpy(dtype):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((37, 19)).astype(dtype)
+    z[0, 0], z[1, 1] = np.nan, -0.0
+    b = rng.standard_normal(19).astype(dtype)
+    k = _kernels()
+    got = z.copy()
+    k.bias_relu(got, b)
+    np.testing.assert_array_equal(got, np.maximum(z + b, 0))  # NaN stays NaN
+    got = z.copy()
+    k.bias_add(got, b)
+    np.testing.assert_array_equal(got, z + b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "logistic"])
+def test_activation_backward_with_bias_gradient_equals_numpy(name, dtype):
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((64, 33)).astype(dtype)
+    a = {"relu": np.maximum(z, 0), "tanh": np.tanh(z)}.get(name, 1 / (1 + np.exp(-z)))
+    a = a.astype(dtype)
+    g = rng.standard_normal((64, 33)).astype(dtype)
+    g[3, 4] = np.nan  # propagates as in g * mask (NaN * 0 is NaN)
+    if name == "relu":
+        want = g * (a > 0)
+    elif name == "tanh":
+        want = g * (1 - a * a)
+    else:
+        want = g * ((1 - a) * a)
+    got, db = g.copy(), np.empty(33, dtype)
+    _kernels().backward[name](a, got, db)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(db, np.add.reduce(want, axis=0))  # same order: exact
+
+
+def test_usable_requires_one_float_dtype_and_c_order():
+    a = np.zeros((3, 4), np.float32)
+    assert _jit.usable(a, np.zeros(4, np.float32))
+    assert not _jit.usable(a, np.zeros(4, np.float64))
+    assert not _jit.usable(a.T, np.zeros(3, np.float32))
+    assert not _jit.usable(np.zeros(3, np.int64))
+    assert not _jit.usable([1.0, 2.0])
+
+
+@pytest.mark.parametrize("value,on", [("0", False), ("off", False), ("No", False),
+                                      ("1", True), ("", True)])
+def test_reglab_jit_environment_switch(monkeypatch, jit_state, value, on):
+    monkeypatch.setenv("REGLAB_JIT", value)
+    _jit.reset()
+    assert (_jit.kernels() is not None) is on
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_without_numba_every_caller_keeps_numpy(monkeypatch, jit_state):
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    _jit._STATE.clear()
+    assert _jit.kernels() is None
+    from reglab.models.mlp import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier((5,), max_iter=3, random_state=0).fit(X, y)
+    assert np.all(np.isfinite(clf.coefs_[0]))
+
+
+def _fit(activation, jit_on, monkeypatch, optimizer="adam"):
+    from reglab.models.mlp import MLPClassifier, MLPRegressor
+
+    monkeypatch.setenv("REGLAB_JIT", "1" if jit_on else "0")
+    _jit.reset()
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 6))
+    y3 = np.digitize(X[:, 0] + X[:, 1] * X[:, 2], [-0.5, 0.5])
+    clf = MLPClassifier((16, 8), activation=activation, optimizer=optimizer, batch_size=32,
+                        max_iter=4, random_state=0).fit(X, y3)
+    reg = MLPRegressor((12,), activation=activation, batch_size=50, max_iter=4,
+                       random_state=1).fit(X, np.sin(X[:, 0]))
+    return [*clf.coefs_, *clf.intercepts_, *reg.coefs_, *reg.intercepts_]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+def test_training_with_kernels_is_bitwise_equal_to_numpy(activation, monkeypatch, jit_state):
+    """The fused bias/activation passes and the one-pass Adam change speed, never results."""
+    with_jit = _fit(activation, True, monkeypatch)
+    without = _fit(activation, False, monkeypatch)
+    for a, b in zip(with_jit, without):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fused_layers_give_central_difference_gradients(jit_state, monkeypatch):
+    """Training-mode backprop through fused Dense+Activation pairs equals central differences
+    of the objective (float64, relative error < 1e-7 on every coordinate)."""
+    from reglab.nn import build_network
+    from reglab.nn.training import Trainer
+
+    monkeypatch.setenv("REGLAB_JIT", "1")
+    _jit.reset()
+    _kernels()
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((20, 5))
+    y = rng.standard_normal(20)
+    for act in ("relu", "tanh", "sigmoid"):
+        net = build_network(5, (7, 6), 1, activation=act, dtype="float64", random_state=0)
+        trainer = Trainer(net, loss="gaussian", optimizer="sgd")
+        trainer.loss_and_gradient(X, y)
+        assert all(layer._fused_db for layer in net.layers if hasattr(layer, "_fused_db"))
+        analytic = net.get_flat_grad()
+        theta, h = net.get_flat(), 1e-6
+        numeric = np.empty_like(theta)
+        for i in range(theta.size):
+            f = []
+            for step in (h, -h):
+                t = theta.copy()
+                t[i] += step
+                net.set_flat(t)
+                f.append(trainer.loss_and_gradient(X, y))
+            numeric[i] = (f[0] - f[1]) / (2 * h)
+        net.set_flat(theta)
+        scale = np.maximum(np.abs(analytic), np.abs(numeric)).max()
+        np.testing.assert_allclose(analytic, numeric, rtol=0, atol=1e-7 * scale, err_msg=act)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_transform_fused_apply_equals_update_then_add(dtype, jit_state):
+    """``apply`` (the kernel) and ``update`` + add (NumPy passes) over five steps, exactly."""
+    _kernels()
+    rng = np.random.default_rng(5)
+    opt = scale_by_adam(learning_rate=0.01)
+    p1 = [rng.standard_normal(1000).astype(dtype), rng.standard_normal(7).astype(dtype)]
+    p2 = [p.copy() for p in p1]
+    s1, s2 = opt.init(p1), opt.init(p2)
+    for _ in range(5):
+        g = [rng.standard_normal(p.shape).astype(dtype) for p in p1]
+        s1 = opt.apply([x.copy() for x in g], s1, p1)
+        updates, s2 = opt.update([x.copy() for x in g], s2, p2)
+        for p, u in zip(p2, updates):
+            p += u
+    for a, b in zip(p1, p2):
+        np.testing.assert_array_equal(a, b)
