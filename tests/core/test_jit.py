@@ -191,3 +191,13 @@ def test_adam_transform_fused_apply_equals_update_then_add(dtype, jit_state):
             p += u
     for a, b in zip(p1, p2):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape", [(256, 10), (64, 2), (3, 300), (7, 1)])
+def test_column_sums_equal_numpy_reduction_exactly(shape):
+    # (one column of 8+ rows is a contiguous vector, which NumPy sums pairwise: the layers
+    # keep np.add.reduce there)
+    g = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    db = np.empty(shape[1], np.float32)
+    _kernels().column_sums(g, db)
+    np.testing.assert_array_equal(db, np.add.reduce(g, axis=0))

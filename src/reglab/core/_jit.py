@@ -154,6 +154,16 @@ def _compile(numba: Any) -> SimpleNamespace:
             for j in range(k):
                 z[i, j] += b[j]
 
+    @jit
+    def column_sums(g, db, zero):  # pragma: no cover - compiled
+        # db <- g.sum(0), rows added in order (as np.add.reduce(g, axis=0))
+        n, k = g.shape
+        for j in range(k):
+            db[j] = zero
+        for i in range(n):
+            for j in range(k):
+                db[j] += g[i, j]
+
     def zero(a: np.ndarray) -> Any:
         return a.dtype.type(0)
 
@@ -175,6 +185,8 @@ def _compile(numba: Any) -> SimpleNamespace:
         bias_relu=lambda z, b: bias_relu(z, b, zero(z)),
         # z <- z + b
         bias_add=bias_add,
+        # db <- g.sum(axis=0)
+        column_sums=lambda g, db: column_sums(g, db, zero(g)),
         # activation name -> f(a, g, db): g <- g * f'(z) written in a = f(z); db <- sum(g, 0)
         backward=backward,
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from reglab.core import _jit
 from reglab.core._xp import namespace, to_numpy
 from reglab.core.optimizers import (
     GradientTransformation,
@@ -79,8 +80,10 @@ class Trainer:
         named = isinstance(optimizer, str)
         split = not named or optimizer == "adamw" or bool(
             optimizer_kwargs.get("l1") or optimizer_kwargs.get("weight_decay"))
+        # (chunks keep a multi-pass NumPy optimizer in cache; the compiled Adam makes one pass)
+        one_pass = optimizer == "adam" and network.is_numpy and _jit.kernels() is not None
         self._params, self._grads, mask = network.optimizer_leaves(
-            split, CHUNK if named else None)
+            split, CHUNK if named and not one_pass else None)
         self.optimizer = get_optimizer(optimizer, learning_rate, mask=mask, **optimizer_kwargs)
         self.opt_state = self.optimizer.init(self._params)
         self.rng = np.random.default_rng(random_state)
