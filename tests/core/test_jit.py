@@ -201,3 +201,34 @@ def test_column_sums_equal_numpy_reduction_exactly(shape):
     db = np.empty(shape[1], np.float32)
     _kernels().column_sums(g, db)
     np.testing.assert_array_equal(db, np.add.reduce(g, axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [2, 3, 7, 8, 10, 17, 64, 129, 300])
+def test_softmax_gradient_kernels_equal_numpy_exactly(dtype, k, jit_state, monkeypatch):
+    """Row max, NumPy's exp, row sums in NumPy's pairwise order: the same bits as the NumPy
+    kernel of reglab.nn._fastgrad, for one-hot rows and for integer labels."""
+    from reglab.nn._fastgrad import _softmax
+
+    rng = np.random.default_rng(k)
+    eta = (rng.standard_normal((50, k)) * 4).astype(dtype)
+    eta[7, k // 2] = np.nan
+    labels = rng.integers(0, k, 50)
+    onehot = np.eye(k, dtype=dtype)[labels]
+    for y in (onehot, labels):
+        monkeypatch.setenv("REGLAB_JIT", "1")
+        _jit.reset()
+        _kernels()
+        got = _softmax(y, eta, np.empty_like(eta), 1 / 50)
+        monkeypatch.setenv("REGLAB_JIT", "0")
+        _jit.reset()
+        want = _softmax(y, eta, np.empty_like(eta), 1 / 50)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_softmax_kernel_names_a_label_out_of_range(jit_state):
+    eta = np.zeros((4, 3), np.float32)
+    k = _kernels()
+    k.softmax_shift(eta, out := np.empty_like(eta))
+    with pytest.raises(ValueError, match="class label 3 in row 2 is outside 0..2"):
+        k.softmax_finish(out, np.array([0, 1, 3, 2]), 0.25)

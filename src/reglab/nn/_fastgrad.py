@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from reglab.core import _jit
+
 __all__ = ["numpy_gradient", "GradKernel"]
 
 # kernel(y, eta, out, scale) -> out:  out = (mu(eta) - y) * scale,  eta and out (n, n_out),
@@ -61,6 +63,15 @@ def _log(y: np.ndarray, eta: np.ndarray, out: np.ndarray, scale: float) -> np.nd
 
 def _softmax(y: np.ndarray, eta: np.ndarray, out: np.ndarray, scale: float) -> np.ndarray:
     # max-shifted softmax (overflow-safe, as the core's softmax), then minus the one-hot rows
+    jit = _jit.kernels()
+    if jit is not None and _jit.usable(eta, out) and (
+            (y.ndim == 1 and y.dtype.kind in "iu") or _jit.usable(eta, y)):
+        # the same operations in the same order (row sums in NumPy's pairwise order): equal
+        # results, ~5x faster at 256 x 10 where NumPy's short-axis reductions dominate
+        jit.softmax_shift(eta, out)
+        np.exp(out, out=out)
+        jit.softmax_finish(out, y, scale)
+        return out
     np.subtract(eta, eta.max(axis=1, keepdims=True), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
