@@ -27,6 +27,7 @@ import numpy as np
 __all__ = ["kernels", "enabled", "reset", "usable", "JIT_DTYPES"]
 
 JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+SOFTMAX_MAX_K = 128  # softmax_finish sums rows of at most this many classes
 
 _STATE: dict[str, Any] = {}
 
@@ -165,40 +166,6 @@ def _compile(numba: Any) -> SimpleNamespace:
                 db[j] += g[i, j]
 
     @jit
-    def _pairwise(a, i, start, n, zero):  # pragma: no cover - compiled
-        # sum of a[i, start:start + n] in the order of NumPy's pairwise summation (the inner
-        # loop of np.add.reduce along a contiguous axis): < 8 terms in sequence, up to 128 in
-        # eight interleaved partial sums, more split in two halves (a multiple of 8 first)
-        if n < 8:
-            res = zero
-            for j in range(start, start + n):
-                res += a[i, j]
-            return res
-        if n <= 128:
-            r0, r1, r2, r3 = a[i, start], a[i, start + 1], a[i, start + 2], a[i, start + 3]
-            r4, r5, r6, r7 = a[i, start + 4], a[i, start + 5], a[i, start + 6], a[i, start + 7]
-            j = start + 8
-            stop = start + n - n % 8
-            while j < stop:
-                r0 += a[i, j]
-                r1 += a[i, j + 1]
-                r2 += a[i, j + 2]
-                r3 += a[i, j + 3]
-                r4 += a[i, j + 4]
-                r5 += a[i, j + 5]
-                r6 += a[i, j + 6]
-                r7 += a[i, j + 7]
-                j += 8
-            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            while j < start + n:
-                res += a[i, j]
-                j += 1
-            return res
-        n2 = n // 2
-        n2 -= n2 % 8
-        return _pairwise(a, i, start, n2, zero) + _pairwise(a, i, start + n2, n - n2, zero)
-
-    @jit
     def softmax_shift(eta, out):  # pragma: no cover - compiled
         # out <- eta - max(eta, axis=1) (NaN in a row makes its max NaN, as np.max)
         n, k = eta.shape
@@ -211,36 +178,60 @@ def _compile(numba: Any) -> SimpleNamespace:
                 out[i, j] = eta[i, j] - mx
 
     @jit
-    def softmax_finish_onehot(e, y, scale, zero):  # pragma: no cover - compiled
-        # e <- (e / e.sum(axis=1) - y) * scale, y rows (one-hot or probabilities)
+    def softmax_finish_rows(e, onehot, labels, use_labels, scale, zero, one):
+        # e <- (e / e.sum(axis=1) - Y) * scale with Y the rows of `onehot` (one-hot or
+        # probabilities) or, with use_labels, onehot(labels); returns the first row whose label
+        # is outside 0..K-1 (that row untouched), or -1. The row sum follows NumPy's pairwise
+        # summation for up to 128 terms (np.add.reduce along a contiguous axis): under 8 in
+        # sequence, else eight interleaved partial sums; written inline, because a kernel that
+        # calls another kernel defined here is not found again in numba's on-disk cache
         n, k = e.shape
         for i in range(n):
-            s = _pairwise(e, i, 0, k, zero)
-            for j in range(k):
-                e[i, j] = (e[i, j] / s - y[i, j]) * scale
-
-    @jit
-    def softmax_finish_labels(e, y, scale, zero, one):  # pragma: no cover - compiled
-        # e <- (e / e.sum(axis=1) - onehot(y)) * scale for integer labels y; returns the first
-        # row whose label is outside 0..K-1 (its row untouched), or -1
-        n, k = e.shape
-        for i in range(n):
-            if y[i] < 0 or y[i] >= k:
+            if use_labels and (labels[i] < 0 or labels[i] >= k):
                 return i
-            s = _pairwise(e, i, 0, k, zero)
-            for j in range(k):
-                e[i, j] = e[i, j] / s
-            e[i, y[i]] -= one
-            for j in range(k):
-                e[i, j] *= scale
+            if k < 8:
+                s = zero
+                for j in range(k):
+                    s += e[i, j]
+            else:
+                r0, r1, r2, r3 = e[i, 0], e[i, 1], e[i, 2], e[i, 3]
+                r4, r5, r6, r7 = e[i, 4], e[i, 5], e[i, 6], e[i, 7]
+                j = 8
+                stop = k - k % 8
+                while j < stop:
+                    r0 += e[i, j]
+                    r1 += e[i, j + 1]
+                    r2 += e[i, j + 2]
+                    r3 += e[i, j + 3]
+                    r4 += e[i, j + 4]
+                    r5 += e[i, j + 5]
+                    r6 += e[i, j + 6]
+                    r7 += e[i, j + 7]
+                    j += 8
+                s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+                while j < k:
+                    s += e[i, j]
+                    j += 1
+            if use_labels:
+                for j in range(k):
+                    e[i, j] = e[i, j] / s
+                e[i, labels[i]] -= one
+                for j in range(k):
+                    e[i, j] *= scale
+            else:
+                for j in range(k):
+                    e[i, j] = (e[i, j] / s - onehot[i, j]) * scale
         return -1
+
+    no_rows = {dt: np.zeros((0, 0), dt) for dt in JIT_DTYPES}
+    no_labels = np.zeros(0, np.int64)
 
     def softmax_finish(e: np.ndarray, y: np.ndarray, scale: float) -> None:
         t = e.dtype.type
         if y.ndim == 2:
-            softmax_finish_onehot(e, y, t(scale), zero(e))
+            softmax_finish_rows(e, y, no_labels, False, t(scale), zero(e), one(e))
             return
-        bad = softmax_finish_labels(e, y, t(scale), zero(e), one(e))
+        bad = softmax_finish_rows(e, no_rows[e.dtype], y, True, t(scale), zero(e), one(e))
         if bad >= 0:
             raise ValueError(f"class label {int(y[bad])} in row {int(bad)} is outside "
                              f"0..{e.shape[1] - 1}")
@@ -269,7 +260,8 @@ def _compile(numba: Any) -> SimpleNamespace:
         # db <- g.sum(axis=0)
         column_sums=lambda g, db: column_sums(g, db, zero(g)),
         # the softmax gradient around NumPy's own exp (its SIMD exp is not reproducible in a
-        # kernel): softmax_shift(eta, out); np.exp(out, out=out); softmax_finish(out, y, scale)
+        # kernel), for K <= SOFTMAX_MAX_K classes:
+        # softmax_shift(eta, out); np.exp(out, out=out); softmax_finish(out, y, scale)
         softmax_shift=softmax_shift,
         softmax_finish=softmax_finish,
         # activation name -> f(a, g, db): g <- g * f'(z) written in a = f(z); db <- sum(g, 0)
