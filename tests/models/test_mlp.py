@@ -239,3 +239,29 @@ def test_init_parameter_reaches_the_network():
     assert [d.init for d in nets["torch"].dense] == ["torch", "torch"]
     with pytest.raises(ValueError, match="'orthogonal'"):
         MLPClassifier((4,), init="orthogonal").fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_summary_lists_layers_parameters_and_the_loss_curve():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [-0.5, 0.5])]
+    clf = MLPClassifier((16, 8), activation=["relu", "tanh"], max_iter=25, early_stopping=True,
+                        dropout=[0.0, 0.2], random_state=0).fit(X, y)
+    text = clf.summary()
+    # parameter counts: 3*16+16, 16*8+8, 8*3+3, total 227
+    for line in ("3 inputs -> 3 outputs, family categorical", "classes: a, b, c",
+                 "3 -> 16 relu", "16 -> 8 tanh", "rate 0.2", "8 -> 3 (output)", "227",
+                 "25 epochs run (max_iter 25)"):
+        assert line in text, (line, text)
+    best = int(np.argmin(clf.loss_curve_))
+    assert f"best {clf.loss_curve_[best]:.6g} (epoch {best + 1})" in text
+    val = [h["val_loss"] for h in clf.history_]
+    assert f"validation loss: best {min(val):.6g} at epoch {int(np.argmin(val)) + 1}" in text
+    assert "validation accuracy" in text
+    reg = MLPRegressor((4,), family="poisson", max_iter=3, random_state=0).fit(
+        X, rng.poisson(np.exp(X[:, 0])))
+    assert "family poisson (log link)" in reg.summary() and "validation" not in reg.summary()
+    # a reloaded model (no history) still summarises its loss curve
+    again = MLPRegressor.from_dict(json.loads(json.dumps(reg.to_dict(as_lists=True))))
+    assert again.summary() == reg.summary()

@@ -200,6 +200,53 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "network_")
         return self.network_.intercepts_
 
+    def summary(self) -> str:
+        """Text summary: the output family, the layers (sizes, activations, parameter counts),
+        the training settings, and the loss curve (first, best, last epoch) with the held-out
+        validation loss and score when ``early_stopping`` kept a validation set."""
+        from reglab.nn import get_head
+        from reglab.nn.layers import Activation, Dense, Dropout
+
+        check_is_fitted(self, "network_")
+        net, head = self.network_, get_head(self._loss())
+        link = getattr(getattr(head, "link", None), "name", None)
+        out = f"{head.name}" + (f" ({link} link)" if link else "")
+        lines = [f"{type(self).__name__}: {net.n_in} inputs -> {net.n_out} output"
+                 f"{'s' if net.n_out > 1 else ''}, family {out}"]
+        if hasattr(self, "classes_"):
+            lines.append(f"classes: {', '.join(str(c) for c in self.classes_)}")
+        lines += ["", f"  {'layer':<8} {'shape':>13} {'activation':<12} {'parameters':>10}"]
+        rows = [layer for layer in net.layers if isinstance(layer, Dense | Dropout)]
+        acts = {id(layer.dense): layer.name for layer in net.layers
+                if isinstance(layer, Activation) and layer.dense is not None}
+        for layer in rows:
+            if isinstance(layer, Dropout):
+                lines.append(f"  {'dropout':<8} {'':>13} {f'rate {layer.rate:g}':<12} {0:>10}")
+                continue
+            shape = f"{layer.n_in} -> {layer.n_out}"
+            act = acts.get(id(layer), "(output)")
+            lines.append(f"  {'dense':<8} {shape:>13} {act:<12} {layer.n_params:>10,}")
+        total = sum(d.n_params for d in net.dense)
+        lines.append(f"  {'total':<8} {'':>13} {'':<12} {total:>10,}  ({net.dtype})")
+        opt = (f"{self.optimizer}, learning_rate {self.learning_rate:g}, batch_size "
+               f"{self.batch_size}, alpha {self.alpha:g}")
+        lines += ["", f"training: {opt}; {self.n_iter_} epoch"
+                      f"{'s' if self.n_iter_ != 1 else ''} run (max_iter {self.max_iter})"]
+        curve = list(self.loss_curve_)
+        if curve:
+            best = int(np.argmin(curve))
+            lines.append(f"training loss (mean half deviance + penalty): first {curve[0]:.6g}, "
+                         f"best {curve[best]:.6g} (epoch {best + 1}), last {curve[-1]:.6g}")
+        val = [(i, h["val_loss"]) for i, h in enumerate(self.history_, 1) if "val_loss" in h]
+        if val:
+            i, v = min(val, key=lambda t: t[1])
+            score = self.history_[i - 1].get("val_score")
+            metric = "accuracy" if hasattr(self, "classes_") else "R^2"
+            extra = "" if score is None else f", validation {metric} {score:.4f}"
+            lines.append(f"validation loss: best {v:.6g} at epoch {i}{extra} (the weights "
+                         "kept)" if self.early_stopping else f"validation loss: best {v:.6g}")
+        return "\n".join(lines)
+
     def to_dict(self, as_lists: bool = False) -> dict:
         """Hyperparameters, architecture, weights and fitted attributes as data (no pickle).
 
