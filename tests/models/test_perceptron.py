@@ -66,3 +66,21 @@ def test_inline_step_is_core_step():
 
     z = np.array([-1.0, -1e-300, 0.0, 1e-300, 2.0])
     np.testing.assert_array_equal(get_activation("step")(z), (z >= 0).astype(float))
+
+
+def test_summary_shows_weights_by_feature_and_mistakes_per_epoch():
+    import pandas as pd
+
+    X = pd.DataFrame({"crack": [1, 0, 2, 0, 1, 3], "doink": [0, 1, 0, 2, 2, 1]})
+    y = np.array(["sad", "happy", "sad", "happy", "happy", "sad"])
+    p = Perceptron(random_state=0, shuffle=False).fit(X, y)
+    lines = p.summary().splitlines()
+    assert p.converged_
+    assert lines[0] == f"Perceptron: 2 classes (happy, sad), converged in epoch {p.n_iter_} " \
+                       "(no mistakes)"
+    rows = {line.split()[0]: float(line.split()[1]) for line in lines[3:6]}
+    assert rows == {"crack": p.coef_[0], "doink": p.coef_[1], "intercept": p.intercept_[0]}
+    assert lines[-1] == "mistakes per epoch: " + " ".join(str(e) for e in p.errors_)
+    # reloaded from data (feature names are not stored): same numbers, generic names
+    again = Perceptron.from_dict(json.loads(json.dumps(p.to_dict(as_lists=True)))).summary()
+    assert again.splitlines()[-1] == lines[-1] and "x0" in again

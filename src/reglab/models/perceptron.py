@@ -154,6 +154,29 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             return self.classes_[self._step(z).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
 
+    def summary(self) -> str:
+        """Text summary: the classes, the weights of each class's score ``x @ w + b`` by
+        feature, and the mistakes per epoch (an error-free epoch means the rule converged:
+        the training data are linearly separated by these weights)."""
+        check_is_fitted(self, "_W")
+        names = [str(n) for n in getattr(self, "feature_names_in_",
+                                         [f"x{j}" for j in range(self._W.shape[0])])]
+        cols = ([f"score {self.classes_[1]}"] if self._W.shape[1] == 1 else
+                [f"score {c}" for c in self.classes_])
+        width = max(len(n) for n in [*names, "intercept"])
+        state = (f"converged in epoch {self.n_iter_} (no mistakes)" if self.converged_ else
+                 f"not converged after {self.n_iter_} epochs")
+        lines = [f"Perceptron: {len(self.classes_)} classes "
+                 f"({', '.join(str(c) for c in self.classes_)}), {state}",
+                 "", "  " + " " * width + "".join(f"{c:>14}" for c in cols)]
+        for j, name in enumerate(names):
+            lines.append(f"  {name:<{width}}" + "".join(f"{w:>14.6g}" for w in self._W[j]))
+        lines.append(f"  {'intercept':<{width}}" + "".join(f"{b:>14.6g}" for b in self._b))
+        shown = self.errors_ if len(self.errors_) <= 20 else [*self.errors_[:10], "...",
+                                                               *self.errors_[-10:]]
+        lines += ["", "mistakes per epoch: " + " ".join(str(e) for e in shown)]
+        return "\n".join(lines)
+
     def to_dict(self, as_lists: bool = False) -> dict:
         """Hyperparameters and weights as data: NumPy arrays, or lists with ``as_lists=True``."""
         check_is_fitted(self, "_W")
