@@ -183,11 +183,14 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         params = self.get_params()
         if not isinstance(params["random_state"], int | type(None)):
             params["random_state"] = None
-        return {"format": "reglab.models.Perceptron", "version": _FORMAT_VERSION,
-                "params": params, "W": self._W.tolist() if as_lists else self._W.copy(),
-                "b": self._b.tolist() if as_lists else self._b.copy(),
-                "classes": self.classes_.tolist(), "n_features_in": int(self.n_features_in_),
-                "errors": [int(e) for e in self.errors_]}
+        out = {"format": "reglab.models.Perceptron", "version": _FORMAT_VERSION,
+               "params": params, "W": self._W.tolist() if as_lists else self._W.copy(),
+               "b": self._b.tolist() if as_lists else self._b.copy(),
+               "classes": self.classes_.tolist(), "n_features_in": int(self.n_features_in_),
+               "errors": [int(e) for e in self.errors_]}
+        if hasattr(self, "feature_names_in_"):
+            out["feature_names_in"] = [str(c) for c in self.feature_names_in_]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> Perceptron:
@@ -199,6 +202,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         est._W, est._b = np.asarray(data["W"], dtype=np.float64), np.asarray(data["b"])
         est.classes_ = np.asarray(data["classes"])
         est.n_features_in_ = int(data["n_features_in"])
+        if "feature_names_in" in data:
+            est.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
         est.errors_ = list(data["errors"])
         est.n_iter_, est.converged_ = len(est.errors_), bool(est.errors_ and not est.errors_[-1])
         est._activation = get_activation("step")
