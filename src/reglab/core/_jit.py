@@ -113,38 +113,23 @@ def _compile(numba: Any) -> SimpleNamespace:
                 z[i, j] = zero if t < zero else t
 
     @jit
-    def relu_backward(a, g, db, zero):  # pragma: no cover - compiled
-        # g <- g * (a > 0); db <- column sums of g, rows added in order (as np.add.reduce)
+    def activation_backward(a, g, db, kind, one):  # pragma: no cover - compiled
+        # g <- g * f'(z) from the output a = f(z): kind 0 ReLU g * (a > 0), 1 tanh
+        # g * (1 - a^2), 2 sigmoid g * ((1 - a) a); db <- column sums of the new g, rows added
+        # in order (as np.add.reduce(g, axis=0)). `kind` is loop-invariant: LLVM unswitches
+        # the loop, so each case still vectorises
+        zero = one - one
         n, k = g.shape
         for j in range(k):
             db[j] = zero
         for i in range(n):
             for j in range(k):
-                t = g[i, j] if a[i, j] > zero else zero * g[i, j]
-                g[i, j] = t
-                db[j] += t
-
-    @jit
-    def tanh_backward(a, g, db, one):  # pragma: no cover - compiled
-        # g <- g * (1 - a^2); db <- column sums
-        n, k = g.shape
-        for j in range(k):
-            db[j] = one - one
-        for i in range(n):
-            for j in range(k):
-                t = g[i, j] * (one - a[i, j] * a[i, j])
-                g[i, j] = t
-                db[j] += t
-
-    @jit
-    def sigmoid_backward(a, g, db, one):  # pragma: no cover - compiled
-        # g <- g * (1 - a) a; db <- column sums
-        n, k = g.shape
-        for j in range(k):
-            db[j] = one - one
-        for i in range(n):
-            for j in range(k):
-                t = g[i, j] * ((one - a[i, j]) * a[i, j])
+                if kind == 0:
+                    t = g[i, j] if a[i, j] > zero else zero * g[i, j]
+                elif kind == 1:
+                    t = g[i, j] * (one - a[i, j] * a[i, j])
+                else:
+                    t = g[i, j] * ((one - a[i, j]) * a[i, j])
                 g[i, j] = t
                 db[j] += t
 
@@ -246,10 +231,11 @@ def _compile(numba: Any) -> SimpleNamespace:
         t = p.dtype.type
         adam_apply(p, g, m, v, t(b1), t(b2), t(c1), t(c2))
 
-    backward = {"relu": lambda a, g, db: relu_backward(a, g, db, zero(g)),
-                "tanh": lambda a, g, db: tanh_backward(a, g, db, one(g)),
-                "sigmoid": lambda a, g, db: sigmoid_backward(a, g, db, one(g)),
-                "logistic": lambda a, g, db: sigmoid_backward(a, g, db, one(g))}
+    def backward_of(kind: int) -> Any:
+        return lambda a, g, db: activation_backward(a, g, db, kind, one(g))
+
+    backward = {"relu": backward_of(0), "tanh": backward_of(1), "sigmoid": backward_of(2),
+                "logistic": backward_of(2)}
     return SimpleNamespace(
         # p += Adam update (in place on p, m, v), constants cast to p's dtype
         adam=adam,
