@@ -77,6 +77,12 @@ def gemm_peak(threads: int, repeats: int = 5) -> float:
     return best
 
 
+# Throughput of a long training run: the epochs timed here are a sample of one, and a run long
+# enough to repay loading numba's kernels (~0.8 s, paid in the warm-up fit) gets them in the
+# default "auto" mode. REGLAB_JIT=0 in the environment measures the NumPy route instead.
+os.environ.setdefault("REGLAB_JIT", "1")
+
+
 def run_reglab(X, y, Xt, yt, spec, epochs, threads, init=None):
     from reglab.models.mlp import MLPClassifier
 

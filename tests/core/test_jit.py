@@ -27,7 +27,7 @@ def jit_state(monkeypatch):
 
 
 def _kernels():
-    k = _jit.kernels()
+    k = _jit.load()
     if k is None:
         pytest.skip("REGLAB_JIT disables the kernels in this environment")
     return k
@@ -95,19 +95,50 @@ def test_usable_requires_one_float_dtype_and_c_order():
     assert not _jit.usable([1.0, 2.0])
 
 
-@pytest.mark.parametrize("value,on", [("0", False), ("off", False), ("No", False),
-                                      ("1", True), ("", True)])
-def test_reglab_jit_environment_switch(monkeypatch, jit_state, value, on):
+@pytest.mark.parametrize("value,expected", [("0", "off"), ("off", "off"), ("No", "off"),
+                                            ("1", "on"), ("yes", "on"), ("", "auto"),
+                                            ("auto", "auto"), ("maybe", "auto")])
+def test_reglab_jit_environment_switch(monkeypatch, jit_state, value, expected):
     monkeypatch.setenv("REGLAB_JIT", value)
     _jit.reset()
-    assert (_jit.kernels() is not None) is on
+    assert _jit.mode() == expected
+    assert (_jit.load() is not None) is (expected != "off")
+    assert (_jit.kernels() is not None) is (expected != "off")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_mode_loads_the_kernels_only_for_long_runs(monkeypatch, jit_state):
+    """Loading costs ~0.8 s per process: "auto" loads for expected work (epochs x rows x
+    parameters) of at least MIN_WORK, "on" always; the hot paths never load by themselves."""
+    from reglab.models.mlp import MLPClassifier
+
+    X = np.random.default_rng(0).standard_normal((100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier((5,), max_iter=2, random_state=0)  # work 2 x 100 x 26 = 5,200
+    monkeypatch.delenv("REGLAB_JIT", raising=False)
+    _jit._STATE.clear()
+    assert _jit.kernels() is None  # enabled, but not loaded
+    clf.fit(X, y)
+    assert "compiled" not in _jit._STATE
+    monkeypatch.setattr(_jit, "MIN_WORK", 5200.0)
+    clf.fit(X, y)
+    assert _jit._STATE.get("compiled") is not None
+    _jit._STATE.clear()
+    monkeypatch.setattr(_jit, "MIN_WORK", 5201.0)
+    clf.fit(X, y)
+    assert "compiled" not in _jit._STATE
+    monkeypatch.setenv("REGLAB_JIT", "1")
+    _jit.reset()
+    clf.fit(X, y)
+    assert _jit._STATE.get("compiled") is not None
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_without_numba_every_caller_keeps_numpy(monkeypatch, jit_state):
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
+    monkeypatch.setenv("REGLAB_JIT", "1")
     _jit._STATE.clear()
-    assert _jit.kernels() is None
+    assert _jit.load() is None and _jit.kernels() is None
     from reglab.models.mlp import MLPClassifier
 
     X = np.random.default_rng(0).standard_normal((60, 3))

@@ -7,8 +7,12 @@ on first use (and cached on disk, so later processes load them in milliseconds);
 are the same as the NumPy code they replace, in the same dtype and (for the sums) in the same
 order, and the tests check them against that code.
 
-Without numba, or with the environment variable ``REGLAB_JIT=0``, :func:`kernels` returns None
-and every caller keeps its NumPy route: the JIT is a speed-up, never a requirement.
+When they are used: numba's import and first kernel call cost ~0.8 s per process, which a
+short training would not win back, so by default (``REGLAB_JIT`` unset or ``auto``) a training
+run loads them when its expected work, epochs x rows x parameters, is at least
+:data:`MIN_WORK` (or when they are already loaded); ``REGLAB_JIT=1`` loads them for every
+training run and ``REGLAB_JIT=0`` never. Results are the same either way. Without numba every
+caller keeps its NumPy route: the JIT is a speed-up, never a requirement.
 
 No ``fastmath``: results stay IEEE-exact (NaN propagates as in NumPy, no reciprocal
 approximations); ``error_model="numpy"`` lets LLVM vectorise the divisions (the default Python
@@ -24,41 +28,60 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["kernels", "enabled", "reset", "usable", "JIT_DTYPES"]
+__all__ = ["kernels", "load", "load_for", "mode", "reset", "usable", "JIT_DTYPES", "MIN_WORK"]
 
 JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SOFTMAX_MAX_K = 128  # softmax_finish sums rows of at most this many classes
+# expected epochs x rows x parameters from which "auto" loads the kernels: at ~7e-11 s per unit
+# (the large MLP benchmark on NumPy) such a run takes >= ~3.5 s, and the kernels' ~25% saving
+# then repays their ~0.8 s load
+MIN_WORK = 5e10
 
 _STATE: dict[str, Any] = {}
 
 
-def enabled() -> bool:
-    """True unless ``REGLAB_JIT`` is set to ``0``, ``off``, ``false`` or ``no``."""
-    return os.environ.get("REGLAB_JIT", "1").strip().lower() not in ("0", "off", "false", "no")
+def mode() -> str:
+    """``"off"``, ``"on"`` or ``"auto"``, from ``REGLAB_JIT`` (read once per process; see
+    :func:`reset`): ``0``/``off``/``false``/``no``, ``1``/``on``/``true``/``yes``, else auto."""
+    try:
+        return _STATE["mode"]
+    except KeyError:
+        value = os.environ.get("REGLAB_JIT", "auto").strip().lower()
+        _STATE["mode"] = ("off" if value in ("0", "off", "false", "no") else
+                          "on" if value in ("1", "on", "true", "yes") else "auto")
+        return _STATE["mode"]
 
 
 def kernels() -> SimpleNamespace | None:
-    """The compiled kernels, or None (numba missing or broken, or ``REGLAB_JIT=0``).
+    """The compiled kernels if they are loaded and not switched off, else None (never loads:
+    the hot paths call this)."""
+    if mode() == "off":
+        return None
+    return _STATE.get("compiled")
 
-    ``REGLAB_JIT`` is read on the first call in a process (:func:`reset` reads it again).
-    Compilation is lazy per kernel and dtype (numba compiles on the first call with a new
-    signature, or loads its on-disk cache); numba is imported on the first call here.
-    """
-    try:
-        return _STATE["kernels"]
-    except KeyError:
-        if not enabled():
-            _STATE["kernels"] = None
-        else:
-            if "compiled" not in _STATE:
-                _STATE["compiled"] = _build()
-            _STATE["kernels"] = _STATE["compiled"]
-        return _STATE["kernels"]
+
+def load() -> SimpleNamespace | None:
+    """Import numba and build the kernels (once per process), unless ``REGLAB_JIT=0``; None
+    when numba is missing or unusable. Compilation itself is lazy per kernel and dtype (numba
+    compiles on the first call with a new signature, or loads it from its disk cache)."""
+    if mode() == "off":
+        return None
+    if "compiled" not in _STATE:
+        _STATE["compiled"] = _build()
+    return _STATE["compiled"]
+
+
+def load_for(work: float) -> SimpleNamespace | None:
+    """The kernels for a training run of ``work`` = epochs x rows x parameters: loaded if
+    ``REGLAB_JIT=1``, or in auto mode when ``work >= MIN_WORK``; else whatever is loaded."""
+    if mode() == "on" or (mode() == "auto" and work >= MIN_WORK):
+        return load()
+    return kernels()
 
 
 def reset() -> None:
-    """Read ``REGLAB_JIT`` again on the next :func:`kernels` call (compiled kernels are kept)."""
-    _STATE.pop("kernels", None)
+    """Read ``REGLAB_JIT`` again on the next call (compiled kernels are kept)."""
+    _STATE.pop("mode", None)
 
 
 def usable(*arrays: Any) -> bool:

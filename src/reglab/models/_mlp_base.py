@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from reglab.core import _jit
 from reglab.core.init import get_initializer
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
 
@@ -93,6 +94,10 @@ class _BaseMLP(BaseEstimator):
             self._trainer = None
         if incremental:
             return self._run_partial(X, y, sw)
+        # load the compiled kernels before the trainer is built if this fit is long enough to
+        # repay it (reglab.core._jit.load_for; the results are the same either way)
+        _jit.load_for(float(self.max_iter) * X.shape[0] * sum(
+            d.n_params for d in self.network_.dense))
         return self._run_fit(X, y, sw)
 
     def _split(self, X: np.ndarray, y: np.ndarray, sw: Any) -> tuple:

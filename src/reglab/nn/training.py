@@ -80,7 +80,8 @@ class Trainer:
         named = isinstance(optimizer, str)
         split = not named or optimizer == "adamw" or bool(
             optimizer_kwargs.get("l1") or optimizer_kwargs.get("weight_decay"))
-        # (chunks keep a multi-pass NumPy optimizer in cache; the compiled Adam makes one pass)
+        # (chunks keep a multi-pass NumPy optimizer in cache; the compiled Adam makes one pass,
+        # and works on chunks as well when the kernels are loaded only later, by fit)
         one_pass = optimizer == "adam" and network.is_numpy and _jit.kernels() is not None
         self._params, self._grads, mask = network.optimizer_leaves(
             split, CHUNK if named and not one_pass else None)
@@ -317,6 +318,9 @@ class Trainer:
         held out at random, adds ``val_loss`` and, for each
         ``metrics[name](y_val, eta_val) -> float``, ``val_<name>`` to every epoch's log.
         """
+        if self.network.is_numpy:
+            # the compiled kernels when this run is long enough to repay loading them
+            _jit.load_for(float(epochs) * X.shape[0] * sum(d.n_params for d in self.network.dense))
         if validation_fraction:
             if validation_data is not None:
                 raise ValueError("give validation_data or validation_fraction, not both")
