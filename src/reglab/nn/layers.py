@@ -207,8 +207,8 @@ class Activation(Layer):
         # set by Sequential when the input is a Dense output (never the caller's data)
         self.inplace = False
         self.dense: Dense | None = None  # that Dense layer (Sequential sets both links)
-        self._bias_pending = False  # its bias is still to be added (take_bias said yes)
-        self._fused_db = False  # the cached pass was fused: backward fills dense.db
+        self._bias_pending: Any = None  # the kernels that add its bias next (take_bias)
+        self._fused_db = False  # the cached pass was fused: backward may fill dense.db
         self._x: Any = None
         self._y: Any = None
 
@@ -216,23 +216,23 @@ class Activation(Layer):
         """Called by the preceding Dense layer's training pass with ``z = X @ W`` (no bias
         yet): True if this layer adds ``b`` itself in its next :meth:`forward`."""
         jit = _jit.kernels() if self._fast is not None else None
-        self._bias_pending = (jit is not None and self.name in jit.backward
-                              and _jit.usable(z, b))
-        return self._bias_pending
+        ok = jit is not None and self.name in jit.backward and _jit.usable(z, b)
+        self._bias_pending = jit if ok else None
+        return ok
 
     def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
         if self._fast is not None and self.inplace and isinstance(x, np.ndarray):
             # x is the preceding Dense layer's output, which this layer may overwrite
-            fused, self._bias_pending = self._bias_pending, False
-            if not fused:
+            jit, self._bias_pending = self._bias_pending, None
+            if jit is None:
                 self._fast[0](x)
             elif self.name == "relu":
-                _jit.kernels().bias_relu(x, self.dense.b)
+                jit.bias_relu(x, self.dense.b)
             else:
-                _jit.kernels().bias_add(x, self.dense.b)
+                jit.bias_add(x, self.dense.b)
                 self._fast[0](x)
             if cache:
-                self._x, self._y, self._fused_db = None, x, fused
+                self._x, self._y, self._fused_db = None, x, jit is not None
             return x
         y = self.activation(x)
         if cache:
@@ -240,8 +240,11 @@ class Activation(Layer):
         return y
 
     def backward(self, g: Any) -> Any:
-        if self._fused_db and isinstance(g, np.ndarray) and _jit.usable(g, self._y):
-            _jit.kernels().backward[self.name](self._y, g, self.dense.db)
+        # (if the kernels went away since the forward pass, the plain route below is still
+        # right: the fusion only moved the bias add, and Dense then sums db itself)
+        jit = _jit.kernels() if self._fused_db else None
+        if jit is not None and isinstance(g, np.ndarray) and _jit.usable(g, self._y):
+            jit.backward[self.name](self._y, g, self.dense.db)
             self.dense._db_filled = True
             return g
         if self._x is None and self._y is not None and isinstance(g, np.ndarray):
