@@ -14,7 +14,8 @@ The peak is re-measured right before every round of fits (the machine's speed dr
 peer's fraction is taken against the peak of the round that gave its best time.
 reglab's default initialisation matches the activation (He for ReLU); the rows reglab-ginit and
 reglab-tinit are the same engine from scikit-learn's (init="glorot") and PyTorch's
-(init="torch") schemes, for accuracy comparisons at equal initialisation.
+(init="torch") schemes, for accuracy comparisons at equal initialisation; reglab-numpy is the
+default without the compiled kernels (REGLAB_JIT=0: the NumPy route, bitwise the same numbers).
 
     python benchmarks/mlp.py [--threads 2] [--epochs-large 2] [--epochs-small 5] [--repeats 2]
 
@@ -81,6 +82,20 @@ def gemm_peak(threads: int, repeats: int = 5) -> float:
 # enough to repay loading numba's kernels (~0.8 s, paid in the warm-up fit) gets them in the
 # default "auto" mode. REGLAB_JIT=0 in the environment measures the NumPy route instead.
 os.environ.setdefault("REGLAB_JIT", "1")
+
+
+def run_reglab_numpy(X, y, Xt, yt, spec, epochs, threads):
+    """reglab without the compiled kernels (the NumPy route; the same numbers, bitwise)."""
+    from reglab.core import _jit
+
+    before = os.environ["REGLAB_JIT"]
+    os.environ["REGLAB_JIT"] = "0"
+    _jit.reset()
+    try:
+        return run_reglab(X, y, Xt, yt, spec, epochs, threads)
+    finally:
+        os.environ["REGLAB_JIT"] = before
+        _jit.reset()
 
 
 def run_reglab(X, y, Xt, yt, spec, epochs, threads, init=None):
@@ -152,8 +167,8 @@ WORKLOADS = {
 # reglab from each peer's initialisation scheme (its default matches the activation: He for
 # ReLU), so that accuracy is compared from the same starting distribution; the speed is the same
 PEERS = {"reglab": run_reglab, "reglab-ginit": partial(run_reglab, init="glorot"),
-         "reglab-tinit": partial(run_reglab, init="torch"), "sklearn": run_sklearn,
-         "torch": run_torch}
+         "reglab-tinit": partial(run_reglab, init="torch"), "reglab-numpy": run_reglab_numpy,
+         "sklearn": run_sklearn, "torch": run_torch}
 
 
 def main() -> None:
@@ -162,7 +177,8 @@ def main() -> None:
     ap.add_argument("--epochs-large", type=int, default=2)
     ap.add_argument("--epochs-small", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--peers", default="reglab,reglab-ginit,reglab-tinit,sklearn,torch")
+    ap.add_argument("--peers",
+                    default="reglab,reglab-ginit,reglab-tinit,reglab-numpy,sklearn,torch")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
     peers = args.peers.split(",")
@@ -232,7 +248,8 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"\nwrote {args.out}  ('vs reglab' = reglab's best throughput / the peer's best; "
           "'by round' = the median over rounds of the same ratio within a round; reglab-ginit / "
-          "-tinit = reglab with init='glorot' (scikit-learn's) / 'torch')")
+          "-tinit = reglab with init='glorot' (scikit-learn's) / 'torch'; reglab-numpy = "
+          "without the compiled kernels)")
 
 
 if __name__ == "__main__":

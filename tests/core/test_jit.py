@@ -17,9 +17,10 @@ from reglab.core._optim_scaling import _adam_leaf, scale_by_adam
 numba = pytest.importorskip("numba")
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def jit_state(monkeypatch):
-    """Restore the module's cached kernels and REGLAB_JIT decision after the test."""
+    """Restore the module's cached kernels and REGLAB_JIT decision after every test here (so
+    the kernels loaded by these tests do not switch later test modules to the fused path)."""
     saved = dict(_jit._STATE)
     yield
     _jit._STATE.clear()
@@ -147,27 +148,40 @@ def test_without_numba_every_caller_keeps_numpy(monkeypatch, jit_state):
     assert np.all(np.isfinite(clf.coefs_[0]))
 
 
-def _fit(activation, jit_on, monkeypatch, optimizer="adam"):
+def _fit(activation, jit_on, monkeypatch, dtype, hidden):
+    """Fit a classifier and a regressor (with dropout and sample weights) and return every
+    weight array, with the number of fused Dense+Activation passes that ran."""
     from reglab.models.mlp import MLPClassifier, MLPRegressor
+    from reglab.nn.layers import Activation
 
     monkeypatch.setenv("REGLAB_JIT", "1" if jit_on else "0")
     _jit.reset()
+    calls = []
+    fused = Activation.forward_fused
+    monkeypatch.setattr(Activation, "forward_fused",
+                        lambda self, *a, **k: calls.append(1) or fused(self, *a, **k))
     rng = np.random.default_rng(3)
     X = rng.standard_normal((300, 6))
     y3 = np.digitize(X[:, 0] + X[:, 1] * X[:, 2], [-0.5, 0.5])
-    clf = MLPClassifier((16, 8), activation=activation, optimizer=optimizer, batch_size=32,
-                        max_iter=4, random_state=0).fit(X, y3)
-    reg = MLPRegressor((12,), activation=activation, batch_size=50, max_iter=4,
-                       random_state=1).fit(X, np.sin(X[:, 0]))
-    return [*clf.coefs_, *clf.intercepts_, *reg.coefs_, *reg.intercepts_]
+    sw = rng.uniform(0.5, 2.0, 300)
+    clf = MLPClassifier(hidden, activation=activation, batch_size=32, learning_rate=0.01,
+                        max_iter=4, random_state=0, dtype=dtype).fit(X, y3)
+    reg = MLPRegressor(hidden, activation=activation, batch_size=50, learning_rate=0.01,
+                       dropout=0.2, max_iter=4, random_state=1, dtype=dtype).fit(
+        X, np.sin(X[:, 0]), sample_weight=sw)
+    return [*clf.coefs_, *clf.intercepts_, *reg.coefs_, *reg.intercepts_], len(calls)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
-def test_training_with_kernels_is_bitwise_equal_to_numpy(activation, monkeypatch, jit_state):
-    """The fused bias/activation passes and the one-pass Adam change speed, never results."""
-    with_jit = _fit(activation, True, monkeypatch)
-    without = _fit(activation, False, monkeypatch)
+def test_training_with_kernels_is_bitwise_equal_to_numpy(activation, dtype, monkeypatch):
+    """The fused bias/activation passes and the one-pass Adam change speed, never results
+    (learning rate 1e-2 so that rounding differences would not be rounded away; a one-unit
+    hidden layer, whose db NumPy sums pairwise, keeps the plain route)."""
+    with_jit, n_fused = _fit(activation, True, monkeypatch, dtype, (16, 1, 8))
+    without, n_plain = _fit(activation, False, monkeypatch, dtype, (16, 1, 8))
+    assert n_fused > 0 and n_plain == 0
     for a, b in zip(with_jit, without):
         np.testing.assert_array_equal(a, b)
 
@@ -235,7 +249,7 @@ def test_column_sums_equal_numpy_reduction_exactly(shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("k", [2, 3, 7, 8, 10, 17, 64, 129, 300])
+@pytest.mark.parametrize("k", [2, 3, 7, 8, 10, 17, 64, 127, 128])
 def test_softmax_gradient_kernels_equal_numpy_exactly(dtype, k, jit_state, monkeypatch):
     """Row max, NumPy's exp, row sums in NumPy's pairwise order: the same bits as the NumPy
     kernel of reglab.nn._fastgrad, for one-hot rows and for integer labels."""
@@ -286,3 +300,55 @@ def test_kernels_switched_off_between_forward_and_backward_still_give_the_gradie
         net.backward((eta[:, 0] - y).reshape(-1, 1) / len(y))
         grads.append(net.get_flat_grad())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_a_prediction_between_forward_and_backward_changes_nothing(monkeypatch):
+    """The playground draws predictions between a training step's passes: with the fused
+    pairs the prediction and the step's gradients are those of the plain route."""
+    from reglab.nn import build_network
+
+    rng = np.random.default_rng(8)
+    X, X2, y = rng.standard_normal((40, 3)), rng.standard_normal((9, 3)), rng.standard_normal(40)
+    out = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("REGLAB_JIT", flag)
+        _jit.reset()
+        if flag == "1":
+            _kernels()
+        net = build_network(3, (5, 4), 1, activation="relu", random_state=0)
+        eta = net.forward(X, training=True)
+        pred = net.predict_eta(X2)
+        net.backward((eta[:, 0] - y).reshape(-1, 1) / len(y))
+        out.append((pred.copy(), net.get_flat_grad()))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_with_float_or_mismatched_labels_keeps_numpy_semantics(dtype, monkeypatch):
+    """Float class codes take NumPy's route (no kernel typed for a float index), and a label
+    array that does not match the batch raises as NumPy does instead of reading past it."""
+    from reglab.nn._fastgrad import _softmax
+
+    _kernels()
+    eta = np.random.default_rng(9).standard_normal((6, 3)).astype(dtype)
+    codes = np.array([0, 2, 1, 1, 0, 2], dtype=dtype)
+    got = _softmax(codes, eta, np.empty_like(eta), 1 / 6)
+    monkeypatch.setenv("REGLAB_JIT", "0")
+    _jit.reset()
+    np.testing.assert_array_equal(got, _softmax(codes, eta, np.empty_like(eta), 1 / 6))
+    monkeypatch.setenv("REGLAB_JIT", "1")
+    _jit.reset()
+    with pytest.raises(ValueError):
+        _softmax(np.eye(2, dtype=dtype)[[0, 1, 1, 0, 0, 1]], eta, np.empty_like(eta), 1 / 6)
+    with pytest.raises(IndexError):
+        _softmax(np.array([0, 1, 2]), eta, np.empty_like(eta), 1 / 6)
+
+
+def test_more_than_128_classes_keep_the_numpy_softmax(monkeypatch):
+    from reglab.nn._fastgrad import _softmax
+
+    k = _kernels()
+    monkeypatch.setattr(k, "softmax_shift", lambda *a: pytest.fail("kernel used for K > 128"))
+    eta = np.zeros((4, 129), np.float32)
+    _softmax(np.array([0, 5, 128, 7]), eta, np.empty_like(eta), 0.25)

@@ -252,7 +252,7 @@ def test_summary_lists_layers_parameters_and_the_loss_curve():
     # parameter counts: 3*16+16, 16*8+8, 8*3+3, total 227
     for line in ("3 inputs -> 3 outputs, family categorical", "classes: a, b, c",
                  "3 -> 16 relu", "16 -> 8 tanh", "rate 0.2", "8 -> 3 (output)", "227",
-                 "25 epochs run (max_iter 25)"):
+                 "25 epochs run in all (max_iter 25 per fit)"):
         assert line in text, (line, text)
     best = int(np.argmin(clf.loss_curve_))
     assert f"best {clf.loss_curve_[best]:.6g} (epoch {best + 1})" in text
@@ -262,6 +262,9 @@ def test_summary_lists_layers_parameters_and_the_loss_curve():
     reg = MLPRegressor((4,), family="poisson", max_iter=3, random_state=0).fit(
         X, rng.poisson(np.exp(X[:, 0])))
     assert "family poisson (log link)" in reg.summary() and "validation" not in reg.summary()
+    lb = MLPRegressor((4,), optimizer="lbfgs", max_iter=7, random_state=0).fit(X, X[:, 0])
+    assert f"lbfgs (full batch), alpha 0; {lb.n_iter_} iteration" in lb.summary()
+    assert "learning_rate" not in lb.summary()
     # a reloaded model (no history) still summarises its loss curve
     again = MLPRegressor.from_dict(json.loads(json.dumps(reg.to_dict(as_lists=True))))
     assert again.summary() == reg.summary()

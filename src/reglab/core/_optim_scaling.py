@@ -114,7 +114,8 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
     ``apply`` adds each leaf's update to the parameters right after computing it, while the
     leaf is still in cache (the network hands over its parameter vector in ~128 KB leaves).
     With numba (:mod:`reglab.core._jit`) ``apply`` runs the nine passes as one compiled loop,
-    with results identical to the NumPy passes.
+    with parameters and state identical to the NumPy passes (the consumed ``grads`` are left as
+    they were, where the NumPy passes overwrite them with the update).
     """
     schedule = None if learning_rate is None else _as_schedule(learning_rate)
 

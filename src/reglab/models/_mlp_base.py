@@ -233,10 +233,15 @@ class _BaseMLP(BaseEstimator):
             lines.append(f"  {'dense':<8} {shape:>13} {act:<12} {layer.n_params:>10,}")
         total = sum(d.n_params for d in net.dense)
         lines.append(f"  {'total':<8} {'':>13} {'':<12} {total:>10,}  ({net.dtype})")
-        opt = (f"{self.optimizer}, learning_rate {self.learning_rate:g}, batch_size "
-               f"{self.batch_size}, alpha {self.alpha:g}")
-        lines += ["", f"training: {opt}; {self.n_iter_} epoch"
-                      f"{'s' if self.n_iter_ != 1 else ''} run (max_iter {self.max_iter})"]
+        if self.optimizer == "lbfgs":
+            opt = f"lbfgs (full batch), alpha {self.alpha:g}"
+            ran = f"{self.n_iter_} iteration{'s' if self.n_iter_ != 1 else ''}"
+        else:
+            opt = (f"{self.optimizer}, learning_rate {self.learning_rate:g}, batch_size "
+                   f"{self.batch_size}, alpha {self.alpha:g}")
+            ran = f"{self.n_iter_} epoch{'s' if self.n_iter_ != 1 else ''}"
+        # (n_iter_ counts every epoch of warm-started and partial fits together)
+        lines += ["", f"training: {opt}; {ran} run in all (max_iter {self.max_iter} per fit)"]
         curve = list(self.loss_curve_)
         if curve:
             best = int(np.argmin(curve))
@@ -248,8 +253,7 @@ class _BaseMLP(BaseEstimator):
             score = self.history_[i - 1].get("val_score")
             metric = "accuracy" if hasattr(self, "classes_") else "R^2"
             extra = "" if score is None else f", validation {metric} {score:.4f}"
-            lines.append(f"validation loss: best {v:.6g} at epoch {i}{extra} (the weights "
-                         "kept)" if self.early_stopping else f"validation loss: best {v:.6g}")
+            lines.append(f"validation loss: best {v:.6g} at epoch {i}{extra}")
         return "\n".join(lines)
 
     def to_dict(self, as_lists: bool = False) -> dict:

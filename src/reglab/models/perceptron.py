@@ -165,7 +165,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 [f"score {c}" for c in self.classes_])
         width = max(len(n) for n in [*names, "intercept"])
         state = (f"converged in epoch {self.n_iter_} (no mistakes)" if self.converged_ else
-                 f"not converged after {self.n_iter_} epochs")
+                 f"not converged after {self.n_iter_} epoch{'s' if self.n_iter_ != 1 else ''}")
         lines = [f"Perceptron: {len(self.classes_)} classes "
                  f"({', '.join(str(c) for c in self.classes_)}), {state}",
                  "", "  " + " " * width + "".join(f"{c:>14}" for c in cols)]

@@ -64,8 +64,10 @@ def _log(y: np.ndarray, eta: np.ndarray, out: np.ndarray, scale: float) -> np.nd
 def _softmax(y: np.ndarray, eta: np.ndarray, out: np.ndarray, scale: float) -> np.ndarray:
     # max-shifted softmax (overflow-safe, as the core's softmax), then minus the one-hot rows
     jit = _jit.kernels()
-    if jit is not None and eta.shape[1] <= _jit.SOFTMAX_MAX_K and _jit.usable(eta, out) and (
-            (y.ndim == 1 and y.dtype.kind in "iu") or _jit.usable(eta, y)):
+    if jit is not None and eta.shape[1] <= _jit.SOFTMAX_MAX_K and _jit.usable(eta, out) \
+            and y.shape[0] == eta.shape[0] and out.shape == eta.shape and (
+                (y.ndim == 1 and y.dtype.kind in "iu")
+                or (y.ndim == 2 and y.shape == eta.shape and _jit.usable(eta, y))):
         # the same operations in the same order (row sums in NumPy's pairwise order): equal
         # results, ~5x faster at 256 x 10 where NumPy's short-axis reductions dominate
         jit.softmax_shift(eta, out)

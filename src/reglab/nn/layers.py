@@ -86,8 +86,10 @@ class Dense(Layer):
         self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
         self.n_params = self.n_in * self.n_out + self.n_out
         self.needs_input_grad = True
-        # the Activation right after this layer, set by Sequential: on NumPy with the compiled
-        # kernels it adds the bias inside its own pass and sums db inside its backward pass
+        # the Activation right after this layer, set by Sequential: in a training pass on NumPy
+        # with the compiled kernels, Sequential runs the pair as product() then that layer's
+        # forward_fused(), which adds the bias inside the activation's own pass (and its
+        # backward then sums db while it forms dZ)
         self.fused: Activation | None = None
         self._db_filled = False
         self.W: Any = None
@@ -97,15 +99,20 @@ class Dense(Layer):
         self._x: Any = None
 
     def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
+        if training and isinstance(x, np.ndarray):
+            out = self.product(x, cache)
+            out += self.b
+            return out
         if cache:
             self._x = x
-        if training and isinstance(x, np.ndarray):
-            out = self._buffer("z", x.shape[0], self.n_out, self.W.dtype)
-            _gemm(x, self.W, out)
-            if self.fused is None or not self.fused.take_bias(out, self.b):
-                out += self.b
-            return out
         return x @ self.W + self.b
+
+    def product(self, x: np.ndarray, cache: bool = True) -> np.ndarray:
+        """Training pass on NumPy without the bias: ``x @ W`` into this layer's buffer."""
+        if cache:
+            self._x = x
+        out = self._buffer("z", x.shape[0], self.n_out, self.W.dtype)
+        return _gemm(x, self.W, out)
 
     def backward(self, g: Any) -> Any:
         x = self._x
@@ -191,10 +198,11 @@ class Activation(Layer):
     Backward: ``dZ = dA * f'(Z)`` via the activation's ``vjp(z, a, g)``. On NumPy, ``relu``,
     ``tanh``, ``sigmoid`` and ``identity`` use fused in-place kernels that need only ``a``.
 
-    Right after a Dense layer, on NumPy with numba (:mod:`reglab.core._jit`), ``relu``,
-    ``tanh`` and ``sigmoid`` also take over that layer's bias: the forward pass computes
-    ``f(Z + b)`` (one pass for ReLU) and the backward pass fills the layer's ``db = dZ.sum(0)``
-    while it forms ``dZ``. The numbers are the same as without the fusion.
+    Right after a Dense layer, in a training pass on NumPy with the compiled kernels
+    (:mod:`reglab.core._jit`), :class:`~reglab.nn.network.Sequential` runs the pair fused:
+    ``Dense.product`` then :meth:`forward_fused`, which computes ``f(Z + b)`` (one pass for
+    ReLU); the backward pass then fills the Dense layer's ``db = dZ.sum(0)`` while it forms
+    ``dZ``. The numbers are the same as without the fusion.
     """
 
     def __init__(self, activation: Any = "relu", **params: Any) -> None:
@@ -207,32 +215,39 @@ class Activation(Layer):
         # set by Sequential when the input is a Dense output (never the caller's data)
         self.inplace = False
         self.dense: Dense | None = None  # that Dense layer (Sequential sets both links)
-        self._bias_pending: Any = None  # the kernels that add its bias next (take_bias)
         self._fused_db = False  # the cached pass was fused: backward may fill dense.db
         self._x: Any = None
         self._y: Any = None
 
-    def take_bias(self, z: np.ndarray, b: np.ndarray) -> bool:
-        """Called by the preceding Dense layer's training pass with ``z = X @ W`` (no bias
-        yet): True if this layer adds ``b`` itself in its next :meth:`forward`."""
-        jit = _jit.kernels() if self._fast is not None else None
-        ok = jit is not None and self.name in jit.backward and _jit.usable(z, b)
-        self._bias_pending = jit if ok else None
-        return ok
+    def fusion(self, z: Any, b: Any) -> Any:
+        """The compiled kernels if this layer can take the preceding Dense layer's bias into
+        its own pass for ``z = X @ W`` (NumPy, kernels loaded, relu/tanh/sigmoid, one float
+        dtype, more than one unit: NumPy sums a one-column db pairwise), else None."""
+        if self._fast is None or type(z) is not np.ndarray or z.ndim != 2 or z.shape[1] < 2:
+            return None
+        jit = _jit.kernels()
+        return jit if jit is not None and self.name in jit.backward and _jit.usable(z, b) \
+            else None
+
+    def forward_fused(self, z: np.ndarray, b: np.ndarray, jit: Any,
+                      cache: bool = True) -> np.ndarray:
+        """``f(z + b)`` in place on the preceding Dense layer's product ``z`` (training pass;
+        ``jit`` from :meth:`fusion`): one pass for ReLU, the bias add then NumPy's tanh/expit."""
+        if self.name == "relu":
+            jit.bias_relu(z, b)
+        else:
+            jit.bias_add(z, b)
+            self._fast[0](z)
+        if cache:
+            self._x, self._y, self._fused_db = None, z, True
+        return z
 
     def forward(self, x: Any, training: bool = False, cache: bool = True) -> Any:
         if self._fast is not None and self.inplace and isinstance(x, np.ndarray):
             # x is the preceding Dense layer's output, which this layer may overwrite
-            jit, self._bias_pending = self._bias_pending, None
-            if jit is None:
-                self._fast[0](x)
-            elif self.name == "relu":
-                jit.bias_relu(x, self.dense.b)
-            else:
-                jit.bias_add(x, self.dense.b)
-                self._fast[0](x)
+            self._fast[0](x)
             if cache:
-                self._x, self._y, self._fused_db = None, x, jit is not None
+                self._x, self._y, self._fused_db = None, x, False
             return x
         y = self.activation(x)
         if cache:

@@ -228,8 +228,24 @@ class Sequential:
 
         ``cache=False`` keeps nothing for :meth:`backward` (see :meth:`predict_eta`).
         """
-        for layer in self.layers:
+        layers, i = self.layers, 0
+        while i < len(layers):
+            layer = layers[i]
+            if training and isinstance(layer, Dense) and layer.fused is not None \
+                    and isinstance(X, np.ndarray):
+                # the pair Dense -> Activation in one call, so that no other pass can come
+                # between the product and its bias: fused when the kernels allow, else plain
+                z = layer.product(X, cache)
+                jit = layer.fused.fusion(z, layer.b)
+                if jit is not None:
+                    X = layer.fused.forward_fused(z, layer.b, jit, cache)
+                else:
+                    z += layer.b
+                    X = layer.fused.forward(z, training, cache)
+                i += 2
+                continue
             X = layer.forward(X, training, cache)
+            i += 1
         return X
 
     def backward(self, g: Any) -> Any:
