@@ -61,6 +61,11 @@ def test_bias_relu_and_bias_add_equal_numpy(dtype):
     got = z.copy()
     k.bias_relu(got, b)
     np.testing.assert_array_equal(got, np.maximum(z + b, 0))  # NaN stays NaN
+    # the sign of zero too (assert_array_equal takes -0.0 == 0.0): np.maximum(-0.0, 0) is +0
+    neg = np.full((2, 3), -0.0, dtype)
+    k.bias_relu(neg, np.full(3, -0.0, dtype))
+    np.testing.assert_array_equal(np.signbit(neg), np.signbit(np.maximum(
+        np.full((2, 3), -0.0, dtype), 0)))
     got = z.copy()
     k.bias_add(got, b)
     np.testing.assert_array_equal(got, z + b)

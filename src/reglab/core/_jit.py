@@ -128,12 +128,12 @@ def _compile(numba: Any) -> SimpleNamespace:
 
     @jit
     def bias_relu(z, b, zero):  # pragma: no cover - compiled
-        # z <- max(z + b, 0), rows of z; NaN stays NaN (as np.maximum)
+        # z <- max(z + b, 0), rows of z, as np.maximum(z + b, 0): NaN stays NaN, -0.0 gives +0
         n, k = z.shape
         for i in range(n):
             for j in range(k):
                 t = z[i, j] + b[j]
-                z[i, j] = zero if t < zero else t
+                z[i, j] = zero if t <= zero else t
 
     @jit
     def activation_backward(a, g, db, kind, one):  # pragma: no cover - compiled
