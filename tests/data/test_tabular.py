@@ -117,3 +117,19 @@ def test_formula_design_and_prediction_rows():
     np.testing.assert_array_equal(X1, p.X[[0]])
     with pytest.raises(DataError, match="differs from the target"):
         prepare(df, "x", formula="y ~ x")
+
+
+@pytest.mark.parametrize("y,hint", [
+    ([0, 1, 2, 2, 1, 0], True),        # class codes 0..2 or small counts: say so
+    ([1, 2, 3, 4, 1, 2], True),        # 1..4
+    ([0, 1, 2, 5, 1, 0], False),       # a gap: counts
+    ([0, 3, 7, 12, 40, 2], False),     # many levels spread out: counts
+    (list(range(12)) * 1, False),      # more than 10 levels: counts
+])
+def test_small_integer_targets_note_that_they_may_be_class_codes(y, hint):
+    df = pd.DataFrame({"x": np.arange(len(y), dtype=float), "y": y})
+    p = prepare(df, "y")
+    assert p.task == "counts"
+    assert any("if they are class codes" in n for n in p.notes) is hint
+    # a task given explicitly gets no hint
+    assert not any("class codes" in n for n in prepare(df, "y", task="counts").notes)

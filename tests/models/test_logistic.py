@@ -4,6 +4,7 @@ R's glm(binomial) and nnet::multinom), solver agreement, labels, penalty, scikit
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from sklearn.exceptions import ConvergenceWarning
@@ -206,3 +207,15 @@ def test_softmax_without_separation_has_no_warning():
         warnings.simplefilter("error", SeparationWarning)
         m = SoftmaxRegression().fit(X, y)
     assert m.separation_ is None and m.converged_
+
+
+def test_softmax_fit_on_a_dataframe_warns_nothing_about_feature_names():
+    """The separation check used to call predict_proba on the validated array, which made
+    scikit-learn warn that X has no feature names when the fit had them."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((120, 2)), columns=["a", "b"])
+    y = np.digitize(X["a"] + rng.normal(0, 0.8, 120), [-0.5, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = SoftmaxRegression().fit(X, y)
+    np.testing.assert_allclose(m.predict_proba(X).sum(axis=1), 1.0, rtol=1e-12)

@@ -252,7 +252,16 @@ def prepare(df: pd.DataFrame, target: str | None, *, features: list[str] | None 
     if empty:
         raise DataError("column(s) with no values at all (all missing): " + ", ".join(empty))
     df = _missing_policy(df, [target, *features], drop_missing, notes)
+    given = task
     y, task, classes = _target(df, target, task)
+    if given is None and task == "counts":
+        levels = np.unique(y)
+        if 3 <= levels.size <= 10 and np.array_equal(levels, np.arange(levels[0], levels[-1] + 1)) \
+                and levels[0] in (0, 1):
+            # 0..K-1 (or 1..K) with few values: as often class codes as small counts
+            notes.append(f"target '{target}' holds only the integers {int(levels[0])}.."
+                         f"{int(levels[-1])}: modelled as counts; if they are class codes, "
+                         "give the task multiclass (--task multiclass)")
     spec = _feature_spec(df, features)
     for f in spec:
         if f["kind"] == "categorical":

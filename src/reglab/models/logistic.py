@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from reglab.core._xp import plain
 from reglab.core.families import get_family
+from reglab.core.softmax import softmax
 from reglab.inference import glm_stats as gs
 from reglab.inference.separation import SeparationWarning, detect_multinomial_separation
 from reglab.inference.table import coef_table, format_summary
@@ -226,7 +227,9 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         penalty makes the estimate exist)."""
         if self.alpha:
             return None
-        prob = self.predict_proba(X)
+        # (from the validated training array itself: predict_proba would validate it again
+        # and warn that it has no feature names when the fit had them)
+        prob = softmax(X @ self.coef_.T + self.intercept_, axis=1)
         if self.converged_ and not (prob.max(axis=1) > 1 - 1e-8).any():
             return None
         sep = detect_multinomial_separation(X, codes, list(self.classes_), self.fit_intercept,
@@ -279,9 +282,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, K) = softmax(eta)."""
-        eta = self._eta(X)
-        e = np.exp(eta - eta.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self._eta(X), axis=1)
 
     def predict(self, X) -> np.ndarray:
         """The most probable class label (n,)."""
