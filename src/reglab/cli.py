@@ -243,13 +243,26 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         link: Annotated[str | None, typer.Option(help="GLM link (log, logit, ...).")] = None,
         save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
         drop_missing: DropMissing = False, n_samples: NSamples = None, seed: Seed = 0,
+        settings: Annotated[list[str] | None, typer.Option(
+            "--set", help="A model parameter, KEY=VALUE (repeatable), e.g. --set "
+                          "hidden_layer_sizes=64,64 --set max_iter=500.")] = None,
         quiet: Quiet = False) -> None:
     """Fit one model on all rows, print its summary, optionally save it as a model file."""
     STATE["quiet"] = quiet
     import warnings
 
+    from reglab._settings import apply_settings, parse_settings
+
+    try:
+        wanted = parse_settings(settings)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     df, prepared = _load(data, target, task, formula, drop_missing, n_samples, seed)
     est = _build_model(model, family, link, prepared.task, seed)
+    try:
+        apply_settings(est, wanted)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     X = _named(prepared)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
