@@ -3,7 +3,8 @@
 NumPy runs one pass over memory per ufunc call: an Adam step is nine passes, a ReLU layer's
 ``Z += b; A = max(Z, 0)`` two, its backward ``dZ = dA * (A > 0); db = dZ.sum(0)`` three. The
 kernels below do each in one pass. They are written here, loop by loop, and compiled by numba
-on first use (and cached on disk, so later processes load them in milliseconds); the formulas
+on first use (a few seconds, once per environment: the result is cached on disk, and later
+processes pay only numba's import and start-up, ~0.8 s); the formulas
 are the same as the NumPy code they replace, in the same dtype and (for the sums) in the same
 order, and the tests check them against that code.
 
