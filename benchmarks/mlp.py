@@ -15,7 +15,8 @@ peer's fraction is taken against the peak of the round that gave its best time.
 reglab's default initialisation matches the activation (He for ReLU); the rows reglab-ginit and
 reglab-tinit are the same engine from scikit-learn's (init="glorot") and PyTorch's
 (init="torch") schemes, for accuracy comparisons at equal initialisation; reglab-numpy is the
-default without the compiled kernels (REGLAB_JIT=0: the NumPy route, bitwise the same numbers).
+default without the compiled kernels (REGLAB_JIT=0: the NumPy route, bitwise the same numbers);
+torch-fused is PyTorch with torch.optim.Adam(fused=True), its fastest CPU Adam (not the default).
 
     python benchmarks/mlp.py [--threads 2] [--epochs-large 2] [--epochs-small 5] [--repeats 2]
 
@@ -128,7 +129,10 @@ def run_sklearn(X, y, Xt, yt, spec, epochs, threads):
     return dt, acc
 
 
-def run_torch(X, y, Xt, yt, spec, epochs, threads):
+def run_torch(X, y, Xt, yt, spec, epochs, threads, fused=False):
+    """PyTorch as its tutorials write it; ``fused=True`` is ``Adam(fused=True)``, the one-kernel
+    multithreaded Adam step (CPU support since 2.4; not the default, which steps each tensor in
+    a Python loop of elementwise ops)."""
     import torch
 
     torch.set_num_threads(threads)
@@ -139,7 +143,7 @@ def run_torch(X, y, Xt, yt, spec, epochs, threads):
     for a, b in zip(sizes[:-2], sizes[1:-1]):
         layers += [torch.nn.Linear(a, b), act()]
     net = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-2], sizes[-1]))
-    opt = torch.optim.Adam(net.parameters(), lr=spec["lr"])
+    opt = torch.optim.Adam(net.parameters(), lr=spec["lr"], **({"fused": True} if fused else {}))
     Xtr, ytr = torch.from_numpy(X), torch.from_numpy(y)
     bs, n = spec["batch"], X.shape[0]
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -168,7 +172,8 @@ WORKLOADS = {
 # ReLU), so that accuracy is compared from the same starting distribution; the speed is the same
 PEERS = {"reglab": run_reglab, "reglab-ginit": partial(run_reglab, init="glorot"),
          "reglab-tinit": partial(run_reglab, init="torch"), "reglab-numpy": run_reglab_numpy,
-         "sklearn": run_sklearn, "torch": run_torch}
+         "sklearn": run_sklearn, "torch": run_torch,
+         "torch-fused": partial(run_torch, fused=True)}
 
 
 def main() -> None:
@@ -177,8 +182,8 @@ def main() -> None:
     ap.add_argument("--epochs-large", type=int, default=2)
     ap.add_argument("--epochs-small", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--peers",
-                    default="reglab,reglab-ginit,reglab-tinit,reglab-numpy,sklearn,torch")
+    ap.add_argument("--peers", default="reglab,reglab-ginit,reglab-tinit,reglab-numpy,sklearn,"
+                                       "torch,torch-fused")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
     peers = args.peers.split(",")
@@ -251,7 +256,7 @@ def main() -> None:
     print(f"\nwrote {args.out}  ('vs reglab' = reglab's best throughput / the peer's best; "
           "'by round' = the median over rounds of the same ratio within a round; reglab-ginit / "
           "-tinit = reglab with init='glorot' (scikit-learn's) / 'torch'; reglab-numpy = "
-          "without the compiled kernels)")
+          "without the compiled kernels; torch-fused = PyTorch with Adam(fused=True))")
 
 
 if __name__ == "__main__":
