@@ -13,32 +13,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from reglab._cli_io import (
+    STATE,
+    UserError,
+    err,
+    load_prepared,
+    measurement_errors,
+    named_frame,
+    note,
+    out,
+    split_list,
+)
 from reglab.playground import register as register_playground
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="reglab: regression and neural networks on tabular data.")
-out = Console(highlight=False, soft_wrap=True)  # long lines stay whole (greppable)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # errors stay on one line
-STATE = {"quiet": False}
-
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or notes.")]
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for; printed as one line, exit code 1."""
 
 
 @app.callback()
 def _root() -> None:
     """reglab: regression and neural networks on tabular data."""
-
-
-def note(text: str) -> None:
-    if not STATE["quiet"]:
-        out.print(f"[dim]{text}[/dim]")
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -58,62 +55,10 @@ DropMissing = Annotated[bool, typer.Option("--drop-missing",
                                            help="Drop rows with missing values (else: error).")]
 NSamples = Annotated[int | None, typer.Option(help="Rows of a builtin:NAME data set.")]
 Seed = Annotated[int, typer.Option(help="Random seed (folds, models).")]
-
-TASK_WHY = {"continuous": "real numbers", "positive": "positive real numbers",
-            "counts": "non-negative integers", "binary": "two classes",
-            "multiclass": "more than two classes"}
-
-
-def _split(values: str | None) -> list[str]:
-    return [v.strip() for v in values.split(",") if v.strip()] if values else []
-
-
-def _load(source: str, target: str | None, task: str | None, formula: str | None,
-          drop_missing: bool, n_samples: int | None, seed: int,
-          err_cols: list[str] | None = None):
-    """(DataFrame, Prepared) from a path or builtin:NAME, with notes printed."""
-    from reglab.data import BUILTIN_PREFIX, DATASETS, load_data, prepare
-
-    df = load_data(source, n_samples=n_samples, seed=seed)
-    info = None
-    if source.startswith(BUILTIN_PREFIX):
-        info = DATASETS[source.removeprefix(BUILTIN_PREFIX)]
-        target = target or (None if formula else info.target)
-        task = task or (info.task if target == info.target else None)
-        if err_cols is None:  # measurement-error columns are never features
-            err_cols = [*info.x_err, *([info.y_err] if info.y_err else [])]
-    if target is None and not formula:
-        raise UserError("no target column given: use --target COLUMN (columns: "
-                        + ", ".join(map(str, df.columns)) + ")")
-    data = prepare(df, target, task=task, formula=formula, drop_missing=drop_missing,
-                   exclude=err_cols)
-    for n in data.notes:
-        note(f"note: {n}")
-    how = "given" if task else "detected"
-    if info is not None and task == info.task:
-        how = "of the built-in set"
-    out.print(f"task: [bold]{data.task}[/bold] ({how}; target '{data.target}' holds "
-              f"{TASK_WHY[data.task]}), {data.X.shape[0]} rows, {data.X.shape[1]} features")
-    return df, data
-
-
-def _errors(df, data, x_err: list[str], y_err: str | None) -> dict | None:
-    import numpy as np
-
-    if not x_err and not y_err:
-        return None
-    for c in [*x_err, *([y_err] if y_err else [])]:
-        if c not in df.columns:
-            raise UserError(f"error column '{c}' not found; columns are: "
-                            + ", ".join(map(str, df.columns)))
-    if x_err and len(x_err) != data.X.shape[1]:
-        raise UserError(f"--x-err needs one column per feature ({', '.join(data.feature_names)})"
-                        f"; got {len(x_err)}: {', '.join(x_err)}")
-    rows = data.frame.index
-    ex = np.column_stack([df.loc[rows, c].to_numpy(float) for c in x_err]) if x_err else None
-    ey = df.loc[rows, y_err].to_numpy(float) if y_err else None
-    return {"x_err": ex, "y_err": ey}
-
+Features = Annotated[str | None, typer.Option(
+    help="Comma-separated feature columns to use (default: every column but the target).")]
+Drop = Annotated[str | None, typer.Option(
+    help="Comma-separated columns to leave out, e.g. an identifier or a date.")]
 
 SHORT = {"Poisson deviance": "Poisson dev", "Gamma deviance": "Gamma dev",
          "fit time (s)": "time (s)", "log-loss": "log-loss"}
@@ -153,27 +98,28 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             no_report: Annotated[bool, typer.Option(
                 "--no-report", help="Only the leaderboard CSV, no HTML.")] = False,
             fast: Annotated[bool, typer.Option(help="Fewer iterations and trees.")] = False,
-            drop_missing: DropMissing = False, n_samples: NSamples = None, seed: Seed = 0,
-            quiet: Quiet = False) -> None:
+            features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
+            n_samples: NSamples = None, seed: Seed = 0, quiet: Quiet = False) -> None:
     """Fit the ladder of models that suit the target, cross-validate, rank, write a report."""
     STATE["quiet"] = quiet
     from rich.progress import Progress
 
     from reglab.compare import compare as run_compare
 
-    xe, ye = _split(x_err), y_err
+    xe, ye = split_list(x_err), y_err
     if data.startswith("builtin:") and not xe and not ye:
         from reglab.data import DATASETS
 
         info = DATASETS.get(data.removeprefix("builtin:"))
         if info is not None and (target in (None, info.target)):
             xe, ye = list(info.x_err), info.y_err
-    df, prepared = _load(data, target, task, formula, drop_missing, n_samples, seed,
-                         err_cols=[*xe, *([ye] if ye else [])])
-    errors = _errors(df, prepared, xe, ye)
+    df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
+                                 err_cols=[*xe, *([ye] if ye else [])],
+                                 features=split_list(features), drop=split_list(drop))
+    errors = measurement_errors(df, prepared, xe, ye)
     with Progress(disable=quiet, transient=True) as bar:
         job = bar.add_task("models", total=None)
-        result = run_compare(prepared, folds=folds, seed=seed, models=_split(models),
+        result = run_compare(prepared, folds=folds, seed=seed, models=split_list(models),
                              errors=errors, fast=fast,
                              on_step=lambda n: bar.update(job, description=f"fitting {n}"))
     out.print(_leaderboard_table(result.leaderboard))
@@ -242,7 +188,8 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         = None,
         link: Annotated[str | None, typer.Option(help="GLM link (log, logit, ...).")] = None,
         save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
-        drop_missing: DropMissing = False, n_samples: NSamples = None, seed: Seed = 0,
+        features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
+        n_samples: NSamples = None, seed: Seed = 0,
         settings: Annotated[list[str] | None, typer.Option(
             "--set", help="A model parameter, KEY=VALUE (repeatable), e.g. --set "
                           "hidden_layer_sizes=64,64 --set max_iter=500.")] = None,
@@ -257,13 +204,14 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         wanted = parse_settings(settings)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    df, prepared = _load(data, target, task, formula, drop_missing, n_samples, seed)
+    df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
+                                 features=split_list(features), drop=split_list(drop))
     est = _build_model(model, family, link, prepared.task, seed)
     try:
         apply_settings(est, wanted)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    X = _named(prepared)
+    X = named_frame(prepared)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         est.fit(X, prepared.y)
@@ -282,12 +230,6 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
                 "created": datetime.now(UTC).isoformat(timespec="seconds")}
         path = save_model(est, save, meta=meta, X_check=X)
         out.print(f"model saved to {path}")
-
-
-def _named(prepared):
-    import pandas as pd
-
-    return pd.DataFrame(prepared.X, columns=prepared.feature_names)
 
 
 @app.command()

@@ -30,7 +30,8 @@ CASES = {
         "y", "target column 'y' is not numeric: row 2 has 'oops'"),
     "missing values": (
         lambda t: _csv(t, "m.csv", pd.DataFrame({"x": [1.0, np.nan, 3, 4], "y": [1.0, 2, 3, 5]})),
-        "y", "1 of 4 rows have missing values in columns x (1); pass --drop-missing"),
+        "y", "1 of 4 rows have missing values in columns x (1, first in row 1); pass "
+             "--drop-missing"),
 }
 
 
@@ -102,3 +103,49 @@ def test_drop_missing_and_one_hot_notes(tmp_path, run):
     assert "note: dropped 2 of 40 rows with missing values (x (2))" in out
     assert "note: one-hot encoded 'g' (4 levels; baseline 'a')" in out
     assert "38 rows, 4 features" in out
+
+
+def _ids_and_dates(tmp_path):
+    n = 80
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": [f"row{i}" for i in range(n)],
+                       "day": pd.date_range("2025-01-01", periods=n).strftime("%Y-%m-%d"),
+                       "x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    df["y"] = 1.0 + 2.0 * df.x1 + rng.normal(scale=0.1, size=n)
+    return _csv(tmp_path, "ids.csv", df)
+
+
+@pytest.mark.parametrize("command", ["compare", "fit"])
+def test_features_and_drop_choose_the_columns(tmp_path, run, command):
+    p = _ids_and_dates(tmp_path)
+    code, _, err = run(command, p, "--target", "y", "-q", "-o" if command == "compare" else
+                       "--model", tmp_path / "rep" if command == "compare" else "linear")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert ("error: feature columns 'id' (80 values, e.g. 'row0'), 'day' (80 values, e.g. "
+            "'2025-01-01'; dates: convert them to a number (e.g. days since the first)) have too "
+            "many distinct text values to one-hot encode: leave them out (--drop id,day) or "
+            "choose the features (--features A,B)") in err
+    extra = ["--no-report", "-o", tmp_path / "rep"] if command == "compare" else \
+        ["--model", "linear"]
+    code, out, err = run(command, p, "--target", "y", "--drop", "id, day", *extra)
+    assert code == 0, err
+    assert "2 features" in out
+    code, out, err = run(command, p, "--target", "y", "--features", "x1", *extra)
+    assert code == 0, err
+    assert "1 features" in out or "1 feature" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--features", "x1", "--drop", "id"], "--features lists the features to use; it cannot be "
+                                           "combined with --drop"),
+    (["--features", "x1", "--formula", "y ~ x1"], "cannot be combined with --formula"),
+    (["--drop", "idd"], "--drop column 'idd' not found; columns are: id, day, x1, x2, y"),
+    (["--features", "x3"], "--features column 'x3' not found"),
+    (["--drop", "y"], "'y' is the target; it cannot be dropped"),
+    (["--features", "x1,y"], "'y' is the target; it cannot be a feature"),
+])
+def test_features_and_drop_errors(tmp_path, run, args, message):
+    p = _ids_and_dates(tmp_path)
+    code, _, err = run("fit", p, "--target", "y", "--model", "linear", "-q", *args)
+    assert code == 1 and err.strip() == f"error: {message}" or message in err, err
+    assert len(err.strip().splitlines()) == 1

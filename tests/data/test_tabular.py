@@ -75,8 +75,9 @@ def test_encode_reproduces_training_columns_for_one_row():
 def test_missing_values_error_names_columns_and_drop_policy():
     df = pd.DataFrame({"x1": [1.0, np.nan, 3.0, 4.0], "x2": [1.0, 2.0, np.nan, np.nan],
                        "y": [1.0, 2.0, -3.0, 4.0]})
-    with pytest.raises(DataError, match=r"3 of 4 rows have missing values in columns x1 \(1\), "
-                                        r"x2 \(2\); pass --drop-missing"):
+    with pytest.raises(DataError, match=r"3 of 4 rows have missing values in columns x1 \(1, "
+                                        r"first in row 1\), x2 \(2, first in row 2\); pass "
+                                        r"--drop-missing"):
         prepare(df, "y")
     p = prepare(df.assign(x2=[1.0, 2.0, 3.0, np.nan]), "y", drop_missing=True)
     assert p.X.shape == (2, 2)
@@ -133,3 +134,19 @@ def test_small_integer_targets_note_that_they_may_be_class_codes(y, hint):
     assert any("if they are class codes" in n for n in p.notes) is hint
     # a task given explicitly gets no hint
     assert not any("class codes" in n for n in prepare(df, "y", task="counts").notes)
+
+
+def test_identifier_and_date_columns_are_refused_with_what_to_do():
+    n = 60
+    df = pd.DataFrame({"id": [f"S{i}" for i in range(n)], "x": np.arange(n, dtype=float),
+                       "y": np.arange(n, dtype=float) % 7})
+    with pytest.raises(DataError, match=r"feature column 'id' has 60 distinct text values "
+                                        r"\(e\.g\. 'S0'\); too many to one-hot encode: leave it "
+                                        r"out \(--drop id\) or choose the features"):
+        prepare(df, "y")
+    days = pd.date_range("2025-01-01", periods=n).strftime("%Y-%m-%d")
+    with pytest.raises(DataError, match="they look like dates; convert them to a number"):
+        prepare(df.assign(id=days), "y")  # one column: the single-column wording
+    # the library's way out: exclude= or features=
+    assert prepare(df, "y", exclude=["id"]).feature_names == ["x"]
+    assert prepare(df, "y", features=["x"]).feature_names == ["x"]

@@ -176,14 +176,27 @@ def _missing_policy(df: pd.DataFrame, cols: list[str], drop: bool,
                         + ", ".join(c for c in cols if miss[c].any()) + ")")
     per_col = ", ".join(f"{c} ({int(miss[c].sum())})" for c in cols if miss[c].any())
     if not drop:
+        where = ", ".join(f"{c} ({int(miss[c].sum())}, first in row "
+                          f"{miss.index[miss[c].to_numpy()][0]})" for c in cols if miss[c].any())
         raise DataError(f"{int(rows.sum())} of {len(df)} rows have missing values in columns "
-                        f"{per_col}; pass --drop-missing to drop them")
+                        f"{where}; pass --drop-missing to drop them")
     notes.append(f"dropped {int(rows.sum())} of {len(df)} rows with missing values ({per_col})")
     return df.loc[~rows]
 
 
+def _looks_like_dates(s: pd.Series) -> bool:
+    """True when most of the first 50 non-missing values of a text column parse as dates."""
+    import warnings
+
+    head = s.dropna().astype(str).head(50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns when it must guess the format per value
+        parsed = pd.to_datetime(head, errors="coerce", format="mixed")
+    return bool(len(head)) and float(parsed.notna().mean()) >= 0.9
+
+
 def _feature_spec(df: pd.DataFrame, features: list[str]) -> list[dict[str, Any]]:
-    spec = []
+    spec, wide = [], []
     for c in features:
         s = df[c]
         if _as_numeric(s) is not None:
@@ -191,11 +204,27 @@ def _feature_spec(df: pd.DataFrame, features: list[str]) -> list[dict[str, Any]]
             continue
         levels = sorted({str(v) for v in s.dropna()})
         if len(levels) > MAX_LEVELS:
-            raise DataError(f"feature column '{c}' has {len(levels)} distinct text values (e.g. "
-                            f"{levels[0]!r}); too many to one-hot encode: drop it or list the "
-                            "features to use")
+            wide.append((c, len(levels), levels[0], _looks_like_dates(s)))
         spec.append({"name": c, "kind": "categorical", "levels": levels})
+    if wide:
+        raise DataError(_too_many_levels(wide))
     return spec
+
+
+def _too_many_levels(wide: list[tuple[str, int, str, bool]]) -> str:
+    """One message for every text column with too many distinct values to one-hot encode."""
+    dates = "convert them to a number (e.g. days since the first)"
+    fix = (f"leave {'it' if len(wide) == 1 else 'them'} out (--drop "
+           f"{','.join(c for c, *_ in wide)}) or choose the features (--features A,B)")
+    if len(wide) == 1:
+        c, n, first, is_date = wide[0]
+        what = f"they look like dates; {dates} or " if is_date else ""
+        return (f"feature column '{c}' has {n} distinct text values (e.g. {first!r}); too many "
+                f"to one-hot encode: {what}{fix}")
+    parts = [f"'{c}' ({n} values, e.g. {first!r}{'; dates: ' + dates if is_date else ''})"
+             for c, n, first, is_date in wide]
+    return (f"feature columns {', '.join(parts)} have too many distinct text values to one-hot "
+            f"encode: {fix}")
 
 
 def _formula_parts(formula: str, target: str | None) -> tuple[str, str, list[str]]:

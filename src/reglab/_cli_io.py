@@ -1,0 +1,108 @@
+"""What the ``reglab`` commands share: the consoles, notes, user errors, and loading a table into
+the :class:`~reglab.data.Prepared` form every command fits on. Parsing lives in ``cli.py``."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)  # long lines stay whole (greppable)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # errors stay on one line
+STATE = {"quiet": False}
+
+TASK_WHY = {"continuous": "real numbers", "positive": "positive real numbers",
+            "counts": "non-negative integers", "binary": "two classes",
+            "multiclass": "more than two classes"}
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for; printed as one line, exit code 1."""
+
+
+def note(text: str) -> None:
+    if not STATE["quiet"]:
+        out.print(f"[dim]{text}[/dim]")
+
+
+def split_list(values: str | None) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None or empty -> ``[]``."""
+    return [v.strip() for v in values.split(",") if v.strip()] if values else []
+
+
+def _columns(df) -> str:
+    return ", ".join(map(str, df.columns))
+
+
+def _chosen(df, target: str | None, formula: str | None, features: list[str],
+            drop: list[str]) -> list[str] | None:
+    """The feature list ``--features`` / ``--drop`` ask for (None: every other column)."""
+    if features and (formula or drop):
+        raise UserError("--features lists the features to use; it cannot be combined with "
+                        + ("--formula" if formula else "--drop"))
+    for flag, cols in (("--features", features), ("--drop", drop)):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise UserError(f"{flag} column '{missing[0]}' not found; columns are: "
+                            f"{_columns(df)}")
+    if target is not None and target in [*features, *drop]:
+        raise UserError(f"'{target}' is the target; it cannot be "
+                        + ("a feature" if target in features else "dropped"))
+    return features or None
+
+
+def load_prepared(source: str, target: str | None, task: str | None, formula: str | None,
+                  drop_missing: bool, n_samples: int | None, seed: int,
+                  err_cols: list[str] | None = None, features: list[str] | None = None,
+                  drop: list[str] | None = None):
+    """(DataFrame, Prepared) from a path or builtin:NAME, with notes printed.
+
+    ``features``: the only columns to use; ``drop``: columns to leave out (an identifier, a
+    date); neither: every column but the target and the measurement-error columns.
+    """
+    from reglab.data import BUILTIN_PREFIX, DATASETS, load_data, prepare
+
+    df = load_data(source, n_samples=n_samples, seed=seed)
+    info = None
+    if source.startswith(BUILTIN_PREFIX):
+        info = DATASETS[source.removeprefix(BUILTIN_PREFIX)]
+        target = target or (None if formula else info.target)
+        task = task or (info.task if target == info.target else None)
+        if err_cols is None:  # measurement-error columns are never features
+            err_cols = [*info.x_err, *([info.y_err] if info.y_err else [])]
+    if target is None and not formula:
+        raise UserError(f"no target column given: use --target COLUMN (columns: {_columns(df)})")
+    chosen = _chosen(df, target, formula, list(features or []), list(drop or []))
+    data = prepare(df, target, task=task, formula=formula, drop_missing=drop_missing,
+                   features=chosen, exclude=[*(err_cols or []), *(drop or [])])
+    for n in data.notes:
+        note(f"note: {n}")
+    how = "given" if task else "detected"
+    if info is not None and task == info.task:
+        how = "of the built-in set"
+    out.print(f"task: [bold]{data.task}[/bold] ({how}; target '{data.target}' holds "
+              f"{TASK_WHY[data.task]}), {data.X.shape[0]} rows, {data.X.shape[1]} features")
+    return df, data
+
+
+def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | None:
+    """``{"x_err": (n, p) or None, "y_err": (n,) or None}`` for the rows ``data`` kept."""
+    import numpy as np
+
+    if not x_err and not y_err:
+        return None
+    for c in [*x_err, *([y_err] if y_err else [])]:
+        if c not in df.columns:
+            raise UserError(f"error column '{c}' not found; columns are: {_columns(df)}")
+    if x_err and len(x_err) != data.X.shape[1]:
+        raise UserError(f"--x-err needs one column per feature ({', '.join(data.feature_names)})"
+                        f"; got {len(x_err)}: {', '.join(x_err)}")
+    rows = data.frame.index
+    ex = np.column_stack([df.loc[rows, c].to_numpy(float) for c in x_err]) if x_err else None
+    ey = df.loc[rows, y_err].to_numpy(float) if y_err else None
+    return {"x_err": ex, "y_err": ey}
+
+
+def named_frame(prepared):
+    """The design matrix as a DataFrame with the feature names (what the models were fit on)."""
+    import pandas as pd
+
+    return pd.DataFrame(prepared.X, columns=prepared.feature_names)
