@@ -150,3 +150,19 @@ def test_identifier_and_date_columns_are_refused_with_what_to_do():
     # the library's way out: exclude= or features=
     assert prepare(df, "y", exclude=["id"]).feature_names == ["x"]
     assert prepare(df, "y", features=["x"]).feature_names == ["x"]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("semi.csv", "x;y;g\n1,5;2;a\n-0,25;3;b\n", {"x": [1.5, -0.25], "y": [2, 3], "g": ["a", "b"]}),
+    ("semi_points.csv", "x;y\n1.5;2\n2.5;3\n", {"x": [1.5, 2.5], "y": [2, 3]}),
+    ("tab.csv", "x\ty\n1.5\t2\n2.5\t3\n", {"x": [1.5, 2.5], "y": [2, 3]}),
+    ("pipe.txt", "x|y\n1.5|2\n2.5|3\n", {"x": [1.5, 2.5], "y": [2, 3]}),
+    ("space.txt", "x  y\n1.5 2\n2.5   3\n", {"x": [1.5, 2.5], "y": [2, 3]}),
+    # quoted separators of another kind do not fool it
+    ("quoted.csv", 'name,y\n"a;b;c",1\n"d;e;f",2\n', {"name": ["a;b;c", "d;e;f"], "y": [1, 2]}),
+    ("one_column.csv", "y\n1\n2\n", {"y": [1, 2]}),
+])
+def test_read_table_finds_the_separator_and_decimal_comma(tmp_path, name, text, expected):
+    p = tmp_path / name
+    p.write_text(text)
+    pd.testing.assert_frame_equal(read_table(p), pd.DataFrame(expected))

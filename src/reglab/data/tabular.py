@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reglab.data._sniff import csv_options
+
 __all__ = ["DataError", "Prepared", "TASKS", "read_table", "prepare", "encode", "detect_task"]
 
 TASKS = ("continuous", "positive", "counts", "binary", "multiclass")
@@ -47,7 +49,12 @@ class Prepared:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (``.csv``, ``.txt``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file."""
+    """Read a CSV (``.csv``, ``.txt``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
+
+    The separator of a ``.csv``/``.txt`` file is found from its first lines (``,`` ``;`` tab
+    ``|``, and whitespace for ``.txt``), and a ``;``-separated file with decimal commas is read
+    as numbers (:func:`reglab.data._sniff.csv_options`).
+    """
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {p}")
@@ -60,7 +67,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(p)
         else:
-            df = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",")
+            df = pd.read_csv(p, **csv_options(p))
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"file {p} has no columns (is it empty?)") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
