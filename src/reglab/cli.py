@@ -238,6 +238,9 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
             output: Annotated[Path | None, typer.Option("--output", "-o",
                                                         help="CSV to write (else stdout).")]
             = None,
+            skip_missing: Annotated[bool, typer.Option(
+                "--skip-missing", help="Rows with a missing feature value get empty predictions "
+                                       "(else: error).")] = False,
             quiet: Quiet = False) -> None:
     """Predict with a saved model on new rows (same columns as in training)."""
     STATE["quiet"] = quiet
@@ -252,7 +255,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if not schema:
         raise UserError(f"{model_file} has no data schema (not written by 'reglab fit')")
     df = load_data(data)
-    X, names = encode(df, schema)
+    keep = _complete_rows(df, schema, skip_missing)
+    X, names = encode(df[keep], schema)
     Xn = pd.DataFrame(X, columns=names)
     res = df.copy()
     if schema["classes"]:
@@ -261,16 +265,47 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
         else:  # a binomial GLM predicts the mean, P(second class)
             mu = np.asarray(mf.model.predict(Xn), float)
             proba = np.column_stack([1 - mu, mu])
-        res[f"{schema['target']}_predicted"] = [schema["classes"][k] for k in proba.argmax(1)]
+        labels = np.full(len(df), None, dtype=object)
+        labels[keep] = [schema["classes"][k] for k in proba.argmax(1)]
+        res[f"{schema['target']}_predicted"] = labels
         for k, c in enumerate(schema["classes"]):
-            res[f"prob_{c}"] = proba[:, k]
+            res[f"prob_{c}"] = _spread(proba[:, k], keep)
     else:
-        res[f"{schema['target']}_predicted"] = np.asarray(mf.model.predict(Xn), float)
+        res[f"{schema['target']}_predicted"] = _spread(np.asarray(mf.model.predict(Xn), float),
+                                                       keep)
     if output is None:
         sys.stdout.write(res.to_csv(index=False))
         return
     res.to_csv(output, index=False)
     out.print(f"{len(res)} predictions written to {output}")
+
+
+def _complete_rows(df, schema: dict, skip_missing: bool):
+    """Boolean mask of the rows to predict: all, or (``--skip-missing``) those with every
+    feature the model uses present; a missing value is otherwise an error naming its place."""
+    used = [f["name"] for f in schema["features"] if f["name"] in df.columns]
+    miss = df[used].isna()
+    bad = miss.any(axis=1).to_numpy()
+    if bad.any() and not skip_missing:
+        col = next(c for c in used if miss[c].any())
+        raise UserError(f"column '{col}' has a missing value in row {miss.index[miss[col]][0]} "
+                        f"({int(bad.sum())} of {len(df)} rows have one); pass --skip-missing to "
+                        "leave such rows without a prediction")
+    if bad.all():
+        raise UserError("every row has a missing feature value: nothing to predict")
+    if bad.any():
+        note(f"note: {int(bad.sum())} of {len(df)} rows have a missing feature value; their "
+             "predictions are left empty")
+    return ~bad
+
+
+def _spread(values, keep):
+    """``values`` for the rows in ``keep``, NaN (an empty CSV cell) for the others."""
+    import numpy as np
+
+    full = np.full(keep.shape[0], np.nan)
+    full[keep] = values
+    return full
 
 
 @app.command()

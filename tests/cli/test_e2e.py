@@ -142,3 +142,47 @@ def test_forest_fit_save_predict_round_trip(tmp_path, run):
     X = load_dataset("spector")[["GPA", "TUCE", "PSI"]]
     np.testing.assert_array_equal(pred["GRADE_predicted"], model.predict(X))
     assert {"prob_0.0", "prob_1.0"} <= set(pred.columns)  # GRADE is stored as 0.0 / 1.0
+
+
+def test_predict_with_missing_feature_values(tmp_path, run):
+    df = load_dataset("globular", n_samples=120, seed=3)[["M_V", "N_GC"]]
+    df.to_csv(tmp_path / "train.csv", index=False)
+    code, _, err = run("fit", tmp_path / "train.csv", "--target", "N_GC", "--model", "glm",
+                       "--family", "poisson", "--save", tmp_path / "m.reglab", "-q")
+    assert code == 0, err
+    pd.DataFrame({"M_V": [-25.0, np.nan, -11.0, np.nan]}).to_csv(tmp_path / "new.csv",
+                                                                  index=False)
+    code, _, err = run("predict", tmp_path / "m.reglab", tmp_path / "new.csv")
+    assert code == 1
+    assert err.strip() == ("error: column 'M_V' has a missing value in row 1 (2 of 4 rows have "
+                           "one); pass --skip-missing to leave such rows without a prediction")
+    code, out, err = run("predict", tmp_path / "m.reglab", tmp_path / "new.csv",
+                         "--skip-missing", "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    assert "2 of 4 rows have a missing feature value" in out
+    got = pd.read_csv(tmp_path / "p.csv")
+    assert len(got) == 4 and got["N_GC_predicted"].isna().tolist() == [False, True, False, True]
+    from reglab.io import load_model
+
+    ref = load_model(tmp_path / "m.reglab").model.predict(pd.DataFrame({"M_V": [-25.0, -11.0]}))
+    np.testing.assert_allclose(got["N_GC_predicted"].dropna().to_numpy(), ref, rtol=1e-12)
+    pd.DataFrame({"M_V": [np.nan]}).to_csv(tmp_path / "none.csv", index=False)
+    code, _, err = run("predict", tmp_path / "m.reglab", tmp_path / "none.csv", "--skip-missing")
+    assert code == 1 and "every row has a missing feature value" in err
+
+
+def test_classifier_predict_skip_missing_leaves_labels_empty(tmp_path, run):
+    d = load_dataset("spector")
+    d.to_csv(tmp_path / "s.csv", index=False)
+    code, _, err = run("fit", tmp_path / "s.csv", "--target", "GRADE", "--model", "logistic",
+                       "--save", tmp_path / "s.reglab", "-q")
+    assert code == 0, err
+    d.loc[[2, 5], d.columns[0]] = np.nan
+    d.to_csv(tmp_path / "holes.csv", index=False)
+    code, out, err = run("predict", tmp_path / "s.reglab", tmp_path / "holes.csv",
+                         "--skip-missing", "-q", "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "p.csv")
+    empty = got["GRADE_predicted"].isna()
+    assert empty.tolist() == [i in (2, 5) for i in range(len(d))]
+    assert got.loc[empty, [c for c in got.columns if c.startswith("prob_")]].isna().all().all()
