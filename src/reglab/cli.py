@@ -38,15 +38,6 @@ def _root() -> None:
     """reglab: regression and neural networks on tabular data."""
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
-    t = Table(title=title, title_justify="left")
-    for c in columns:
-        t.add_column(c, overflow="fold")
-    for r in rows:
-        t.add_row(*r)
-    return t
-
-
 Target = Annotated[str | None, typer.Option("--target", "-t", help="Response column.")]
 Task = Annotated[str | None, typer.Option(
     help="Override the detected task: continuous, positive, counts, binary, multiclass.")]
@@ -329,10 +320,14 @@ def datasets() -> None:
     """List the built-in data sets (use them as builtin:NAME)."""
     from reglab.data import DATASETS
 
-    rows = [[f"builtin:{d.name}", d.target, d.task, "synthetic" if d.synthetic else "packaged",
-             d.description] for d in DATASETS.values()]
-    out.print(_table("Built-in data sets", ["name", "target", "task", "source", "description"],
-                     rows))
+    t = Table(title="Built-in data sets", title_justify="left")
+    for c in ("name", "target", "task"):  # whole words; the description takes the rest
+        t.add_column(c, no_wrap=True)
+    t.add_column("description", overflow="fold")
+    for d in DATASETS.values():
+        t.add_row(f"builtin:{d.name}", d.target, d.task,
+                  f"{d.description} ({'synthetic' if d.synthetic else 'packaged'})")
+    out.print(t)
 
 
 @app.command()

@@ -186,3 +186,15 @@ def test_classifier_predict_skip_missing_leaves_labels_empty(tmp_path, run):
     empty = got["GRADE_predicted"].isna()
     assert empty.tolist() == [i in (2, 5) for i in range(len(d))]
     assert got.loc[empty, [c for c in got.columns if c.startswith("prob_")]].isna().all().all()
+
+
+def test_datasets_lists_every_builtin_set_with_its_target_and_task(run):
+    from reglab.data import DATASETS
+
+    code, out, err = run("datasets")
+    assert code == 0, err
+    lines = out.splitlines()
+    for d in DATASETS.values():
+        # name, target and task are never broken over lines (the description wraps instead)
+        row = next(line for line in lines if f" builtin:{d.name} " in line)
+        assert f" {d.target} " in row and f" {d.task} " in row
