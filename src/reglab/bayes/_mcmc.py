@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reglab._warn import user_stacklevel
+
 from . import _backend
 
 __all__ = ["SamplerConfig", "run_nuts", "diagnose", "summary_table", "SamplingWarning"]
@@ -258,5 +260,5 @@ def diagnose(table: pd.DataFrame, divergences: np.ndarray, num_chains: int,
             f"(lowest {table['ess'].min():.0f}): intervals are noisy; draw more samples"
         )
     for msg in problems:
-        warnings.warn(msg, SamplingWarning, stacklevel=4)  # diagnose <- _finish <- fit <- user
+        warnings.warn(msg, SamplingWarning, stacklevel=user_stacklevel())
     return problems

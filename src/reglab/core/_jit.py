@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from reglab._warn import user_stacklevel
+
 __all__ = ["kernels", "load", "load_for", "mode", "reset", "usable", "JIT_DTYPES", "MIN_WORK"]
 
 JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -105,7 +107,7 @@ def _build() -> SimpleNamespace | None:
         return _compile(numba)
     except Exception as exc:  # pragma: no cover - a numba that cannot compile here
         warnings.warn(f"reglab: numba is installed but unusable ({exc}); using NumPy kernels",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=user_stacklevel())
         return None
 
 

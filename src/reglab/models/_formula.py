@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reglab._warn import user_stacklevel
+
 __all__ = ["FormulaMixin", "register_formula_transform", "FORMULA_TRANSFORMS",
            "formula_spec_to_dict", "formula_spec_from_dict",
            "design_from_formula"]
@@ -89,7 +91,8 @@ def design_from_formula(formula: str, data: Any, context: Mapping[str, Any] | No
     if len(kept) < len(frame):
         dropped = np.setdiff1d(np.arange(len(frame)), kept)
         warnings.warn(f"{len(dropped)} row(s) dropped for missing values (first at row "
-                      f"{int(dropped[0])}); the fit uses {len(kept)} rows", stacklevel=3)
+                      f"{int(dropped[0])}); the fit uses {len(kept)} rows",
+                      stacklevel=user_stacklevel())
     y = None
     if two_sided:
         if lhs_name in frame.columns:

@@ -45,6 +45,7 @@ import scipy.linalg as sla
 from scipy import optimize, stats
 from threadpoolctl import ThreadpoolController
 
+from reglab._warn import user_stacklevel
 from reglab.solvers.irls import ConvergenceWarning, irls
 
 __all__ = ["Penalties", "PenalizedFit", "WorkingModel", "Engine", "smooth_test", "METHODS",
@@ -351,7 +352,7 @@ class Engine:
                 lam = new
         warnings.warn(f"smoothing-parameter selection ({method}) did not settle in {max_outer} "
                       "performance iterations; using the last lambda", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=user_stacklevel())
         return lam
 
     def _working_at(self, fit: PenalizedFit) -> WorkingModel:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reglab._warn import user_stacklevel
 from reglab.models._formula import design_from_formula
 from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, supported_basis, te
 
@@ -161,7 +162,7 @@ def formula_design(formula: str, data: Any, sample_weight: Any = None) -> Formul
     na = data[raw].isna().any(axis=1).to_numpy()
     if na.any():
         warnings.warn(f"{int(na.sum())} row(s) dropped for missing values in {raw} (first at "
-                      f"row {int(np.flatnonzero(na)[0])})", stacklevel=3)
+                      f"row {int(np.flatnonzero(na)[0])})", stacklevel=user_stacklevel())
     sub = data.loc[~na].reset_index(drop=True)
     y, P, spec, kept = design_from_formula(f"{lhs} ~ {' + '.join(exprs) or '1'}", sub)
     P = P.drop(columns="Intercept", errors="ignore")

@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 
+from reglab._warn import user_stacklevel
+
 __all__ = ["summary_text", "plot_terms", "coef_table", "smooth_table", "warn_invalid_mean",
            "InvalidMeanWarning"]
 
@@ -49,7 +51,7 @@ def warn_invalid_mean(family, eta: np.ndarray, mu: np.ndarray) -> None:
                   f"not {rule} (first at row {i}: eta = {eta[i]:.4g}, mean = {mu[i]:.4g}); the "
                   f"{family.link.name} link leaves the family's range where the linear predictor "
                   f"is extrapolated beyond the training data. Refit with a link that maps onto "
-                  f"the range{hint}", InvalidMeanWarning, stacklevel=3)
+                  f"the range{hint}", InvalidMeanWarning, stacklevel=user_stacklevel())
 
 
 def coef_table(model, level: float = 0.95):

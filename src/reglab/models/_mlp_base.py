@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from reglab._warn import user_stacklevel
 from reglab.core import _jit
 from reglab.core.init import get_initializer
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
@@ -118,7 +119,8 @@ class _BaseMLP(BaseEstimator):
                 self._record(trainer)
             if not info["converged"]:
                 warnings.warn(f"L-BFGS stopped after {info['n_iter']} iterations without "
-                              f"converging: {info['message']}", ConvergenceWarning, stacklevel=3)
+                              f"converging: {info['message']}", ConvergenceWarning,
+                              stacklevel=user_stacklevel())
             return self
         validation = None
         if self.early_stopping:
@@ -139,7 +141,7 @@ class _BaseMLP(BaseEstimator):
         if stopper.stopped_epoch is None and len(trainer.history) - start >= self.max_iter:
             warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                           "and the optimization hasn't converged yet.", ConvergenceWarning,
-                          stacklevel=3)
+                          stacklevel=user_stacklevel())
         return self
 
     def _run_partial(self, X: np.ndarray, y: np.ndarray, sw: Any) -> _BaseMLP:

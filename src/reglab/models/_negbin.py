@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from reglab._warn import user_stacklevel
 from reglab.core.families import get_family
 from reglab.inference.nb import count_table, theta_ml
 from reglab.models.glm import GLM
@@ -161,7 +162,7 @@ class NegativeBinomial(GLM):
             if state["rounds"] > self.max_outer:
                 warnings.warn(f"alpha alternation did not settle in {self.max_outer} rounds "
                               f"(theta {theta0:.6g} -> {theta:.6g})", ConvergenceWarning,
-                              stacklevel=6)
+                              stacklevel=user_stacklevel())
                 return None
             state["fam"] = self._make_family(alpha)
             return state["fam"]

@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from reglab._warn import user_stacklevel
 from reglab.core._xp import plain
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
@@ -209,7 +210,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
             return None
         sep = detect_separation(X, y, self.fit_intercept, names, sw)
         if sep.separated:
-            warnings.warn(sep.message(), SeparationWarning, stacklevel=3)
+            warnings.warn(sep.message(), SeparationWarning, stacklevel=user_stacklevel())
         return sep
 
     def _set_fitted(self, X, y, sw, off, res, family, names, nobs, sep):

@@ -31,6 +31,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
+from reglab._warn import user_stacklevel
 from reglab.core._xp import plain
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
@@ -252,7 +253,8 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
             kept = [j for j in range(D.shape[1]) if j not in sol["aliased"]]
             why = ", ".join(_alias_reason(D, j, kept, terms) for j in sol["aliased"])
             warnings.warn(f"aliased column(s): {why}; their coefficients are NaN (R's NA) and "
-                          "excluded from the fit", AliasedColumnsWarning, stacklevel=2)
+                          "excluded from the fit", AliasedColumnsWarning,
+                          stacklevel=user_stacklevel())
         stats_ = _inference(Xa, ya, w, sol, self.fit_intercept, n_eff)
         self._set_fitted(sol, stats_, terms, Xa.shape[1], fnames)
         return self
@@ -365,7 +367,8 @@ def _inference(X, y, w, sol, intercept: bool, n: int) -> dict:
     df_int = int(intercept)
     if df_resid == 0:
         warnings.warn("no residual degrees of freedom (as many coefficients as rows): standard "
-                      "errors, t and p values are undefined (NaN)", UserWarning, stacklevel=3)
+                      "errors, t and p values are undefined (NaN)", UserWarning,
+                      stacklevel=user_stacklevel())
     scale = rss / df_resid if df_resid > 0 else np.nan
     center = np.sum(w * y) / np.sum(w) if intercept else 0.0
     tss = float(np.sum(w * (y - center) ** 2))

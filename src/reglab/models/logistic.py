@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from reglab._warn import user_stacklevel
 from reglab.core._xp import plain
 from reglab.core.families import get_family
 from reglab.core.softmax import softmax
@@ -235,7 +236,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         sep = detect_multinomial_separation(X, codes, list(self.classes_), self.fit_intercept,
                                             names, sw)
         if sep.separated:
-            warnings.warn(sep.message(), SeparationWarning, stacklevel=3)
+            warnings.warn(sep.message(), SeparationWarning, stacklevel=user_stacklevel())
             return sep
         return None
 

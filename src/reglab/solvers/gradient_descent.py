@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reglab._warn import user_stacklevel
+
 try:  # one warning class for the ecosystem, as in solvers.irls
     from sklearn.exceptions import ConvergenceWarning
 except ImportError:  # pragma: no cover - scikit-learn is a hard dependency
@@ -267,7 +269,7 @@ def gradient_descent(X, y, loss: Any = "squared_error", learning_rate: float | S
     if not converged:
         warnings.warn(f"gradient descent did not converge in {max_iter} iterations (last step "
                       f"{float(np.max(np.abs(step))):.3g} > tol={tol:g}); raise max_iter or tune "
-                      "learning_rate", ConvergenceWarning, stacklevel=2)
+                      "learning_rate", ConvergenceWarning, stacklevel=user_stacklevel())
     return GDResult(theta[1:].copy(), float(theta[0]), traj.loss[-1], t, float(t), converged,
                     "batch", L.name, traj.finish())
 

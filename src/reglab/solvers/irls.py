@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from reglab._warn import user_stacklevel
 from reglab.solvers._irls_checks import (
     RankDeficientError,
     as_penalty,
@@ -324,7 +325,7 @@ def _finish(prob, sweep, theta, P, converged, message, n_iter, path, H_step) -> 
     if theta is None:
         raise ValueError(f"IRLS found no valid coefficients ({message}); supply `start`")
     if not converged:
-        warnings.warn(f"IRLS: {message}", ConvergenceWarning, stacklevel=3)
+        warnings.warn(f"IRLS: {message}", ConvergenceWarning, stacklevel=user_stacklevel())
         sweep = prob.sweep(theta)  # make eta, mu, weights and the Gram describe theta
     H = sweep.gram if P is None else sweep.gram + P
     return IRLSResult(

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import minimize
 
+from reglab._warn import user_stacklevel
 from reglab.solvers.irls import ConvergenceWarning
 
 __all__ = ["GLMObjective", "SolverResult", "lbfgs", "gradient_descent_glm", "sgd_glm",
@@ -102,7 +103,7 @@ def lbfgs(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10,
                    options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15})
     if not res.success:
         warnings.warn(f"L-BFGS did not converge in {res.nit} iterations: {res.message}",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
     return SolverResult(res.x, float(res.fun), int(res.nit), bool(res.success), str(res.message),
                         curve)
 
@@ -123,7 +124,7 @@ def gradient_descent_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: f
         theta = theta - learning_rate * g
     msg = f"gradient descent stopped after {max_iter} steps with max|grad| = {gmax:.3g} > {tol:g}"
     warnings.warn(msg + "; raise max_iter or learning_rate, or standardise X",
-                  ConvergenceWarning, stacklevel=3)
+                  ConvergenceWarning, stacklevel=user_stacklevel())
     return SolverResult(theta, obj.value_and_grad(theta)[0], max_iter, False, msg, curve)
 
 
@@ -201,7 +202,7 @@ def multinomial_newton(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10
         if change < tol:
             return SolverResult(theta, f, it, True, "converged", curve), H
     warnings.warn(f"multinomial Newton did not converge in {max_iter} iterations",
-                  ConvergenceWarning, stacklevel=3)
+                  ConvergenceWarning, stacklevel=user_stacklevel())
     return SolverResult(theta, f, max_iter, False, "max_iter reached", curve), H
 
 
