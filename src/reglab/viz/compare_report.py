@@ -89,50 +89,175 @@ def _final(model: Any) -> Any:
     return final(model)
 
 
+# unit variance V(mu) of each family, as the residual captions write it
+_VARIANCE = {"gaussian": ("Gaussian", "1"), "poisson": ("Poisson", "mu"),
+             "gamma": ("Gamma", "mu^2"), "inverse_gaussian": ("inverse Gaussian", "mu^3"),
+             "negative_binomial": ("negative binomial", "mu + alpha mu^2"),
+             "tweedie": ("Tweedie", "mu^power"), "binomial": ("binomial", "mu (1 - mu)"),
+             "bernoulli": ("Bernoulli", "mu (1 - mu)")}
+# the task's variance for a model without a variance function: sqrt(V(mu)) = mu^power
+_TASK_VARIANCE = {"counts": ("Poisson", "mu", 0.5), "positive": ("Gamma", "mu^2", 1.0)}
+_PEARSON = "as Pearson residuals (y - mu) / sqrt(V(mu)) with the"
+
+
+def _family_words(fam: Any) -> str:
+    """``"negative binomial variance mu + alpha mu^2, alpha = 0.255 from the fit on all rows"``."""
+    name = getattr(fam, "name", type(fam).__name__)
+    if name == "poisson" and getattr(fam, "alpha", None) == 0:  # NegativeBinomial, Poisson limit
+        return ("negative binomial variance mu + alpha mu^2 at alpha = 0 (the Poisson variance "
+                "mu), alpha from the fit on all rows")
+    title, formula = _VARIANCE.get(name, (name.replace("_", " "), "V(mu)"))
+    params = ", ".join(f"{k} = {v:.3g}" for k, v in getattr(fam, "params", {}).items())
+    return f"{title} variance {formula}" + (f", {params} from the fit on all rows" if params
+                                            else " of the model's family")
+
+
+def _pearson_scale(model: Any, mu: np.ndarray, task: str) -> tuple[np.ndarray | None, str]:
+    """``(sqrt(V(mu)) or None, words)`` for the residuals of ``model``'s predictions ``mu (n,)``.
+
+    V is the variance function of the refitted model's ``family_`` when it has one (GLM,
+    NegativeBinomial: ``mu + alpha mu^2`` with the fitted alpha, GAM), else the task's
+    (Poisson ``mu`` for counts, Gamma ``mu^2`` for positive); None (raw residuals) where there is
+    no such variance, it is constant (Gaussian) or it is not positive at every ``mu``.
+    """
+    fam = getattr(_final(model), "family_", None)
+    if fam is not None and callable(getattr(fam, "variance", None)):
+        if getattr(fam, "name", "") == "gaussian":
+            return None, "raw residuals (the model's Gaussian variance is constant)"
+        with np.errstate(all="ignore"):
+            var = np.asarray(fam.variance(mu), float)
+        if np.all(np.isfinite(var) & (var > 0)):
+            return np.sqrt(var), f"{_PEARSON} {_family_words(fam)}"
+        return None, f"raw residuals (the model's {_family_words(fam)} is not positive at " \
+                     "every prediction)"
+    if task not in _TASK_VARIANCE:
+        return None, "raw residuals"
+    title, formula, power = _TASK_VARIANCE[task]
+    if not np.all(mu > 0):
+        return None, f"raw residuals (some predicted means are <= 0: no {title} variance)"
+    return mu**power, (f"{_PEARSON} {title} variance {formula} (the {task} task's default: "
+                       "the model has no variance function)")
+
+
+def _scaling_words(task: str) -> str:
+    """How the residual panels of a ``task`` are scaled, for the section text."""
+    own = "for a model with its own variance function, that one (its family, fitted on all rows)"
+    if task not in _TASK_VARIANCE:
+        return (": raw residuals, or Pearson residuals (y - mu) / sqrt(V(mu)) with the variance "
+                "function of a model that has a non-constant one (its family, fitted on all "
+                "rows).")
+    title, formula, _ = _TASK_VARIANCE[task]
+    return (f", {_PEARSON} {title} variance {formula} (the {task} task's default) or, {own}; raw "
+            "residuals where the variance is not positive at every predicted mean.")
+
+
 def _diagnostics(rep: Report, data: Prepared, models: list[RungResult]) -> None:
     if data.classes:
         return
     sec = rep.section("Residual diagnostics")
-    power = {"counts": 0.5, "positive": 1.0}.get(data.task)  # sqrt(V(mu)) = mu^power
     rep.text(sec, "Held-out residuals (observed minus out-of-fold prediction) of the best model "
-                  "and of the linear model" + ("" if power is None else
-                  ", as Pearson residuals (y - mu) / sqrt(V(mu)) with the "
-                  f"{'Poisson' if data.task == 'counts' else 'Gamma'} variance where every "
-                  "predicted mean is positive") + ".")
+                  "and of the linear model" + _scaling_words(data.task)
+             + " The caption under each figure names the variance used.")
     shown = list(dict.fromkeys([models[0].name, "linear"]))
     for r in models:
         if r.name in shown:
-            scale = r.oof**power if power is not None and np.all(r.oof > 0) else None
+            scale, words = _pearson_scale(r.model, np.asarray(r.oof, float), data.task)
             rep.figure(sec, plots.residual_diagnostics(data.y, r.oof, title=r.name,
                                                        pearson_scale=scale),
-                       f"residual diagnostics: {r.name}")
+                       f"residual diagnostics: {r.name}, {words}")
+
+
+MAX_PARTIAL = 6  # partial-effect panels
+
+
+def _features(data: Prepared) -> list[plots.Feature]:
+    """The original features of ``data.X`` from its schema: a categorical feature owns its dummy
+    columns ``name[level]`` (baseline ``levels[0]``: every dummy 0), a numeric one its column
+    (binary when it holds at most two values). A formula design, or a schema that does not
+    account for every column, gives one feature per column."""
+    schema, names = data.schema or {}, data.feature_names
+    fallback = plots.column_features(data.X, names)
+    if schema.get("formula") or not schema.get("features"):
+        return fallback
+    index = {n: j for j, n in enumerate(names)}
+    out: list[plots.Feature] = []
+    for f in schema["features"]:
+        if f["kind"] == "categorical":
+            cols = tuple(index.get(f"{f['name']}[{lv}]", -1) for lv in f["levels"][1:])
+            if cols:  # a one-level feature has no column
+                out.append(plots.Feature(f["name"], "categorical", cols,
+                                         tuple(map(str, f["levels"]))))
+        elif f["name"] in index:
+            out.append(plots.column_feature(data.X, index[f["name"]], f["name"]))
+    used = sorted(j for f in out for j in f.columns)  # a missing dummy is -1: the fallback
+    return out if used == list(range(len(names))) else fallback
 
 
 def _partial(rep: Report, data: Prepared, models: list[RungResult]) -> None:
     if data.classes and len(data.classes) > 2:
         return
     sec = rep.section("Partial effects")
+    features = _features(data)
+    hidden = max(len(features) - MAX_PARTIAL, 0)
     what = "probability of the second class" if data.classes else "prediction"
     rep.text(sec, f"Partial dependence of the {what} on each feature (the mean over the data "
-                  "with that feature set to each grid value), for the top models.")
+                  "with that feature set to each value: a grid of a numeric feature's quantiles, "
+                  "drawn as a line; both values of a two-valued column and every level of a "
+                  "categorical one, its other dummies 0, drawn as markers), for the top models. "
+                  "Panels are ordered by effect size (max - min of the best model's partial "
+                  "dependence), largest first; "
+                  + (f"{hidden} of the {len(features)} features, with smaller effects, are not "
+                     "shown." if hidden else f"all {len(features)} features are shown."))
     predictors = {r.name: _predictor(r.model, data.feature_names, bool(data.classes))
                   for r in models[:3]}
-    rep.figure(sec, plots.partial_effects(predictors, data.X, data.feature_names),
-               "partial effects")
+    rep.figure(sec, plots.partial_effects(predictors, data.X, data.feature_names, MAX_PARTIAL,
+                                          features), "partial effects")
+
+
+def _curve_axes(m: Any) -> tuple[str, str]:
+    """``(x label, y label)``: what the fitted ``m.loss_curve_`` records, per step."""
+    from reglab.models.glm import GLM
+
+    solver = getattr(m, "solver", None)
+    if isinstance(m, GLM) and solver in (None, "irls"):
+        # NegativeBinomial re-estimates alpha between iterations: deviances at changing alphas
+        alpha = " (alpha re-estimated)" if getattr(m, "alpha_estimated_", False) else ""
+        return "IRLS iteration", "deviance" + alpha
+    if hasattr(m, "history_"):  # reglab's networks: the training objective per epoch
+        return ("L-BFGS iteration" if getattr(m, "optimizer", "") == "lbfgs" else "epoch",
+                "mean loss per row")
+    if solver is not None:  # reglab's first-order / Newton solvers: the mean objective
+        step = {"lbfgs": "L-BFGS evaluation", "sgd": "epoch", "irls": "Newton iteration"}
+        return step.get(solver, "iteration"), "mean loss per row"
+    return "iteration / epoch", "training loss"
+
+
+_CURVE_WORDS = {
+    "deviance": "deviance: the total deviance after each IRLS iteration",
+    "deviance (alpha re-estimated)": "deviance (alpha re-estimated): the negative binomial "
+                                     "GLM's, at the alpha of each iteration (alpha is estimated "
+                                     "along the way, so the curve need not fall steadily)",
+    "mean loss per row": "mean loss per row: the minimised objective, half the deviance per row "
+                         "(plus any L2 penalty)",
+    "training loss": "training loss: the model's own loss_curve_",
+}
 
 
 def _curves(rep: Report, models: list[RungResult]) -> None:
-    curves = {}
+    curves, xlabels, ylabels = {}, {}, {}
     for r in models:
         m = _final(r.model)
         c = getattr(m, "loss_curve_", None)
         if c is not None and len(c) > 1:
             curves[r.name] = np.asarray(c, float)
+            xlabels[r.name], ylabels[r.name] = _curve_axes(m)
     if curves:
         sec = rep.section("Loss curves")
-        rep.text(sec, "Training loss per epoch/iteration of the iteratively trained models "
-                      "(final fit on all rows).")
-        rep.figure(sec, plots.loss_curves(curves), "loss curves")
+        rep.text(sec, "Training loss of the iteratively trained models (final fit on all rows), "
+                      "one panel per model with its own axes, as they record different "
+                      "quantities: " + "; ".join(_CURVE_WORDS[k] for k in
+                                                 dict.fromkeys(ylabels.values())) + ".")
+        rep.figure(sec, plots.loss_curves(curves, ylabel=ylabels, xlabel=xlabels), "loss curves")
 
 
 def _summaries(rep: Report, models: list[RungResult]) -> None:

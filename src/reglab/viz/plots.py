@@ -9,17 +9,20 @@ Shapes: ``x``, ``y``, ``y_hat`` are ``(n,)``; a line path is ``(n_epochs + 1, 2)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from reglab.viz.style import PALETTE, styled, subplots
 
 __all__ = ["fit_lines", "gd_snapshots", "gd_animation", "square_error", "residual_diagnostics",
-           "partial_effects", "loss_curves", "partial_dependence"]
+           "partial_effects", "loss_curves", "partial_dependence", "feature_dependence",
+           "Feature", "column_feature", "column_features"]
 
 
 @styled
@@ -161,45 +164,147 @@ def residual_diagnostics(y: np.ndarray, y_hat: np.ndarray, title: str = "",
     return fig
 
 
+@dataclass(frozen=True)
+class Feature:
+    """An original feature of a design matrix ``X (n, p)``: its columns and how they are varied.
+
+    ``kind``: ``"numeric"`` (one column, a quantile grid, drawn as a line); ``"binary"`` (one
+    column with at most two distinct values, e.g. a 0/1 flag: those values, drawn as markers);
+    ``"categorical"`` (its dummy columns, one per level after the baseline ``levels[0]``: the
+    baseline sets them all to 0 and level k sets dummy k to 1; markers at the levels).
+    """
+
+    name: str
+    kind: str
+    columns: tuple[int, ...]
+    levels: tuple[str, ...] = ()
+
+
+def column_feature(X: np.ndarray, j: int, name: str) -> Feature:
+    """Column ``j`` of ``X`` as a feature: binary when it holds at most two values, else numeric."""
+    return Feature(name, "binary" if np.unique(X[:, j]).size <= 2 else "numeric", (j,))
+
+
+def column_features(X: np.ndarray, feature_names: Sequence[str]) -> list[Feature]:
+    """One feature per column of ``X`` (a design whose columns are not grouped)."""
+    return [column_feature(X, j, name) for j, name in enumerate(feature_names)]
+
+
+def _mean_prediction(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
+                     cols: Sequence[int], settings: np.ndarray) -> np.ndarray:
+    """``(g,)``: the mean prediction over the rows of ``X`` with ``X[:, cols]`` set to each row
+    of ``settings (g, len(cols))`` (one call of ``predict`` on ``g * n`` rows)."""
+    Xg = np.repeat(X[None, :, :], len(settings), axis=0)  # (g, n, p)
+    Xg[:, :, list(cols)] = settings[:, None, :]
+    pred = np.asarray(predict(Xg.reshape(-1, X.shape[1])), float).reshape(len(settings), -1)
+    return pred.mean(axis=1)
+
+
 def partial_dependence(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, j: int,
                        grid_size: int = 40) -> tuple[np.ndarray, np.ndarray]:
     """``(grid, pd)``: the mean prediction over the data with feature ``j`` set to each grid value
     (Friedman's partial dependence), grid = 2.5%..97.5% quantiles of ``X[:, j]``."""
     grid = np.unique(np.quantile(X[:, j], np.linspace(0.025, 0.975, grid_size)))
-    Xg = np.repeat(X[None, :, :], grid.size, axis=0)  # (g, n, p)
-    Xg[:, :, j] = grid[:, None]
-    pred = np.asarray(predict(Xg.reshape(-1, X.shape[1])), float).reshape(grid.size, -1)
-    return grid, pred.mean(axis=1)
+    return grid, _mean_prediction(predict, X, [j], grid[:, None])
+
+
+def feature_dependence(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
+                       feature: Feature, grid_size: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, pd)``: partial dependence on one :class:`Feature`. ``x`` is the quantile grid of a
+    numeric feature, the distinct values of a binary one, the level positions ``0..L-1`` of a
+    categorical one (``pd[0]`` at the baseline: every dummy 0; ``pd[k]``: dummy k alone 1)."""
+    if feature.kind == "numeric":
+        return partial_dependence(predict, X, feature.columns[0], grid_size)
+    if feature.kind == "binary":
+        values = np.unique(X[:, feature.columns[0]])
+        return values, _mean_prediction(predict, X, feature.columns, values[:, None])
+    k = len(feature.columns)
+    settings = np.vstack([np.zeros((1, k)), np.eye(k)])  # baseline, then each level
+    return np.arange(k + 1.0), _mean_prediction(predict, X, feature.columns, settings)
+
+
+def _draw_dependence(ax: Any, feature: Feature, x: np.ndarray, pd_: np.ndarray, shift: float,
+                     **kw: Any) -> None:
+    """A numeric feature as a line; binary and categorical ones as markers at their values,
+    moved sideways by ``shift`` times their spacing (so that models at one level do not hide
+    each other)."""
+    if feature.kind == "numeric":
+        ax.plot(x, pd_, lw=1.8, **kw)
+        return
+    step = float(np.min(np.diff(x))) if x.size > 1 else 1.0
+    ax.plot(x + shift * step, pd_, ls="none", marker="o", ms=5, **kw)
+    ax.set_xlim(x[0] - 0.5 * step, x[-1] + 0.5 * step)
+    if feature.kind == "binary":
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        return
+    crowded = sum(len(level) for level in feature.levels) > 24
+    ax.set_xticks(x, feature.levels, **({"rotation": 45, "ha": "right", "rotation_mode": "anchor",
+                                          "fontsize": 7}
+                                         if crowded else {}))
+
+
+def _by_effect(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
+               features: Sequence[Feature]) -> list[tuple[Feature, tuple[np.ndarray, np.ndarray]]]:
+    """Each feature with ``predict``'s partial dependence, the largest effect (max - min) first."""
+    curves = [(f, feature_dependence(predict, X, f)) for f in features]
+    size = [float(np.ptp(pd_)) if pd_.size and np.all(np.isfinite(pd_)) else -1.0
+            for _, (_, pd_) in curves]
+    return [curves[i] for i in sorted(range(len(curves)), key=lambda i: -size[i])]
 
 
 @styled
 def partial_effects(models: Mapping[str, Callable[[np.ndarray], np.ndarray]], X: np.ndarray,
-                    feature_names: Sequence[str], max_features: int = 6) -> Figure:
-    """Partial dependence of each model's prediction on each of the first ``max_features``."""
-    p = min(X.shape[1], max_features)
+                    feature_names: Sequence[str], max_features: int = 6,
+                    features: Sequence[Feature] | None = None) -> Figure:
+    """Partial dependence of each model's prediction on the ``max_features`` features with the
+    largest effect (max - min of the partial dependence) of the *first* model, largest first.
+
+    ``features`` groups the columns of ``X`` into original features (e.g. a categorical one and
+    its dummies); default :func:`column_features`, one per column. At most 300 rows are used.
+    """
+    features = column_features(X, feature_names) if features is None else list(features)
     Xs = X if X.shape[0] <= 300 else X[np.random.default_rng(0).choice(X.shape[0], 300, False)]
-    fig, axes = subplots(1, p, size=(2.8, 2.6), sharey=True)
+    ranked = _by_effect(next(iter(models.values())), Xs, features)[:max_features]
+    fig, axes = subplots(1, max(len(ranked), 1), size=(2.8, 2.6), sharey=True)
     axes = np.atleast_1d(axes)
-    for j, ax in enumerate(axes):
-        for (name, predict), color in zip(models.items(), PALETTE * 2):
-            grid, pd_ = partial_dependence(predict, Xs, j)
-            ax.plot(grid, pd_, color=color, lw=1.8, label=name)
-        ax.set_xlabel(feature_names[j])
+    for ax, (feature, first_curve) in zip(axes, ranked):
+        for k, ((name, predict), color) in enumerate(zip(models.items(), PALETTE * 2)):
+            x, pd_ = first_curve if k == 0 else feature_dependence(predict, Xs, feature)
+            _draw_dependence(ax, feature, x, pd_, 0.1 * (k - (len(models) - 1) / 2),
+                             color=color, label=name)
+        ax.set_xlabel(feature.name)
     axes[0].set_ylabel("partial dependence")
     axes[0].legend(fontsize=7)
     return fig
 
 
 @styled
-def loss_curves(curves: Mapping[str, np.ndarray], ylabel: str = "training loss",
-                log: bool = True) -> Figure:
-    """One loss-per-iteration curve per model."""
-    fig, ax = subplots(size=(4.4, 3.0))
-    for name, c in curves.items():
+def loss_curves(curves: Mapping[str, np.ndarray], ylabel: str | Mapping[str, str] = "training loss",
+                log: bool = True, xlabel: str | Mapping[str, str] = "iteration / epoch") -> Figure:
+    """One panel per model, titled with its name, each with its own axes: models record
+    different quantities (an IRLS deviance total, a network's mean loss per row), which one
+    shared axis would squeeze together.
+
+    ``ylabel``, ``xlabel``: one label for every panel or ``name -> label``. ``log``: a log y axis
+    for a positive curve spanning more than a factor of 10. Curves of at most 30 points get a
+    marker per iteration. Up to four panels a row.
+    """
+    ncols = min(len(curves), 4)
+    nrows = -(-len(curves) // ncols)
+    fig, axes = subplots(nrows, ncols, size=(4.4, 3.0) if len(curves) == 1 else (3.2, 2.6))
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (name, c), color in zip(axes, curves.items(), PALETTE * 4):
         c = np.asarray(c, float)
-        ax.plot(np.arange(1, c.size + 1), c, lw=1.6, label=name)
-    ax.set(xlabel="iteration / epoch", ylabel=ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.legend(fontsize=8)
+        ax.plot(np.arange(1, c.size + 1), c, lw=1.6, color=color,
+                marker="o" if c.size <= 30 else None, ms=3)
+        ax.set(title=name, xlabel=_pick(xlabel, name), ylabel=_pick(ylabel, name))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if log and c.size and np.all(c > 0) and c.max() > 10 * c.min():
+            ax.set_yscale("log")
+    for ax in axes[len(curves):]:
+        ax.set_visible(False)
     return fig
+
+
+def _pick(label: str | Mapping[str, str], name: str) -> str:
+    return label if isinstance(label, str) else label.get(name, "")

@@ -1,0 +1,207 @@
+"""The compare report's partial effects, loss-curve panels and residual scales, checked through
+the figures' data and the report's text (not pixels)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reglab.compare import RungResult
+from reglab.data.tabular import prepare
+from reglab.viz import compare_report as cr
+from reglab.viz import plots
+from reglab.viz.report import Report
+
+
+class _Additive:
+    """A fitted-model stand-in: ``predict(df) = sum_c weights[c] * df[c]``."""
+
+    def __init__(self, weights):
+        self.weights = weights
+
+    def predict(self, df):
+        return sum(w * df[c].to_numpy() for c, w in self.weights.items()) + 10.0
+
+
+def _shop(n=120, seed=0, extra=0):
+    """Prepared data: a 3-level text column 'store' (dummies store[b], store[c]), a numeric 'x',
+    a 0/1 'flag' and ``extra`` more numeric columns; a count target."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"store": rng.choice(["a", "b", "c"], n), "x": rng.normal(size=n),
+                       "flag": rng.integers(0, 2, n),
+                       **{f"z{k}": rng.normal(size=n) for k in range(extra)},
+                       "y": rng.poisson(3.0, n)})
+    return prepare(df, "y")
+
+
+STRONG_X = {"store[b]": 0.2, "store[c]": -0.1, "x": 5.0, "flag": 1.0}
+
+
+def _visible(fig):
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def test_partial_effects_one_panel_per_original_feature_largest_effect_first():
+    data = _shop()
+    features = cr._features(data)
+    assert [(f.name, f.kind) for f in features] == [
+        ("store", "categorical"), ("x", "numeric"), ("flag", "binary")]
+    assert features[0].columns == (0, 1) and features[0].levels == ("a", "b", "c")
+    predict = cr._predictor(_Additive(STRONG_X), data.feature_names)
+    fig = plots.partial_effects({"m": predict}, data.X, data.feature_names, features=features)
+    axes = _visible(fig)
+    assert [ax.get_xlabel() for ax in axes] == ["x", "flag", "store"]  # by effect: 19.6, 1, 0.3
+    (line,) = axes[0].lines
+    assert line.get_linestyle() == "-" and len(line.get_xdata()) > 10
+    # the 0/1 column: two markers, no line, one unit apart (its coefficient)
+    (flag,) = axes[1].lines
+    assert flag.get_linestyle() == "None" and flag.get_marker() == "o"
+    np.testing.assert_array_equal(flag.get_xdata(), [0.0, 1.0])
+    assert np.diff(flag.get_ydata())[0] == pytest.approx(1.0, abs=1e-12)
+    # the categorical: one marker per level, baseline = all dummies 0, level k = dummy k alone
+    (store,) = axes[2].lines
+    assert store.get_linestyle() == "None"
+    np.testing.assert_array_equal(store.get_xdata(), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(store.get_ydata() - store.get_ydata()[0], [0.0, 0.2, -0.1],
+                               atol=1e-12)
+    assert [t.get_text() for t in axes[2].get_xticklabels()] == ["a", "b", "c"]
+
+
+def test_partial_effects_markers_of_several_models_sit_side_by_side():
+    data = _shop()
+    predict = cr._predictor(_Additive(STRONG_X), data.feature_names)
+    fig = plots.partial_effects({"m1": predict, "m2": predict}, data.X, data.feature_names,
+                                features=cr._features(data))
+    store = _visible(fig)[2]
+    a, b = (ln.get_xdata() for ln in store.lines)
+    np.testing.assert_allclose(b - a, 0.1)  # dodged by a tenth of the level spacing
+    np.testing.assert_allclose((a + b) / 2, [0.0, 1.0, 2.0])
+
+
+def test_partial_effects_formula_design_falls_back_to_encoded_columns():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"x": rng.normal(size=60), "y": rng.poisson(2.0, 60)})
+    data = prepare(df, "y", formula="y ~ x + I(x**2)")
+    features = cr._features(data)
+    assert [f.name for f in features] == data.feature_names
+    assert [f.columns for f in features] == [(0,), (1,)]
+
+
+def test_partial_section_says_order_and_how_many_features_are_not_shown():
+    data = _shop(extra=6)  # 9 original features, 10 encoded columns
+    weights = {**STRONG_X, **{f"z{k}": 0.01 * (k + 1) for k in range(6)}}
+    rep = Report("t")
+    cr._partial(rep, data, [RungResult("best", None, model=_Additive(weights))])
+    html = rep.html()
+    assert "ordered by effect size" in html
+    assert "3 of the 9 features, with smaller effects, are not shown" in html
+
+
+def test_loss_curves_one_panel_per_model_with_its_own_axes():
+    glm = np.array([803.0, 726.0, 724.6, 724.5])
+    mlp = np.linspace(4.0, 1.1, 300)
+    fig = plots.loss_curves({"Poisson GLM": glm, "MLP": mlp},
+                            ylabel={"Poisson GLM": "deviance", "MLP": "mean loss per row"},
+                            xlabel={"Poisson GLM": "IRLS iteration", "MLP": "epoch"})
+    a, b = _visible(fig)
+    assert (a.get_title(), a.get_ylabel(), a.get_xlabel()) == (
+        "Poisson GLM", "deviance", "IRLS iteration")
+    assert (b.get_title(), b.get_ylabel(), b.get_xlabel()) == ("MLP", "mean loss per row", "epoch")
+    assert not a.get_shared_y_axes().joined(a, b) and not a.get_shared_x_axes().joined(a, b)
+    assert a.get_ylim()[0] > 700 and b.get_ylim()[1] < 5  # each axis spans its own curve
+    assert a.get_xlim()[1] < 5 and b.get_xlim()[1] > 290
+    assert a.lines[0].get_marker() == "o" and b.lines[0].get_marker() in (None, "None")
+    assert a.get_yscale() == b.get_yscale() == "linear"  # neither spans a factor of 10
+
+
+def test_loss_curves_single_model_and_log_scale():
+    fig = plots.loss_curves({"square trick": np.geomspace(100.0, 0.5, 50)},
+                            ylabel="half mean squared error")
+    (ax,) = _visible(fig)
+    assert (ax.get_title(), ax.get_ylabel()) == ("square trick", "half mean squared error")
+    assert ax.get_yscale() == "log"
+
+
+def _counts(n=300, alpha=0.5, seed=2):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    mu = np.exp(1.0 + 0.5 * x)
+    y = rng.negative_binomial(1.0 / alpha, 1.0 / (1.0 + alpha * mu))
+    return pd.DataFrame({"x": x, "y": y})
+
+
+def test_curve_axes_name_what_each_model_records(monkeypatch):
+    from reglab.models.glm import GLM, NegativeBinomial
+    from reglab.models.mlp import MLPRegressor
+
+    df = _counts(n=120)
+    X, y = df[["x"]], df["y"]
+    pois = GLM(family="poisson", link="log").fit(X, y)
+    nb = NegativeBinomial().fit(X, y)
+    with pytest.warns(Warning):  # stopped after 5 epochs
+        mlp = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
+    assert cr._curve_axes(pois) == ("IRLS iteration", "deviance")
+    assert cr._curve_axes(nb) == ("IRLS iteration", "deviance (alpha re-estimated)")
+    assert cr._curve_axes(mlp) == ("epoch", "mean loss per row")
+    seen = {}
+    monkeypatch.setattr(cr.plots, "loss_curves", lambda c, **kw: seen.update(c=c, **kw) or _fig())
+    rep = Report("t")
+    cr._curves(rep, [RungResult(n, None, model=m) for n, m in
+                     [("Poisson GLM", pois), ("negative binomial GLM", nb), ("MLP", mlp)]])
+    assert list(seen["c"]) == ["Poisson GLM", "negative binomial GLM", "MLP"]
+    assert seen["ylabel"]["MLP"] == "mean loss per row"
+    np.testing.assert_array_equal(seen["c"]["Poisson GLM"], pois.loss_curve_)
+    text = rep.html()
+    assert "deviance: the total deviance after each IRLS iteration" in text
+    assert "half the deviance per row" in text
+
+
+def _fig():
+    from reglab.viz.style import subplots
+
+    return subplots()[0]
+
+
+def test_nb_pearson_residuals_use_the_fitted_nb_variance(monkeypatch):
+    from reglab.models.glm import NegativeBinomial
+
+    df = _counts()
+    nb = NegativeBinomial().fit(df[["x"]], df["y"])
+    alpha = nb.alpha_nb_
+    assert alpha > 0.2
+    mu = nb.predict(df[["x"]]) * 1.1  # any positive held-out means
+    scale, words = cr._pearson_scale(nb, mu, "counts")
+    np.testing.assert_allclose(scale, np.sqrt(mu + alpha * mu**2), rtol=1e-12, atol=0)
+    assert f"negative binomial variance mu + alpha mu^2, alpha = {alpha:.3g}" in words
+    # a model without a variance function keeps the task's (Poisson) variance
+    scale, words = cr._pearson_scale(_Additive({}), mu, "counts")
+    np.testing.assert_allclose(scale, np.sqrt(mu), rtol=1e-12)
+    assert "Poisson variance mu" in words
+    # the report passes those scales to the figure and names the variance in each caption
+    data = prepare(df, "y")
+    seen = {}
+    monkeypatch.setattr(cr.plots, "residual_diagnostics",
+                        lambda y, yh, title, pearson_scale: seen.update(
+                            {title: pearson_scale}) or _fig())
+    rep = Report("t")
+    cr._diagnostics(rep, data, [RungResult("negative binomial GLM", None, oof=mu, model=nb),
+                                RungResult("linear", None, oof=mu, model=_Additive({}))])
+    np.testing.assert_allclose(seen["negative binomial GLM"], np.sqrt(mu + alpha * mu**2),
+                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(seen["linear"], np.sqrt(mu), rtol=1e-12)
+    html = rep.html()
+    assert f"negative binomial GLM, as Pearson residuals (y - mu) / sqrt(V(mu)) with the " \
+           f"negative binomial variance mu + alpha mu^2, alpha = {alpha:.3g} from the fit on " \
+           "all rows" in html
+    assert "linear, as Pearson residuals (y - mu) / sqrt(V(mu)) with the Poisson variance " \
+           "mu" in html
+
+
+def test_gaussian_family_and_nonpositive_means_give_raw_residuals():
+    from reglab.models.glm import GLM
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(50, 1))
+    m = GLM(family="gaussian").fit(X, X[:, 0] + rng.normal(size=50))
+    assert cr._pearson_scale(m, np.ones(50), "continuous")[0] is None
+    scale, words = cr._pearson_scale(_Additive({}), np.array([1.0, -0.5]), "counts")
+    assert scale is None and words.startswith("raw residuals")
