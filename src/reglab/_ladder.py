@@ -38,11 +38,18 @@ def _make(cls: type, **params: Any) -> Any:
     return cls(**params)
 
 
-def _scaled(est: Any) -> Any:
+def _pipe(*steps: Any) -> Any:
+    """A pipeline whose transformers hand DataFrames on, so the final model keeps the feature
+    names (its summary reads ``temp_c``, ``temp_c^2``, not ``x1``, ``x2``)."""
     from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(*steps).set_output(transform="pandas")
+
+
+def _scaled(est: Any) -> Any:
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), est)
+    return _pipe(StandardScaler(), est)
 
 
 def _final(model: Any) -> Any:
@@ -100,11 +107,10 @@ def _linear(ctx: dict) -> tuple[Any, str]:
 
 
 def _polynomial(ctx: dict) -> tuple[Any, str]:
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
     est, note = _linear(ctx)
-    return make_pipeline(StandardScaler(), PolynomialFeatures(2, include_bias=False), est), note
+    return _pipe(StandardScaler(), PolynomialFeatures(2, include_bias=False), est), note
 
 
 def _glm(family: str) -> Callable[[dict], tuple[Any, str]]:
@@ -150,7 +156,6 @@ def _mlp(ctx: dict) -> tuple[Any, str]:
 
 def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
     def factory(ctx: dict) -> tuple[Any, str]:
-        from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
         name = "SoftmaxRegression" if ctx["n_classes"] and ctx["n_classes"] > 2 else \
@@ -163,7 +168,7 @@ def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
         steps = [StandardScaler()]
         if degree > 1:
             steps.append(PolynomialFeatures(degree, include_bias=False))
-        return make_pipeline(*steps, est), note
+        return _pipe(*steps, est), note
 
     return factory
 

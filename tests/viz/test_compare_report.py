@@ -205,3 +205,22 @@ def test_gaussian_family_and_nonpositive_means_give_raw_residuals():
     assert cr._pearson_scale(m, np.ones(50), "continuous")[0] is None
     scale, words = cr._pearson_scale(_Additive({}), np.array([1.0, -0.5]), "counts")
     assert scale is None and words.startswith("raw residuals")
+
+
+def test_summaries_name_the_features_and_say_when_they_were_standardised():
+    from reglab.compare import compare
+
+    rng = np.random.default_rng(1)
+    n = 150
+    df = pd.DataFrame({"temp": rng.normal(size=n), "dose": rng.normal(size=n)})
+    df["y"] = 1.0 + 2.0 * df.temp - df.dose + 0.5 * df.temp**2 + rng.normal(scale=0.3, size=n)
+    data = prepare(df, "y")
+    comp = compare(data, folds=3, seed=0, models=["linear", "polynomial"], fast=True)
+    rep = Report("t")
+    cr._summaries(rep, comp.fitted())
+    text = rep.html()
+    # the pipeline hands DataFrames on: the polynomial terms keep the feature names
+    assert "temp^2" in text and "temp dose" in text and "x1^2" not in text
+    assert ("polynomial (degree 2) (fitted on standardised features: each coefficient is per "
+            "standard deviation of its term)") in text
+    assert "linear (fitted" not in text

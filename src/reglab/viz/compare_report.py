@@ -261,13 +261,26 @@ def _curves(rep: Report, models: list[RungResult]) -> None:
 
 
 def _summaries(rep: Report, models: list[RungResult]) -> None:
-    found = [(r.name, _final(r.model)) for r in models if hasattr(_final(r.model), "summary")]
-    if not found:
+    if not any(hasattr(_final(r.model), "summary") for r in models):
         return
     sec = rep.section("Model summaries")
-    for name, m in found:
-        rep.text(sec, name)
+    for r in models:
+        m = _final(r.model)
+        if not hasattr(m, "summary"):
+            continue
+        scaled = "" if not _standardised(r.model) else (
+            " (fitted on standardised features: each coefficient is per standard deviation of "
+            "its term)" if hasattr(m, "coef_") else " (fitted on standardised features)")
+        rep.text(sec, r.name + scaled)
         rep.pre(sec, str(m.summary()))
+
+
+def _standardised(model: Any) -> bool:
+    """True when the model is a pipeline that standardises the features before its estimator."""
+    from sklearn.preprocessing import StandardScaler
+
+    steps = getattr(getattr(model, "regressor_", model), "steps", None) or []
+    return any(isinstance(step, StandardScaler) for _, step in steps[:-1])
 
 
 def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = "") -> None:
