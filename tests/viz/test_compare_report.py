@@ -224,3 +224,13 @@ def test_summaries_name_the_features_and_say_when_they_were_standardised():
     assert ("polynomial (degree 2) (fitted on standardised features: each coefficient is per "
             "standard deviation of its term)") in text
     assert "linear (fitted" not in text
+
+
+@pytest.mark.parametrize(("n", "hidden", "tail"), [
+    (1, 0, "The data set has one feature."),
+    (2, 0, "largest first; both features are shown."),
+    (4, 0, "largest first; all 4 features are shown."),
+    (9, 3, "largest first; 3 of the 9 features, with smaller effects, are not shown."),
+])
+def test_partial_section_text_reads_right_for_any_count(n, hidden, tail):
+    assert cr._shown(n, hidden).endswith(tail)

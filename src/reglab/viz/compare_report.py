@@ -204,10 +204,7 @@ def _partial(rep: Report, data: Prepared, models: list[RungResult]) -> None:
                   "with that feature set to each value: a grid of a numeric feature's quantiles, "
                   "drawn as a line; both values of a two-valued column and every level of a "
                   "categorical one, its other dummies 0, drawn as markers), for the top models. "
-                  "Panels are ordered by effect size (max - min of the best model's partial "
-                  "dependence), largest first; "
-                  + (f"{hidden} of the {len(features)} features, with smaller effects, are not "
-                     "shown." if hidden else f"all {len(features)} features are shown."))
+                  + _shown(len(features), hidden))
     predictors = {r.name: _predictor(r.model, data.feature_names, bool(data.classes))
                   for r in models[:3]}
     rep.figure(sec, plots.partial_effects(predictors, data.X, data.feature_names, MAX_PARTIAL,
@@ -273,6 +270,17 @@ def _summaries(rep: Report, models: list[RungResult]) -> None:
             "its term)" if hasattr(m, "coef_") else " (fitted on standardised features)")
         rep.text(sec, r.name + scaled)
         rep.pre(sec, str(m.summary()))
+
+
+def _shown(n: int, hidden: int) -> str:
+    """The partial-effects text's last sentence: the panel order and what is left out."""
+    if n == 1:
+        return "The data set has one feature."
+    order = ("Panels are ordered by effect size (max - min of the best model's partial "
+             "dependence), largest first; ")
+    if hidden:
+        return order + f"{hidden} of the {n} features, with smaller effects, are not shown."
+    return order + ("both features are shown." if n == 2 else f"all {n} features are shown.")
 
 
 def _standardised(model: Any) -> bool:
