@@ -234,3 +234,10 @@ def test_summaries_name_the_features_and_say_when_they_were_standardised():
 ])
 def test_partial_section_text_reads_right_for_any_count(n, hidden, tail):
     assert cr._shown(n, hidden).endswith(tail)
+
+
+def test_data_section_lists_the_original_features():
+    data = _shop(extra=1)
+    assert cr._feature_list(data) == "4 features (store: 3 levels, x, flag, z0) in 5 columns"
+    one = prepare(pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [1.0, 3, 2, 5]}), "y")
+    assert cr._feature_list(one) == "1 feature (x)"

@@ -291,12 +291,24 @@ def _standardised(model: Any) -> bool:
     return any(isinstance(step, StandardScaler) for _, step in steps[:-1])
 
 
+def _feature_list(data: Prepared, shown: int = 12) -> str:
+    """``"3 features (store: 7 levels, temp, promo) in 8 columns"``: the original features,
+    a categorical one with its level count, and the design's width when they differ."""
+    features = _features(data)
+    parts = [f"{f.name}: {len(f.levels)} levels" if f.kind == "categorical" else f.name
+             for f in features[:shown]]
+    more = f", ... ({len(features) - shown} more)" if len(features) > shown else ""
+    width = data.X.shape[1]
+    columns = f" in {width} columns" if width != len(features) else ""
+    word = "feature" if len(features) == 1 else "features"
+    return f"{len(features)} {word} ({', '.join(parts)}{more}){columns}"
+
+
 def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = "") -> None:
     """Append the comparison's sections to ``rep``."""
     sec = rep.section("Data")
-    rep.text(sec, f"{source}: {len(data.y)} rows, {data.X.shape[1]} features "
-                  f"({', '.join(data.feature_names[:12])}{'...' if data.X.shape[1] > 12 else ''})"
-                  f"; target '{data.target}', task {data.task}.")
+    rep.text(sec, f"{source}: {len(data.y)} rows; {_feature_list(data)}; target "
+                  f"'{data.target}', task {data.task}.")
     for n in data.notes:
         rep.text(sec, n, "note")
     sec = rep.section("Leaderboard")
