@@ -166,3 +166,18 @@ def test_read_table_finds_the_separator_and_decimal_comma(tmp_path, name, text, 
     p = tmp_path / name
     p.write_text(text)
     pd.testing.assert_frame_equal(read_table(p), pd.DataFrame(expected))
+
+
+def test_read_table_takes_a_byte_order_mark_and_falls_back_to_windows_1252(tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfx,y\n1,2\n2,3\n3,5\n")
+    df = read_table(bom)
+    assert df.columns.tolist() == ["x", "y"] and not df.attrs.get("reglab_notes")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("Température;ventes\n1,5;3\n2,5;4\n3,0;6\n".encode("cp1252"))
+    df = read_table(latin)
+    assert df.columns.tolist() == ["Température", "ventes"]
+    np.testing.assert_array_equal(df["Température"].to_numpy(), [1.5, 2.5, 3.0])
+    note = "latin.csv is not UTF-8 (invalid continuation byte at byte 4); read it as Windows-1252"
+    assert df.attrs["reglab_notes"] == [note]
+    assert prepare(df, "ventes").notes[0] == note

@@ -67,7 +67,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(p)
         else:
-            df = pd.read_csv(p, **csv_options(p))
+            df = _read_text(p)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"file {p} has no columns (is it empty?)") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
@@ -76,6 +76,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if df.shape[0] == 0:
         raise DataError(f"file {p} has a header but no data rows")
     df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _read_text(p: Path) -> pd.DataFrame:
+    """A delimited text file in UTF-8 (a byte-order mark is fine), else in Windows-1252, the
+    encoding spreadsheets on Windows write (``Température``); the fallback leaves a note in
+    ``df.attrs["reglab_notes"]``, which :func:`prepare` passes on."""
+    opts = csv_options(p)
+    try:
+        return pd.read_csv(p, **opts)
+    except UnicodeDecodeError as exc:
+        why = f"{exc.reason} at byte {exc.start}"
+        try:
+            df = pd.read_csv(p, encoding="cp1252", **opts)
+        except UnicodeDecodeError:
+            raise exc from None
+    df.attrs["reglab_notes"] = [f"{p.name} is not UTF-8 ({why}); read it as Windows-1252"]
     return df
 
 
@@ -283,7 +300,7 @@ def prepare(df: pd.DataFrame, target: str | None, *, features: list[str] | None 
                             + ", ".join(map(str, df.columns)))
     if not features:
         raise DataError(f"no feature columns besides the target '{target}'")
-    notes: list[str] = []
+    notes: list[str] = list(df.attrs.get("reglab_notes", []))
     empty = [c for c in [target, *features] if df[c].isna().all()]
     if empty:
         raise DataError("column(s) with no values at all (all missing): " + ", ".join(empty))
