@@ -79,8 +79,16 @@ def load_prepared(source: str, target: str | None, task: str | None, formula: st
     if info is not None and task == info.task:
         how = "of the built-in set"
     out.print(f"task: [bold]{data.task}[/bold] ({how}; target '{data.target}' holds "
-              f"{TASK_WHY[data.task]}), {data.X.shape[0]} rows, {data.X.shape[1]} features")
+              f"{TASK_WHY[data.task]}), {data.X.shape[0]} rows, {_width(data)}")
     return df, data
+
+
+def _width(data) -> str:
+    """``"3 features (8 columns)"`` when one-hot encoding or a formula widened the design."""
+    n = len(data.schema.get("features") or []) or data.X.shape[1]
+    word = "feature" if n == 1 else "features"
+    cols = data.X.shape[1]
+    return f"{n} {word}" + (f" ({cols} columns)" if cols != n else "")
 
 
 def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | None:

@@ -102,7 +102,7 @@ def test_drop_missing_and_one_hot_notes(tmp_path, run):
     assert code == 0, err
     assert "note: dropped 2 of 40 rows with missing values (x (2))" in out
     assert "note: one-hot encoded 'g' (4 levels; baseline 'a')" in out
-    assert "38 rows, 4 features" in out
+    assert "38 rows, 2 features (4 columns)" in out
 
 
 def _ids_and_dates(tmp_path):
@@ -129,10 +129,10 @@ def test_features_and_drop_choose_the_columns(tmp_path, run, command):
         ["--model", "linear"]
     code, out, err = run(command, p, "--target", "y", "--drop", "id, day", *extra)
     assert code == 0, err
-    assert "2 features" in out
+    assert "80 rows, 2 features\n" in out
     code, out, err = run(command, p, "--target", "y", "--features", "x1", *extra)
     assert code == 0, err
-    assert "1 features" in out or "1 feature" in out
+    assert "80 rows, 1 feature\n" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [
