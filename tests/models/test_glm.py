@@ -329,3 +329,22 @@ def test_negative_binomial_tight_tol_settles_at_a_large_theta():
         default = NegativeBinomial().fit(X, y)
     np.testing.assert_allclose(default.alpha_nb_, tight.alpha_nb_, rtol=1e-8)
     np.testing.assert_allclose(default.params_, tight.params_, rtol=0, atol=1e-8)
+
+
+def test_poisson_summary_notes_over_dispersion_only_when_the_data_show_it():
+    rng = np.random.default_rng(4)
+    n = 400
+    X = rng.normal(size=(n, 2))
+    mu = np.exp(1.0 + 0.4 * X[:, 0])
+    y_nb = rng.negative_binomial(2.0, 2.0 / (2.0 + mu))  # Var = mu + mu^2 / 2
+    y_pois = rng.poisson(mu)
+    over = GLM(family="poisson").fit(X, y_nb)
+    text = over.summary()
+    ratio = over.pearson_chi2_ / over.df_resid_
+    assert ratio > 1.5
+    assert f"NOTE: Pearson chi-square / df = {ratio:.3g}" in text
+    assert "negative binomial fit" in text
+    assert "NOTE: Pearson" not in GLM(family="poisson").fit(X, y_pois).summary()
+    # the negative binomial model itself, even at its Poisson limit, gets no such note
+    assert "NOTE: Pearson" not in NegativeBinomial().fit(X, y_nb).summary()
+    assert "NOTE: Pearson" not in NegativeBinomial().fit(X, y_pois).summary()

@@ -19,6 +19,7 @@ is estimated); ``llf_``, ``aic_`` and ``bic_`` as R's ``logLik``/``AIC``/``BIC``
 from __future__ import annotations
 
 import math
+import textwrap
 import warnings
 from typing import Any
 
@@ -320,9 +321,29 @@ def _summary_text(m: GLM, level: float) -> str:
               f"Residual deviance: {m.deviance_:{w}.3f}  on {m.df_resid_}  degrees of freedom",
               f"Log-likelihood: {m.llf_:.4f},  AIC: {m.aic_:.4f},  BIC: {m.bic_:.4f}", "",
               _iterations_line(m)]
+    lines += _overdispersion_note(m)
     if m.separation_ is not None and m.separation_.separated:
         lines.append("WARNING: " + m.separation_.message())
     return format_summary(title, m.coef_table(level), lines)
+
+
+def _overdispersion_note(m: GLM) -> list[str]:
+    """A note under a Poisson fit whose Pearson chi-square is far above its residual degrees of
+    freedom (ratio > 1.5 and p < 0.01 under the model, >= 10 df): the counts vary more than
+    the Poisson variance mu allows, so the standard errors above are too small."""
+    from scipy.stats import chi2
+
+    df = m.df_resid_
+    if m.family_.name != "poisson" or getattr(m.family_, "alpha", None) is not None or df < 10:
+        return []
+    ratio, p = m.pearson_chi2_ / df, float(chi2.sf(m.pearson_chi2_, df))
+    if not (ratio > 1.5 and p < 0.01):
+        return []
+    shown = "p < 1e-16" if p < 1e-16 else f"p = {p:.2g}"
+    note = (f"NOTE: Pearson chi-square / df = {ratio:.3g} ({shown} if the counts were Poisson): "
+            "over-dispersed, so these standard errors are too small; a negative binomial fit "
+            "(NegativeBinomial, --model negative_binomial) estimates the extra variance.")
+    return ["", *textwrap.wrap(note, 92)]
 
 
 def _iterations_line(m: GLM) -> str:
