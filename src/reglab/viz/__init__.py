@@ -8,6 +8,9 @@ from reglab.viz.nnplots import (
     universal_approximation,
 )
 from reglab.viz.plots import (
+    Feature,
+    column_features,
+    feature_dependence,
     fit_lines,
     gd_animation,
     gd_snapshots,
@@ -20,7 +23,8 @@ from reglab.viz.plots import (
 from reglab.viz.report import Report
 from reglab.viz.style import style, to_png
 
-__all__ = ["Report", "activation_gallery", "classifier_grid", "decision_regions", "fit_lines",
+__all__ = ["Feature", "Report", "activation_gallery", "classifier_grid", "column_features",
+           "decision_regions", "feature_dependence", "fit_lines",
            "gd_animation", "gd_snapshots", "grid_proba", "loss_curves", "partial_dependence",
            "partial_effects", "residual_diagnostics", "square_error", "style", "to_png",
            "universal_approximation"]
