@@ -103,10 +103,33 @@ def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | 
     if x_err and len(x_err) != data.X.shape[1]:
         raise UserError(f"--x-err needs one column per feature ({', '.join(data.feature_names)})"
                         f"; got {len(x_err)}: {', '.join(x_err)}")
+    from reglab._ladder import ERROR_TASKS
+
+    if data.task not in ERROR_TASKS:
+        tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
+        note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
+             f"ladders; this target is {data.task}, so no model uses them")
     rows = data.frame.index
-    ex = np.column_stack([df.loc[rows, c].to_numpy(float) for c in x_err]) if x_err else None
-    ey = df.loc[rows, y_err].to_numpy(float) if y_err else None
+    ex = np.column_stack([_error_column(df.loc[rows, c], c) for c in x_err]) if x_err else None
+    ey = _error_column(df.loc[rows, y_err], y_err) if y_err else None
     return {"x_err": ex, "y_err": ey}
+
+
+def _error_column(s, name: str):
+    """A measurement-error column as floats: standard deviations, finite and >= 0 (0 = exact),
+    for every row the models use; anything else is refused naming the row and value."""
+    import numpy as np
+    import pandas as pd
+
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() | ~np.isfinite(num.to_numpy(float)) | (num < 0)
+    if bad.any():
+        row = bad.index[bad.to_numpy()][0]
+        what = ("a missing value" if pd.isna(s[row]) else f"{s[row]:g}"
+                if isinstance(s[row], float | int | np.number) else f"{s[row]!r}")
+        raise UserError(f"error column '{name}' has {what} in row {row}: measurement errors are "
+                        "standard deviations, finite and >= 0")
+    return num.to_numpy(float)
 
 
 def named_frame(prepared):

@@ -66,11 +66,17 @@ def _num(v) -> str:
 def _leaderboard_table(board) -> Table:
     cols = [c for c in board.columns if c not in ("note", "MAE", "BIC")]  # all in the CSV
     t = Table(title="Leaderboard (cross-validated; best first)", title_justify="left")
-    for c in cols:
-        t.add_column("#" if c == "rank" else SHORT.get(c, c), no_wrap=True,
-                     justify="left" if c == "model" else "right")
-    for _, r in board.iterrows():
-        t.add_row(*[_num(r[c]) for c in cols])
+    rows = [[_num(r[c]) for c in cols] for _, r in board.iterrows()]
+    for j, c in enumerate(cols):
+        head = "#" if c == "rank" else SHORT.get(c, c)
+        if c == "model":  # a long name wraps when the terminal is narrow
+            t.add_column(head, overflow="fold", ratio=1)
+            continue
+        # numbers and their headers are never cut short
+        width = max([len(head), *(len(r[j]) for r in rows)])
+        t.add_column(head, no_wrap=True, justify="right", min_width=width)
+    for r in rows:
+        t.add_row(*r)
     return t
 
 

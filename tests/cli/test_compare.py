@@ -119,3 +119,36 @@ def test_failed_rung_is_reported_not_fatal():
     poly = next(r for r in comp.results if r.name.startswith("polynomial"))
     assert poly.skipped and poly.skipped.startswith("failed:")
     assert comp.leaderboard["model"].tolist() == ["linear"]
+
+
+def test_measurement_error_rungs_cover_continuous_positive_and_counts():
+    from reglab._ladder import ERROR_TASKS
+
+    assert ERROR_TASKS == ("continuous", "positive", "counts")
+    for task, name in [("continuous", "errors-in-variables (Bayesian)"),
+                       ("positive", "errors-in-variables (Bayesian)"),
+                       ("counts", "Bayesian NB GLM (measurement errors)")]:
+        with_errors = [r.name for r in ladder(task, errors=True)]
+        assert name in with_errors and name not in [r.name for r in ladder(task)]
+    # a prefix of the plain NB rung's name does not pull in the slow Bayesian one
+    assert [r.name for r in ladder("counts", errors=True, names=["negative"])] == [
+        "negative binomial GLM"]
+
+
+def test_bayesian_nb_rung_cross_validates_with_x_errors():
+    pytest.importorskip("numpyro")
+    from reglab.data import DATASETS
+
+    info = DATASETS["globular"]
+    df = load_dataset("globular", n_samples=80, seed=1)
+    data = prepare(df, info.target, task=info.task, exclude=[*info.x_err])
+    errors = {"x_err": df[list(info.x_err)].to_numpy(float), "y_err": None}
+    comp = compare(data, folds=2, fast=True, errors=errors,
+                   models=["Bayesian NB GLM", "negative binomial GLM"])
+    board = comp.leaderboard.set_index("model")
+    bayes, ml = (board.loc[n, "Poisson deviance"] for n in
+                 ("Bayesian NB GLM (measurement errors)", "negative binomial GLM"))
+    # both estimate the same NB2 relation; the posterior-mean predictions score alike
+    assert np.isfinite(bayes) and abs(bayes - ml) < 0.15 * ml
+    model = next(r.model for r in comp.results if r.name.startswith("Bayesian"))
+    assert model.latent_x_.shape == (80, 1)

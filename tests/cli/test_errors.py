@@ -149,3 +149,30 @@ def test_features_and_drop_errors(tmp_path, run, args, message):
     code, _, err = run("fit", p, "--target", "y", "--model", "linear", "-q", *args)
     assert code == 1 and err.strip() == f"error: {message}" or message in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("value", "shown"), [(-0.1, "-0.1"), (np.nan, "a missing value"),
+                                              (np.inf, "inf")])
+def test_measurement_error_columns_must_be_finite_and_non_negative(tmp_path, run, value, shown):
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"x": rng.normal(size=12), "ex": 0.1, "y": rng.normal(size=12),
+                       "ey": 0.2})
+    df.loc[4, "ey"] = value
+    p = _csv(tmp_path, "e.csv", df)
+    code, _, err = run("compare", p, "--target", "y", "--x-err", "ex", "--y-err", "ey", "-q",
+                       "--no-report", "-o", tmp_path / "r")
+    assert code == 1
+    assert err.strip() == (f"error: error column 'ey' has {shown} in row 4: measurement errors "
+                           "are standard deviations, finite and >= 0")
+
+
+def test_measurement_errors_for_a_task_no_model_uses_say_so(tmp_path, run):
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"x": rng.normal(size=40), "ex": 0.1})
+    df["y"] = np.where(df.x + rng.normal(size=40) > 0, "yes", "no")
+    p = _csv(tmp_path, "b.csv", df)
+    code, out, err = run("compare", p, "--target", "y", "--x-err", "ex", "--models", "logistic",
+                         "--folds", "2", "--no-report", "-o", tmp_path / "r")
+    assert code == 0, err
+    assert ("note: measurement errors are used only by the Bayesian models of the continuous, "
+            "positive and counts ladders; this target is binary, so no model uses them") in out

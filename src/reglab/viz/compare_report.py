@@ -28,7 +28,9 @@ def _predictor(model: Any, names: list[str], proba: bool = False):
 
 @styled
 def _score_bars(board: pd.DataFrame, metric: str):
-    fig, ax = subplots(size=(5.0, 0.35 * len(board) + 1.0))
+    # wide enough for the longest model name beside the bars and the axis label under them
+    longest = max((len(str(m)) for m in board["model"]), default=0)
+    fig, ax = subplots(size=(max(5.0, 3.6 + 0.075 * longest), 0.35 * len(board) + 1.0))
     vals = board[metric].to_numpy(float)
     ax.barh(board["model"][::-1], np.nan_to_num(vals[::-1], nan=0.0), color=PALETTE[0])
     for i, v in enumerate(vals[::-1]):
