@@ -1,5 +1,7 @@
 """Bad input through the CLI: one line on stderr, exit code 1, never a traceback."""
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -176,3 +178,22 @@ def test_measurement_errors_for_a_task_no_model_uses_say_so(tmp_path, run):
     assert code == 0, err
     assert ("note: measurement errors are used only by the Bayesian models of the continuous, "
             "positive and counts ladders; this target is binary, so no model uses them") in out
+
+
+def test_leaderboard_never_truncates_numbers_at_80_columns():
+    from rich.console import Console
+
+    from reglab.cli import _leaderboard_table
+
+    board = pd.DataFrame({"rank": [1, 2], "model": ["Bayesian NB GLM (measurement errors)",
+                                                   "errors-in-variables (Bayesian)"],
+                          "RMSE": [0.512345, 0.5135], "R2": [0.70481, 0.7009],
+                          "Gamma deviance": [0.004141, 0.004156], "AIC": [62.34, float("nan")],
+                          "fit time (s)": [0.01313, 1.992], "note": ["", ""]})
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(_leaderboard_table(board))
+    text = console.export_text()
+    assert "…" not in text
+    for value in ("0.5123", "0.7048", "0.004141", "62.34", "0.01313", "1.992"):
+        assert value in text
+    assert max(len(line) for line in text.splitlines()) <= 80
