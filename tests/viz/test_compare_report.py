@@ -241,3 +241,13 @@ def test_data_section_lists_the_original_features():
     assert cr._feature_list(data) == "4 features (store: 3 levels, x, flag, z0) in 5 columns"
     one = prepare(pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [1.0, 3, 2, 5]}), "y")
     assert cr._feature_list(one) == "1 feature (x)"
+
+
+def test_bayesian_nb_pearson_residuals_use_its_posterior_mean_alpha():
+    class BayesNB:  # what the ladder's Bayesian NB rung leaves: a family name and dispersion_
+        family, dispersion_ = "negative_binomial", 0.8
+
+    mu = np.array([0.5, 3.0, 40.0])
+    scale, words = cr._pearson_scale(BayesNB(), mu, "counts")
+    np.testing.assert_allclose(scale, np.sqrt(mu + 0.8 * mu**2), rtol=1e-12)
+    assert "negative binomial variance mu + alpha mu^2, alpha = 0.8 (posterior mean" in words

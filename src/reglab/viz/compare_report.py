@@ -122,7 +122,15 @@ def _pearson_scale(model: Any, mu: np.ndarray, task: str) -> tuple[np.ndarray | 
     (Poisson ``mu`` for counts, Gamma ``mu^2`` for positive); None (raw residuals) where there is
     no such variance, it is constant (Gaussian) or it is not positive at every ``mu``.
     """
-    fam = getattr(_final(model), "family_", None)
+    final = _final(model)
+    fam = getattr(final, "family_", None)
+    alpha = getattr(final, "dispersion_", None)
+    if fam is None and getattr(final, "family", None) == "negative_binomial" and alpha is not None:
+        # a Bayesian NB model: its posterior-mean alpha in NB2's variance
+        if np.all(mu > 0):
+            return np.sqrt(mu + float(alpha) * mu**2), (
+                f"{_PEARSON} negative binomial variance mu + alpha mu^2, alpha = "
+                f"{float(alpha):.3g} (posterior mean, fit on all rows)")
     if fam is not None and callable(getattr(fam, "variance", None)):
         if getattr(fam, "name", "") == "gaussian":
             return None, "raw residuals (the model's Gaussian variance is constant)"
