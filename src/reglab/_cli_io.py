@@ -91,6 +91,20 @@ def _width(data) -> str:
     return f"{n} {word}" + (f" ({cols} columns)" if cols != n else "")
 
 
+def error_columns(source: str, target: str | None, x_err: str | None,
+                  y_err: str | None) -> tuple[list[str], str | None]:
+    """The ``--x-err`` columns and the ``--y-err`` column; for a built-in data set with error
+    columns (msigma, globular) and its own target, those unless the user named others."""
+    xe, ye = split_list(x_err), y_err
+    if source.startswith("builtin:") and not xe and not ye:
+        from reglab.data import DATASETS
+
+        info = DATASETS.get(source.removeprefix("builtin:"))
+        if info is not None and target in (None, info.target):
+            xe, ye = list(info.x_err), info.y_err
+    return xe, ye
+
+
 def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | None:
     """``{"x_err": (n, p) or None, "y_err": (n,) or None}`` for the rows ``data`` kept."""
     import numpy as np
@@ -103,12 +117,6 @@ def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | 
     if x_err and len(x_err) != data.X.shape[1]:
         raise UserError(f"--x-err needs one column per feature ({', '.join(data.feature_names)})"
                         f"; got {len(x_err)}: {', '.join(x_err)}")
-    from reglab._ladder import ERROR_TASKS
-
-    if data.task not in ERROR_TASKS:
-        tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
-        note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
-             f"ladders; this target is {data.task}, so no model uses them")
     rows = data.frame.index
     ex = np.column_stack([_error_column(df.loc[rows, c], c) for c in x_err]) if x_err else None
     ey = _error_column(df.loc[rows, y_err], y_err) if y_err else None

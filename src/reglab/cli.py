@@ -19,6 +19,7 @@ from reglab._cli_io import (
     STATE,
     UserError,
     err,
+    error_columns,
     load_prepared,
     measurement_errors,
     named_frame,
@@ -26,6 +27,7 @@ from reglab._cli_io import (
     out,
     split_list,
 )
+from reglab._ladder import ERROR_TASKS
 from reglab.playground import register as register_playground
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -46,6 +48,9 @@ DropMissing = Annotated[bool, typer.Option("--drop-missing",
                                            help="Drop rows with missing values (else: error).")]
 NSamples = Annotated[int | None, typer.Option(help="Rows of a builtin:NAME data set.")]
 Seed = Annotated[int, typer.Option(help="Random seed (folds, models).")]
+XErr = Annotated[str | None, typer.Option(
+    "--x-err", help="Columns of x measurement errors, one per feature.")]
+YErr = Annotated[str | None, typer.Option("--y-err", help="Column of y errors.")]
 Features = Annotated[str | None, typer.Option(
     help="Comma-separated feature columns to use (default: every column but the target).")]
 Drop = Annotated[str | None, typer.Option(
@@ -86,10 +91,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
             models: Annotated[str | None, typer.Option(
                 help="Comma-separated rung names (prefixes), e.g. 'linear,poisson,mlp'.")] = None,
-            x_err: Annotated[str | None, typer.Option(
-                "--x-err", help="Columns of x measurement errors, one per feature.")] = None,
-            y_err: Annotated[str | None, typer.Option("--y-err", help="Column of y errors.")]
-            = None,
+            x_err: XErr = None, y_err: YErr = None,
             output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")]
             = Path("reglab-report"),
             no_report: Annotated[bool, typer.Option(
@@ -103,17 +105,15 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
 
     from reglab.compare import compare as run_compare
 
-    xe, ye = split_list(x_err), y_err
-    if data.startswith("builtin:") and not xe and not ye:
-        from reglab.data import DATASETS
-
-        info = DATASETS.get(data.removeprefix("builtin:"))
-        if info is not None and (target in (None, info.target)):
-            xe, ye = list(info.x_err), info.y_err
+    xe, ye = error_columns(data, target, x_err, y_err)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
                                  err_cols=[*xe, *([ye] if ye else [])],
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye)
+    if errors and prepared.task not in ERROR_TASKS:
+        tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
+        note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
+             f"ladders; this target is {prepared.task}, so no model uses them")
     with Progress(disable=quiet, transient=True) as bar:
         job = bar.add_task("models", total=None)
         result = run_compare(prepared, folds=folds, seed=seed, models=split_list(models),
@@ -138,7 +138,8 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
 
 
 MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
-                 "forest")
+                 "forest", "eiv", "bayesian_glm")
+ERROR_MODELS = ("eiv", "bayesian_glm")  # the models that take --x-err / --y-err
 
 
 def _build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
@@ -146,9 +147,10 @@ def _build_model(name: str, family: str | None, link: str | None, task: str, see
 
     if name not in MODEL_CHOICES:
         raise UserError(f"unknown model {name!r}; choose from {', '.join(MODEL_CHOICES)}")
-    if family and name != "glm":
-        raise UserError("--family applies to --model glm only")
+    if family and name not in ("glm", "bayesian_glm"):
+        raise UserError("--family applies to --model glm or bayesian_glm only")
     classify = task in ("binary", "multiclass")
+    bayes = {"random_state": seed, "verbose": not STATE["quiet"]}
     spec = {"linear": ("models.linear", "LinearRegression", {}),
             "glm": ("models.glm", "GLM", {"family": family or _default_family(task),
                                           "link": link}),
@@ -160,11 +162,21 @@ def _build_model(name: str, family: str | None, link: str | None, task: str, see
                     {"random_state": seed}),
             "forest": ("models.forest",
                        "RandomForestClassifier" if classify else "RandomForestRegressor",
-                       {"random_state": seed, "oob_score": True})}[name]
+                       {"random_state": seed, "oob_score": True}),
+            "eiv": ("bayes", "ErrorsInVariablesRegression", bayes),
+            "bayesian_glm": ("bayes", "BayesianGLM", {"family": family or _bayes_family(task),
+                                                      **bayes})}[name]
     try:
         return _make(_reglab(spec[0], spec[1]), **spec[2])
     except ImportError as exc:
         raise UserError(f"model {name!r} is not available in this build: {exc}") from None
+
+
+def _bayes_family(task: str) -> str:
+    """BayesianGLM's family for a task: NB2 for counts (the globular-cluster model)."""
+    if task == "multiclass":
+        raise UserError("bayesian_glm has no multiclass family; use --model softmax")
+    return {"counts": "negative_binomial", "binary": "bernoulli"}.get(task, "gaussian")
 
 
 def _default_family(task: str) -> str:
@@ -185,6 +197,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         = None,
         link: Annotated[str | None, typer.Option(help="GLM link (log, logit, ...).")] = None,
         save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
+        x_err: XErr = None, y_err: YErr = None,
         features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
         n_samples: NSamples = None, seed: Seed = 0,
         settings: Annotated[list[str] | None, typer.Option(
@@ -201,8 +214,13 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         wanted = parse_settings(settings)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if (x_err or y_err) and model not in ERROR_MODELS:
+        raise UserError(f"--x-err / --y-err apply to --model {' or '.join(ERROR_MODELS)}")
+    xe, ye = error_columns(data, target, x_err, y_err) if model in ERROR_MODELS else ([], None)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
+                                 err_cols=[*xe, *([ye] if ye else [])] or None,
                                  features=split_list(features), drop=split_list(drop))
+    errors = measurement_errors(df, prepared, xe, ye) or {}
     est = _build_model(model, family, link, prepared.task, seed)
     try:
         apply_settings(est, wanted)
@@ -211,7 +229,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     X = named_frame(prepared)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est.fit(X, prepared.y)
+        est.fit(X, prepared.y, **errors)
     for w in caught:
         note(f"warning: {w.message}")
     text = _describe(est)

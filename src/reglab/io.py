@@ -168,7 +168,8 @@ def _register_known() -> None:
              ("random_forest_regressor", "models.forest", "RandomForestRegressor"),
              ("random_forest_classifier", "models.forest", "RandomForestClassifier"),
              ("mlp_classifier", "models.mlp", "MLPClassifier"),
-             ("errors_in_variables", "bayes", "ErrorsInVariablesRegression")]
+             ("errors_in_variables", "bayes", "ErrorsInVariablesRegression"),
+             ("bayesian_glm", "bayes", "BayesianGLM")]
     for kind, module, name in known:
         if kind in MODEL_KINDS:
             continue

@@ -198,3 +198,52 @@ def test_datasets_lists_every_builtin_set_with_its_target_and_task(run):
         # name, target and task are never broken over lines (the description wraps instead)
         row = next(line for line in lines if f" builtin:{d.name} " in line)
         assert f" {d.target} " in row and f" {d.task} " in row
+
+
+def test_fit_errors_in_variables_from_a_csv_save_and_predict(tmp_path, run):
+    pytest.importorskip("numpyro")
+    rng = np.random.default_rng(5)
+    n = 40
+    sig = rng.uniform(1.9, 2.5, n)
+    sx, sy = rng.uniform(0.02, 0.08, n), rng.uniform(0.1, 0.3, n)
+    logm = 8.3 + 4.5 * (sig - 2.3) + rng.normal(0, 0.3, n)
+    pd.DataFrame({"galaxy": [f"N{i}" for i in range(n)], "log_sigma": sig + rng.normal(0, sx),
+                  "e_log_sigma": sx, "logM": logm + rng.normal(0, sy), "e_logM": sy}
+                 ).to_csv(tmp_path / "m.csv", index=False)
+    code, out, err = run("fit", tmp_path / "m.csv", "--target", "logM", "--model", "eiv",
+                         "--x-err", "e_log_sigma", "--y-err", "e_logM", "--drop", "galaxy",
+                         "--set", "num_chains=1", "--save", tmp_path / "eiv.reglab", "-q")
+    assert code == 0, err
+    assert "1 feature\n" in out  # the error columns are not features
+    from reglab.io import load_model
+
+    model = load_model(tmp_path / "eiv.reglab").model
+    assert abs(model.coef_[0] - 4.5) < 3 * float(model.summary().loc["log_sigma", "sd"])
+    code, out, err = run("predict", tmp_path / "eiv.reglab", tmp_path / "m.csv")
+    assert code == 0 and "logM_predicted" in out.splitlines()[0]
+
+
+def test_fit_bayesian_nb_on_builtin_counts_fills_in_the_error_columns(tmp_path, run):
+    pytest.importorskip("numpyro")
+    code, out, err = run("fit", "builtin:globular", "--n-samples", "80", "--model",
+                         "bayesian_glm", "--set", "num_chains=1", "--set", "num_samples=200",
+                         "--set", "num_warmup=200", "--save", tmp_path / "b.reglab", "-q")
+    assert code == 0, err
+    assert "dispersion" in out and "M_V_err" not in out
+    from reglab.io import load_model
+
+    model = load_model(tmp_path / "b.reglab").model
+    assert model.family == "negative_binomial" and model.latent_x_.shape == (80, 1)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["builtin:globular", "--model", "glm", "--x-err", "M_V_err"],
+     "--x-err / --y-err apply to --model eiv or bayesian_glm"),
+    (["builtin:blobs", "--model", "bayesian_glm"],
+     "bayesian_glm has no multiclass family; use --model softmax"),
+    (["builtin:line", "--model", "forest", "--family", "poisson"],
+     "--family applies to --model glm or bayesian_glm only"),
+])
+def test_fit_refuses_error_options_where_they_do_not_apply(run, args, message):
+    code, _, err = run("fit", *args, "-q")
+    assert code == 1 and err.strip() == f"error: {message}"
