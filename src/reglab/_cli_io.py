@@ -126,18 +126,26 @@ def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | 
 def _error_column(s, name: str):
     """A measurement-error column as floats: standard deviations, finite and >= 0 (0 = exact),
     for every row the models use; anything else is refused naming the row and value."""
+    return checked_column(s, f"error column '{name}'", "measurement errors are standard "
+                          "deviations, finite and >= 0", strict=False)
+
+
+def checked_column(s, label: str, rule: str, strict: bool = True):
+    """``s`` as floats when every value is a finite number ``> 0`` (``strict``) or ``>= 0``;
+    else a UserError naming ``label``, the first bad row and its value, and ``rule``."""
     import numpy as np
     import pandas as pd
 
     num = pd.to_numeric(s, errors="coerce")
-    bad = num.isna() | ~np.isfinite(num.to_numpy(float)) | (num < 0)
+    values = num.to_numpy(float)
+    bad = num.isna().to_numpy() | ~np.isfinite(values) | ((values <= 0) if strict else
+                                                           (values < 0))
     if bad.any():
-        row = bad.index[bad.to_numpy()][0]
+        row = s.index[bad][0]
         what = ("a missing value" if pd.isna(s[row]) else f"{s[row]:g}"
                 if isinstance(s[row], float | int | np.number) else f"{s[row]!r}")
-        raise UserError(f"error column '{name}' has {what} in row {row}: measurement errors are "
-                        "standard deviations, finite and >= 0")
-    return num.to_numpy(float)
+        raise UserError(f"{label} has {what} in row {row}: {rule}")
+    return values
 
 
 def named_frame(prepared):

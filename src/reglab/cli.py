@@ -18,6 +18,7 @@ from rich.table import Table
 from reglab._cli_io import (
     STATE,
     UserError,
+    checked_column,
     err,
     error_columns,
     load_prepared,
@@ -140,6 +141,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
 MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
                  "forest", "eiv", "bayesian_glm")
 ERROR_MODELS = ("eiv", "bayesian_glm")  # the models that take --x-err / --y-err
+EXPOSURE_MODELS = ("glm", "negative_binomial")  # ... and --exposure
 
 
 def _build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
@@ -172,6 +174,15 @@ def _build_model(name: str, family: str | None, link: str | None, task: str, see
         raise UserError(f"model {name!r} is not available in this build: {exc}") from None
 
 
+def _exposure(df, column: str, rows):
+    """The exposure column for ``rows``, refused unless every value is a finite number > 0."""
+    if column not in df.columns:
+        raise UserError(f"exposure column '{column}' not found; columns are: "
+                        + ", ".join(map(str, df.columns)))
+    return checked_column(df.loc[rows, column], f"exposure column '{column}'",
+                          "exposures are finite and > 0 (log(exposure) is the offset)")
+
+
 def _bayes_family(task: str) -> str:
     """BayesianGLM's family for a task: NB2 for counts (the globular-cluster model)."""
     if task == "multiclass":
@@ -198,6 +209,9 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         link: Annotated[str | None, typer.Option(help="GLM link (log, logit, ...).")] = None,
         save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
         x_err: XErr = None, y_err: YErr = None,
+        exposure: Annotated[str | None, typer.Option(
+            help="Column of exposures (> 0: time at risk, population) for --model glm or "
+                 "negative_binomial; log(exposure) is the offset.")] = None,
         features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
         n_samples: NSamples = None, seed: Seed = 0,
         settings: Annotated[list[str] | None, typer.Option(
@@ -216,11 +230,16 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         raise UserError(str(exc)) from None
     if (x_err or y_err) and model not in ERROR_MODELS:
         raise UserError(f"--x-err / --y-err apply to --model {' or '.join(ERROR_MODELS)}")
+    if exposure and model not in EXPOSURE_MODELS:
+        raise UserError(f"--exposure applies to --model {' or '.join(EXPOSURE_MODELS)}")
     xe, ye = error_columns(data, target, x_err, y_err) if model in ERROR_MODELS else ([], None)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
-                                 err_cols=[*xe, *([ye] if ye else [])] or None,
+                                 err_cols=[*xe, *([ye] if ye else []),
+                                           *([exposure] if exposure else [])] or None,
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye) or {}
+    if exposure:
+        errors["exposure"] = _exposure(df, exposure, prepared.frame.index)
     est = _build_model(model, family, link, prepared.task, seed)
     try:
         apply_settings(est, wanted)
@@ -240,7 +259,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         from reglab import __version__
         from reglab.io import save_model
 
-        meta = {"schema": prepared.schema, "model": model, "summary": text,
+        meta = {"schema": prepared.schema, "model": model, "summary": text, "exposure": exposure,
                 "source": data, "reglab_version": __version__,
                 "created": datetime.now(UTC).isoformat(timespec="seconds")}
         path = save_model(est, save, meta=meta, X_check=X)
@@ -273,6 +292,9 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     keep = _complete_rows(df, schema, skip_missing)
     X, names = encode(df[keep], schema)
     Xn = pd.DataFrame(X, columns=names)
+    extra = {}
+    if mf.meta.get("exposure"):  # fitted with --exposure: the new rows need theirs
+        extra["exposure"] = _exposure(df, mf.meta["exposure"], df.index[keep])
     res = df.copy()
     if schema["classes"]:
         if hasattr(mf.model, "predict_proba"):
@@ -286,8 +308,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
         for k, c in enumerate(schema["classes"]):
             res[f"prob_{c}"] = _spread(proba[:, k], keep)
     else:
-        res[f"{schema['target']}_predicted"] = _spread(np.asarray(mf.model.predict(Xn), float),
-                                                       keep)
+        res[f"{schema['target']}_predicted"] = _spread(
+            np.asarray(mf.model.predict(Xn, **extra), float), keep)
     if output is None:
         sys.stdout.write(res.to_csv(index=False))
         return
@@ -335,6 +357,9 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if schema:
         out.print(f"target '{schema['target']}' ({schema['task']}); features: "
                   + ", ".join(schema.get("feature_names") or []), markup=False)
+    if meta.get("exposure"):
+        out.print(f"exposure column: {meta['exposure']} (log(exposure) is the offset; predict "
+                  "needs it too)", markup=False)
     out.print(_describe(mf.model) if hasattr(mf.model, "summary")
               else meta.get("summary", repr(mf.model)), markup=False)
 

@@ -247,3 +247,46 @@ def test_fit_bayesian_nb_on_builtin_counts_fills_in_the_error_columns(tmp_path, 
 def test_fit_refuses_error_options_where_they_do_not_apply(run, args, message):
     code, _, err = run("fit", *args, "-q")
     assert code == 1 and err.strip() == f"error: {message}"
+
+
+def test_fit_with_exposure_matches_statsmodels_and_predict_uses_it(tmp_path, run):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(8)
+    n = 300
+    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "years": rng.uniform(0.2, 5.0, n)})
+    df["claims"] = rng.poisson(df.years * np.exp(-2.0 + 0.02 * df.age))
+    df.to_csv(tmp_path / "c.csv", index=False)
+    code, out, err = run("fit", tmp_path / "c.csv", "--target", "claims", "--model", "glm",
+                         "--exposure", "years", "--save", tmp_path / "m.reglab", "-q")
+    assert code == 0, err
+    assert "1 feature\n" in out  # the exposure column is not a feature
+    ref = sm.GLM(df.claims, sm.add_constant(df[["age"]]), family=sm.families.Poisson(),
+                 exposure=df.years).fit()
+    from reglab.io import load_model
+
+    model = load_model(tmp_path / "m.reglab").model
+    np.testing.assert_allclose(model.params_.to_numpy(), ref.params.to_numpy(), rtol=1e-8)
+    code, out, _ = run("summary", tmp_path / "m.reglab")
+    assert "exposure column: years" in out
+    new = pd.DataFrame({"age": [30.0, 60.0], "years": [1.0, 4.0]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, _, err = run("predict", tmp_path / "m.reglab", tmp_path / "new.csv", "-o",
+                       tmp_path / "p.csv")
+    assert code == 0, err
+    got = pd.read_csv(tmp_path / "p.csv")["claims_predicted"].to_numpy()
+    np.testing.assert_allclose(got, ref.predict(sm.add_constant(new[["age"]]),
+                                                exposure=new.years), rtol=1e-8)
+    new[["age"]].to_csv(tmp_path / "no_exposure.csv", index=False)
+    code, _, err = run("predict", tmp_path / "m.reglab", tmp_path / "no_exposure.csv")
+    assert code == 1 and "exposure column 'years' not found" in err
+    df.loc[7, "years"] = 0.0
+    df.to_csv(tmp_path / "zero.csv", index=False)
+    code, _, err = run("fit", tmp_path / "zero.csv", "--target", "claims", "--model", "glm",
+                       "--exposure", "years", "-q")
+    assert code == 1 and err.strip() == ("error: exposure column 'years' has 0 in row 7: "
+                                         "exposures are finite and > 0 (log(exposure) is the "
+                                         "offset)")
+    code, _, err = run("fit", tmp_path / "c.csv", "--target", "claims", "--model", "forest",
+                       "--exposure", "years", "-q")
+    assert code == 1 and "--exposure applies to --model glm or negative_binomial" in err
