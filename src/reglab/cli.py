@@ -18,7 +18,6 @@ from rich.table import Table
 from reglab._cli_io import (
     STATE,
     UserError,
-    checked_column,
     err,
     error_columns,
     load_prepared,
@@ -27,6 +26,16 @@ from reglab._cli_io import (
     note,
     out,
     split_list,
+)
+from reglab._cli_models import (
+    ERROR_MODELS,
+    EXPOSURE_MODELS,
+    MODEL_CHOICES,
+    build_model,
+    complete_rows,
+    describe,
+    exposure_values,
+    spread,
 )
 from reglab._ladder import ERROR_TASKS
 from reglab.playground import register as register_playground
@@ -138,68 +147,6 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
         out.print(f"report written to {path}")
 
 
-MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
-                 "forest", "eiv", "bayesian_glm")
-ERROR_MODELS = ("eiv", "bayesian_glm")  # the models that take --x-err / --y-err
-EXPOSURE_MODELS = ("glm", "negative_binomial")  # ... and --exposure
-
-
-def _build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
-    from reglab._ladder import _make, _reglab
-
-    if name not in MODEL_CHOICES:
-        raise UserError(f"unknown model {name!r}; choose from {', '.join(MODEL_CHOICES)}")
-    if family and name not in ("glm", "bayesian_glm"):
-        raise UserError("--family applies to --model glm or bayesian_glm only")
-    classify = task in ("binary", "multiclass")
-    bayes = {"random_state": seed, "verbose": not STATE["quiet"]}
-    spec = {"linear": ("models.linear", "LinearRegression", {}),
-            "glm": ("models.glm", "GLM", {"family": family or _default_family(task),
-                                          "link": link}),
-            "negative_binomial": ("models.glm", "NegativeBinomial", {}),
-            "logistic": ("models.logistic", "LogisticRegression", {}),
-            "softmax": ("models.logistic", "SoftmaxRegression", {}),
-            "gam": ("models.gam", "GAM", {"family": family or _default_family(task)}),
-            "mlp": ("models.mlp", "MLPClassifier" if classify else "MLPRegressor",
-                    {"random_state": seed}),
-            "forest": ("models.forest",
-                       "RandomForestClassifier" if classify else "RandomForestRegressor",
-                       {"random_state": seed, "oob_score": True}),
-            "eiv": ("bayes", "ErrorsInVariablesRegression", bayes),
-            "bayesian_glm": ("bayes", "BayesianGLM", {"family": family or _bayes_family(task),
-                                                      **bayes})}[name]
-    try:
-        return _make(_reglab(spec[0], spec[1]), **spec[2])
-    except ImportError as exc:
-        raise UserError(f"model {name!r} is not available in this build: {exc}") from None
-
-
-def _exposure(df, column: str, rows):
-    """The exposure column for ``rows``, refused unless every value is a finite number > 0."""
-    if column not in df.columns:
-        raise UserError(f"exposure column '{column}' not found; columns are: "
-                        + ", ".join(map(str, df.columns)))
-    return checked_column(df.loc[rows, column], f"exposure column '{column}'",
-                          "exposures are finite and > 0 (log(exposure) is the offset)")
-
-
-def _bayes_family(task: str) -> str:
-    """BayesianGLM's family for a task: NB2 for counts (the globular-cluster model)."""
-    if task == "multiclass":
-        raise UserError("bayesian_glm has no multiclass family; use --model softmax")
-    return {"counts": "negative_binomial", "binary": "bernoulli"}.get(task, "gaussian")
-
-
-def _default_family(task: str) -> str:
-    return {"counts": "poisson", "positive": "gamma", "binary": "binomial"}.get(task, "gaussian")
-
-
-def _describe(model) -> str:
-    if hasattr(model, "summary"):
-        return str(model.summary())
-    return repr(model)
-
-
 @app.command()
 def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NAME.")],
         target: Target = None, task: Task = None, formula: Formula = None,
@@ -239,8 +186,8 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye) or {}
     if exposure:
-        errors["exposure"] = _exposure(df, exposure, prepared.frame.index)
-    est = _build_model(model, family, link, prepared.task, seed)
+        errors["exposure"] = exposure_values(df, exposure, prepared.frame.index)
+    est = build_model(model, family, link, prepared.task, seed)
     try:
         apply_settings(est, wanted)
     except ValueError as exc:
@@ -251,7 +198,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         est.fit(X, prepared.y, **errors)
     for w in caught:
         note(f"warning: {w.message}")
-    text = _describe(est)
+    text = describe(est)
     out.print(text, markup=False)
     if save is not None:
         from datetime import UTC, datetime
@@ -289,12 +236,12 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if not schema:
         raise UserError(f"{model_file} has no data schema (not written by 'reglab fit')")
     df = load_data(data)
-    keep = _complete_rows(df, schema, skip_missing)
+    keep = complete_rows(df, schema, skip_missing)
     X, names = encode(df[keep], schema)
     Xn = pd.DataFrame(X, columns=names)
     extra = {}
     if mf.meta.get("exposure"):  # fitted with --exposure: the new rows need theirs
-        extra["exposure"] = _exposure(df, mf.meta["exposure"], df.index[keep])
+        extra["exposure"] = exposure_values(df, mf.meta["exposure"], df.index[keep])
     res = df.copy()
     if schema["classes"]:
         if hasattr(mf.model, "predict_proba"):
@@ -306,43 +253,15 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
         labels[keep] = [schema["classes"][k] for k in proba.argmax(1)]
         res[f"{schema['target']}_predicted"] = labels
         for k, c in enumerate(schema["classes"]):
-            res[f"prob_{c}"] = _spread(proba[:, k], keep)
+            res[f"prob_{c}"] = spread(proba[:, k], keep)
     else:
-        res[f"{schema['target']}_predicted"] = _spread(
+        res[f"{schema['target']}_predicted"] = spread(
             np.asarray(mf.model.predict(Xn, **extra), float), keep)
     if output is None:
         sys.stdout.write(res.to_csv(index=False))
         return
     res.to_csv(output, index=False)
     out.print(f"{len(res)} predictions written to {output}")
-
-
-def _complete_rows(df, schema: dict, skip_missing: bool):
-    """Boolean mask of the rows to predict: all, or (``--skip-missing``) those with every
-    feature the model uses present; a missing value is otherwise an error naming its place."""
-    used = [f["name"] for f in schema["features"] if f["name"] in df.columns]
-    miss = df[used].isna()
-    bad = miss.any(axis=1).to_numpy()
-    if bad.any() and not skip_missing:
-        col = next(c for c in used if miss[c].any())
-        raise UserError(f"column '{col}' has a missing value in row {miss.index[miss[col]][0]} "
-                        f"({int(bad.sum())} of {len(df)} rows have one); pass --skip-missing to "
-                        "leave such rows without a prediction")
-    if bad.all():
-        raise UserError("every row has a missing feature value: nothing to predict")
-    if bad.any():
-        note(f"note: {int(bad.sum())} of {len(df)} rows have a missing feature value; their "
-             "predictions are left empty")
-    return ~bad
-
-
-def _spread(values, keep):
-    """``values`` for the rows in ``keep``, NaN (an empty CSV cell) for the others."""
-    import numpy as np
-
-    full = np.full(keep.shape[0], np.nan)
-    full[keep] = values
-    return full
 
 
 @app.command()
@@ -360,7 +279,7 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if meta.get("exposure"):
         out.print(f"exposure column: {meta['exposure']} (log(exposure) is the offset; predict "
                   "needs it too)", markup=False)
-    out.print(_describe(mf.model) if hasattr(mf.model, "summary")
+    out.print(describe(mf.model) if hasattr(mf.model, "summary")
               else meta.get("summary", repr(mf.model)), markup=False)
 
 

@@ -1,0 +1,95 @@
+"""The models ``reglab fit`` can build, and the columns it and ``predict`` read besides the
+features (exposures; which rows are complete). Parsing lives in ``cli.py``."""
+
+from __future__ import annotations
+
+from reglab._cli_io import STATE, UserError, checked_column, note
+
+MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
+                 "forest", "eiv", "bayesian_glm")
+ERROR_MODELS = ("eiv", "bayesian_glm")  # the models that take --x-err / --y-err
+EXPOSURE_MODELS = ("glm", "negative_binomial")  # ... and --exposure
+
+
+def build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
+    from reglab._ladder import _make, _reglab
+
+    if name not in MODEL_CHOICES:
+        raise UserError(f"unknown model {name!r}; choose from {', '.join(MODEL_CHOICES)}")
+    if family and name not in ("glm", "bayesian_glm"):
+        raise UserError("--family applies to --model glm or bayesian_glm only")
+    classify = task in ("binary", "multiclass")
+    bayes = {"random_state": seed, "verbose": not STATE["quiet"]}
+    spec = {"linear": ("models.linear", "LinearRegression", {}),
+            "glm": ("models.glm", "GLM", {"family": family or _default_family(task),
+                                          "link": link}),
+            "negative_binomial": ("models.glm", "NegativeBinomial", {}),
+            "logistic": ("models.logistic", "LogisticRegression", {}),
+            "softmax": ("models.logistic", "SoftmaxRegression", {}),
+            "gam": ("models.gam", "GAM", {"family": family or _default_family(task)}),
+            "mlp": ("models.mlp", "MLPClassifier" if classify else "MLPRegressor",
+                    {"random_state": seed}),
+            "forest": ("models.forest",
+                       "RandomForestClassifier" if classify else "RandomForestRegressor",
+                       {"random_state": seed, "oob_score": True}),
+            "eiv": ("bayes", "ErrorsInVariablesRegression", bayes),
+            "bayesian_glm": ("bayes", "BayesianGLM", {"family": family or _bayes_family(task),
+                                                      **bayes})}[name]
+    try:
+        return _make(_reglab(spec[0], spec[1]), **spec[2])
+    except ImportError as exc:
+        raise UserError(f"model {name!r} is not available in this build: {exc}") from None
+
+
+def exposure_values(df, column: str, rows):
+    """The exposure column for ``rows``, refused unless every value is a finite number > 0."""
+    if column not in df.columns:
+        raise UserError(f"exposure column '{column}' not found; columns are: "
+                        + ", ".join(map(str, df.columns)))
+    return checked_column(df.loc[rows, column], f"exposure column '{column}'",
+                          "exposures are finite and > 0 (log(exposure) is the offset)")
+
+
+def _bayes_family(task: str) -> str:
+    """BayesianGLM's family for a task: NB2 for counts (the globular-cluster model)."""
+    if task == "multiclass":
+        raise UserError("bayesian_glm has no multiclass family; use --model softmax")
+    return {"counts": "negative_binomial", "binary": "bernoulli"}.get(task, "gaussian")
+
+
+def _default_family(task: str) -> str:
+    return {"counts": "poisson", "positive": "gamma", "binary": "binomial"}.get(task, "gaussian")
+
+
+def describe(model) -> str:
+    if hasattr(model, "summary"):
+        return str(model.summary())
+    return repr(model)
+
+
+def complete_rows(df, schema: dict, skip_missing: bool):
+    """Boolean mask of the rows to predict: all, or (``--skip-missing``) those with every
+    feature the model uses present; a missing value is otherwise an error naming its place."""
+    used = [f["name"] for f in schema["features"] if f["name"] in df.columns]
+    miss = df[used].isna()
+    bad = miss.any(axis=1).to_numpy()
+    if bad.any() and not skip_missing:
+        col = next(c for c in used if miss[c].any())
+        raise UserError(f"column '{col}' has a missing value in row {miss.index[miss[col]][0]} "
+                        f"({int(bad.sum())} of {len(df)} rows have one); pass --skip-missing to "
+                        "leave such rows without a prediction")
+    if bad.all():
+        raise UserError("every row has a missing feature value: nothing to predict")
+    if bad.any():
+        note(f"note: {int(bad.sum())} of {len(df)} rows have a missing feature value; their "
+             "predictions are left empty")
+    return ~bad
+
+
+def spread(values, keep):
+    """``values`` for the rows in ``keep``, NaN (an empty CSV cell) for the others."""
+    import numpy as np
+
+    full = np.full(keep.shape[0], np.nan)
+    full[keep] = values
+    return full
