@@ -251,3 +251,30 @@ def test_bayesian_nb_pearson_residuals_use_its_posterior_mean_alpha():
     scale, words = cr._pearson_scale(BayesNB(), mu, "counts")
     np.testing.assert_allclose(scale, np.sqrt(mu + 0.8 * mu**2), rtol=1e-12)
     assert "negative binomial variance mu + alpha mu^2, alpha = 0.8 (posterior mean" in words
+
+
+def test_calibration_points_lie_on_the_diagonal_only_for_calibrated_probabilities():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(size=40_000)
+    hit = (rng.uniform(size=p.size) < p).astype(float)
+    mean_p, freq = cr.calibration_points(p, hit)
+    assert mean_p.size == 10
+    np.testing.assert_allclose(freq, mean_p, atol=0.02)  # binomial SE per bin ~ 0.008
+    _, freq_sq = cr.calibration_points(p**2, hit)  # over-confident low, too low high
+    assert np.max(np.abs(freq_sq - cr.calibration_points(p**2, hit)[0])) > 0.15
+
+
+def test_classification_with_many_features_gets_a_calibration_plot():
+    rng = np.random.default_rng(1)
+    n = 200
+    df = pd.DataFrame({f"x{j}": rng.normal(size=n) for j in range(3)})
+    df["y"] = np.where(df.x0 + rng.normal(size=n) > 0, "a", "b")
+    data = prepare(df, "y")
+    from reglab.compare import compare
+
+    comp = compare(data, folds=2, seed=0, models=["logistic"], fast=True)
+    rep = Report("t")
+    cr._fits(rep, comp, data, comp.fitted())
+    html = rep.html()
+    assert "Calibration of the held-out (out-of-fold) probabilities" in html
+    assert "data:image/png;base64," in html

@@ -69,7 +69,38 @@ def _fits(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult
                       "perfect prediction.")
         rep.figure(sec, _observed_vs_predicted(models[:5], data.y), "observed vs predicted")
     else:
-        rep.text(sec, "More than two features: see the leaderboard and partial effects.")
+        what = (f"the probability of {data.target} = '{data.classes[1]}'"
+                if len(data.classes) == 2 else
+                "the top class's probability (its confidence), against how often it is right")
+        rep.text(sec, "Calibration of the held-out (out-of-fold) probabilities: rows binned by "
+                      f"{what}, in deciles; a calibrated model's points lie on the diagonal.")
+        rep.figure(sec, _calibration(models[:5], data.y, len(data.classes)), "calibration")
+
+
+def calibration_points(p: np.ndarray, hit: np.ndarray, bins: int = 10
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean predicted, observed frequency)`` per quantile bin of the probabilities ``p``
+    (at most ``bins``; ties can merge bins); ``hit`` is 1 where the event happened."""
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
+    used = [b for b in range(max(len(edges) - 1, 1)) if np.any(which == b)]
+    return (np.array([p[which == b].mean() for b in used]),
+            np.array([hit[which == b].mean() for b in used]))
+
+
+@styled
+def _calibration(results: list[RungResult], y: np.ndarray, n_classes: int):
+    fig, ax = subplots(size=(4.6, 3.8))
+    for r, color in zip(results, PALETTE * 2):
+        P = np.asarray(r.oof, float)
+        p, hit = ((P[:, 1], y == 1) if n_classes == 2 else (P.max(axis=1), P.argmax(axis=1) == y))
+        ax.plot(*calibration_points(p, hit.astype(float)), marker="o", ms=4, lw=1.4,
+                color=color, label=r.name)
+    ax.plot([0, 1], [0, 1], color="0.3", lw=1)
+    ax.set(xlabel="mean predicted probability (held out)", ylabel="observed frequency",
+           xlim=(0, 1), ylim=(0, 1))
+    ax.legend(fontsize=7)
+    return fig
 
 
 class _Named:
@@ -209,7 +240,8 @@ def _partial(rep: Report, data: Prepared, models: list[RungResult]) -> None:
     sec = rep.section("Partial effects")
     features = _features(data)
     hidden = max(len(features) - MAX_PARTIAL, 0)
-    what = "probability of the second class" if data.classes else "prediction"
+    what = (f"probability of {data.target} = '{data.classes[1]}'" if data.classes
+            else "prediction")
     rep.text(sec, f"Partial dependence of the {what} on each feature (the mean over the data "
                   "with that feature set to each value: a grid of a numeric feature's quantiles, "
                   "drawn as a line; both values of a two-valued column and every level of a "
