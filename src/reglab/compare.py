@@ -179,6 +179,22 @@ def _cross_validate(res: RungResult, est: Any, data: Prepared, splits: list,
         res.notes += notes
 
 
+def _separated(res: RungResult) -> bool:
+    """Note (and True) when the refit on all rows found the classes separated: the unpenalized
+    MLE does not exist, its coefficients diverge and its held-out probabilities are over-
+    confident, so its log-loss says more about separation than about the model."""
+    from reglab._ladder import _final
+
+    sep = getattr(_final(res.model), "separation_", None)
+    if sep is None or not getattr(sep, "separated", True):
+        return False
+    res.notes.append(f"{'complete' if sep.complete else 'quasi-complete'} separation in the fit "
+                     "on all rows: the maximum-likelihood estimate does not exist (no AIC/BIC) "
+                     "and the held-out probabilities are over-confident; a penalty (alpha > 0) "
+                     "gives finite estimates")
+    return True
+
+
 def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] | None = None,
             errors: dict[str, Any] | None = None, fast: bool = False,
             on_step: Callable[[str], None] | None = None) -> Comparison:
@@ -215,6 +231,8 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
                 _cross_validate(res, est, data, splits, errors)
                 res.model = clone(est)
                 rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors)
+            if _separated(res):
+                continue  # no AIC/BIC: the likelihood has no maximum
             res.scores.update(information_criteria(rung, res.model, design(data), data.y,
                                                    n_classes))
         except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:

@@ -152,3 +152,18 @@ def test_bayesian_nb_rung_cross_validates_with_x_errors():
     assert np.isfinite(bayes) and abs(bayes - ml) < 0.15 * ml
     model = next(r.model for r in comp.results if r.name.startswith("Bayesian"))
     assert model.latent_x_.shape == (80, 1)
+
+
+def test_separated_classes_get_a_note_and_no_information_criteria():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=80)
+    df = pd.DataFrame({"x": x, "z": rng.normal(size=80), "y": np.where(x > 0, "up", "down")})
+    comp = compare(prepare(df, "y"), folds=2, seed=0, models=["logistic regression"])
+    row = comp.leaderboard.set_index("model").loc["logistic regression"]
+    assert "complete separation in the fit on all rows" in row["note"]
+    assert "AIC" not in comp.leaderboard or np.isnan(row.get("AIC", np.nan))
+    # an overlapping sample keeps its AIC and gets no note
+    df["y"] = np.where(x + rng.normal(size=80) > 0, "up", "down")
+    comp = compare(prepare(df, "y"), folds=2, seed=0, models=["logistic regression"])
+    row = comp.leaderboard.set_index("model").loc["logistic regression"]
+    assert row["note"] == "" and np.isfinite(row["AIC"])
