@@ -73,6 +73,7 @@ class Rung:
 
     def build(self, data: Any, *, seed: int, fast: bool, errors: Any) -> tuple[Any, str]:
         ctx = {"task": data.task, "seed": seed, "fast": fast, "errors": errors,
+               "n_samples": len(data.y),
                "n_classes": len(data.classes) if data.classes else None}
         return self.factory(ctx)
 
@@ -130,11 +131,20 @@ def _gam(ctx: dict) -> tuple[Any, str]:
     return _make(gam, family=family, link=link, k=10 if ctx["fast"] else 20), ""
 
 
+FOREST_LARGE = 20_000  # rows above which the ladder's forest grows 100 trees, not 200
+
+
 def _forest(ctx: dict) -> tuple[Any, str]:
+    """Trees on every core. On large data 100 trees, not 200: the second hundred moved a
+    held-out RMSE from 0.53406 to 0.53350 (30,000 x 6 training rows) and doubles the time,
+    ~0.15 s a tree there on two cores, paid once per fold and once more on all rows."""
     kind = "RandomForestClassifier" if ctx["n_classes"] else "RandomForestRegressor"
     cls = _reglab("models.forest", kind)
-    return _make(cls, n_estimators=40 if ctx["fast"] else 200, random_state=ctx["seed"],
-                 min_samples_leaf=2), ""
+    large = ctx.get("n_samples", 0) > FOREST_LARGE
+    trees = 40 if ctx["fast"] else 100 if large else 200
+    note = f"{trees} trees (more than {FOREST_LARGE:,} rows)" if large and not ctx["fast"] else ""
+    return _make(cls, n_estimators=trees, random_state=ctx["seed"], min_samples_leaf=2,
+                 n_jobs=-1), note
 
 
 def _mlp(ctx: dict) -> tuple[Any, str]:

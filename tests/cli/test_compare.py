@@ -167,3 +167,16 @@ def test_separated_classes_get_a_note_and_no_information_criteria():
     comp = compare(prepare(df, "y"), folds=2, seed=0, models=["logistic regression"])
     row = comp.leaderboard.set_index("model").loc["logistic regression"]
     assert row["note"] == "" and np.isfinite(row["AIC"])
+
+
+def test_forest_rung_uses_every_core_and_fewer_trees_on_large_data():
+    from types import SimpleNamespace
+
+    from reglab._ladder import FOREST_LARGE
+
+    rung = next(r for r in ladder("continuous") if r.name == "random forest")
+    for n, trees in [(500, 200), (FOREST_LARGE + 1, 100)]:
+        data = SimpleNamespace(task="continuous", classes=None, y=np.zeros(n))
+        est, note = rung.build(data, seed=0, fast=False, errors=None)
+        assert est.n_estimators == trees and est.n_jobs == -1
+        assert (note == "") == (trees == 200)
