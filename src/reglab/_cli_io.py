@@ -28,7 +28,8 @@ def split_list(values: str | None) -> list[str]:
     return [v.strip() for v in values.split(",") if v.strip()] if values else []
 
 
-def _columns(df) -> str:
+def column_list(df) -> str:
+    """``"a, b, c"``: the table's columns, for messages that name what exists."""
     return ", ".join(map(str, df.columns))
 
 
@@ -42,7 +43,7 @@ def _chosen(df, target: str | None, formula: str | None, features: list[str],
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise UserError(f"{flag} column '{missing[0]}' not found; columns are: "
-                            f"{_columns(df)}")
+                            f"{column_list(df)}")
     if target is not None and target in [*features, *drop]:
         raise UserError(f"'{target}' is the target; it cannot be "
                         + ("a feature" if target in features else "dropped"))
@@ -69,7 +70,7 @@ def load_prepared(source: str, target: str | None, task: str | None, formula: st
         if err_cols is None:  # measurement-error columns are never features
             err_cols = [*info.x_err, *([info.y_err] if info.y_err else [])]
     if target is None and not formula:
-        raise UserError(f"no target column given: use --target COLUMN (columns: {_columns(df)})")
+        raise UserError(f"no target column given: use --target COLUMN (columns: {column_list(df)})")
     chosen = _chosen(df, target, formula, list(features or []), list(drop or []))
     data = prepare(df, target, task=task, formula=formula, drop_missing=drop_missing,
                    features=chosen, exclude=[*(err_cols or []), *(drop or [])])
@@ -95,11 +96,11 @@ def error_columns(source: str, target: str | None, x_err: str | None,
                   y_err: str | None) -> tuple[list[str], str | None]:
     """The ``--x-err`` columns and the ``--y-err`` column; for a built-in data set with error
     columns (msigma, globular) and its own target, those unless the user named others."""
-    xe, ye = split_list(x_err), y_err
-    if source.startswith("builtin:") and not xe and not ye:
-        from reglab.data import DATASETS
+    from reglab.data import BUILTIN_PREFIX, DATASETS
 
-        info = DATASETS.get(source.removeprefix("builtin:"))
+    xe, ye = split_list(x_err), y_err
+    if source.startswith(BUILTIN_PREFIX) and not xe and not ye:
+        info = DATASETS.get(source.removeprefix(BUILTIN_PREFIX))
         if info is not None and target in (None, info.target):
             xe, ye = list(info.x_err), info.y_err
     return xe, ye
@@ -113,7 +114,7 @@ def measurement_errors(df, data, x_err: list[str], y_err: str | None) -> dict | 
         return None
     for c in [*x_err, *([y_err] if y_err else [])]:
         if c not in df.columns:
-            raise UserError(f"error column '{c}' not found; columns are: {_columns(df)}")
+            raise UserError(f"error column '{c}' not found; columns are: {column_list(df)}")
     if x_err and len(x_err) != data.X.shape[1]:
         raise UserError(f"--x-err needs one column per feature ({', '.join(data.feature_names)})"
                         f"; got {len(x_err)}: {', '.join(x_err)}")

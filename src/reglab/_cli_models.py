@@ -3,7 +3,7 @@ features (exposures; which rows are complete). Parsing lives in ``cli.py``."""
 
 from __future__ import annotations
 
-from reglab._cli_io import STATE, UserError, checked_column, note
+from reglab._cli_io import STATE, UserError, checked_column, column_list, note
 
 MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
                  "forest", "eiv", "bayesian_glm")
@@ -44,8 +44,7 @@ def build_model(name: str, family: str | None, link: str | None, task: str, seed
 def exposure_values(df, column: str, rows):
     """The exposure column for ``rows``, refused unless every value is a finite number > 0."""
     if column not in df.columns:
-        raise UserError(f"exposure column '{column}' not found; columns are: "
-                        + ", ".join(map(str, df.columns)))
+        raise UserError(f"exposure column '{column}' not found; columns are: {column_list(df)}")
     return checked_column(df.loc[rows, column], f"exposure column '{column}'",
                           "exposures are finite and > 0 (log(exposure) is the offset)")
 

@@ -149,7 +149,7 @@ def test_features_and_drop_choose_the_columns(tmp_path, run, command):
 def test_features_and_drop_errors(tmp_path, run, args, message):
     p = _ids_and_dates(tmp_path)
     code, _, err = run("fit", p, "--target", "y", "--model", "linear", "-q", *args)
-    assert code == 1 and err.strip() == f"error: {message}" or message in err, err
+    assert code == 1 and message in err, err
     assert len(err.strip().splitlines()) == 1
 
 
