@@ -33,6 +33,12 @@ def column_list(df) -> str:
     return ", ".join(map(str, df.columns))
 
 
+def either(names) -> str:
+    """``"a, b or c"``: alternatives in a message."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def _chosen(df, target: str | None, formula: str | None, features: list[str],
             drop: list[str]) -> list[str] | None:
     """The feature list ``--features`` / ``--drop`` ask for (None: every other column)."""

@@ -8,7 +8,7 @@ from reglab._cli_io import STATE, UserError, checked_column, column_list, note
 MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
                  "forest", "eiv", "bayesian_glm")
 ERROR_MODELS = ("eiv", "bayesian_glm")  # the models that take --x-err / --y-err
-EXPOSURE_MODELS = ("glm", "negative_binomial")  # ... and --exposure
+EXPOSURE_MODELS = ("glm", "negative_binomial", "bayesian_glm")  # ... and --exposure
 
 
 def build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
@@ -47,6 +47,24 @@ def exposure_values(df, column: str, rows):
         raise UserError(f"exposure column '{column}' not found; columns are: {column_list(df)}")
     return checked_column(df.loc[rows, column], f"exposure column '{column}'",
                           "exposures are finite and > 0 (log(exposure) is the offset)")
+
+
+def compare_exposure(df, prepared, column: str | None):
+    """``compare --exposure``: the column as a named Series for the count target's rows, with a
+    note on how the ladder uses it; refused for other targets."""
+    if not column:
+        return None
+    import pandas as pd
+
+    if prepared.task != "counts":
+        raise UserError(f"--exposure applies to count targets; '{prepared.target}' is "
+                        f"{prepared.task} (--task counts if it holds counts)")
+    values = exposure_values(df, column, prepared.frame.index)
+    t = prepared.target
+    note(f"note: exposure '{column}': the GLMs take log({column}) as an offset, the other "
+         f"models fit the rate {t} / {column} weighted by {column}; every model is scored on "
+         f"the expected {t}, rate x {column}")
+    return pd.Series(values, name=column)
 
 
 def _bayes_family(task: str) -> str:

@@ -5,6 +5,11 @@ supplies only the pipeline pieces: scaling, polynomial features, a standardised 
 whose model cannot be imported raises ImportError, and the comparison lists it as skipped.
 Constructor arguments are passed only when the estimator declares them (``get_params``), so a
 rung works with any reglab model that follows scikit-learn's conventions.
+
+Counts observed over different exposures (time at risk, population) reach every count rung
+through :class:`Exposed`: the GLMs take ``log(exposure)`` as an offset, the others fit the rate
+``count / exposure`` weighted by the exposure. For a Poisson loss (the Poisson GAM and network)
+that is the offset model exactly: the weighted rate deviance equals the count deviance.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-__all__ = ["Rung", "RUNGS", "ladder"]
+__all__ = ["Rung", "RUNGS", "ladder", "Exposed"]
 
 REGRESSION = ("continuous", "positive", "counts")
 
@@ -70,19 +76,28 @@ class Rung:
     factory: Callable[[dict[str, Any]], tuple[Any, str]]
     likelihood: str | None = None  # distribution for AIC/BIC, None when not a likelihood model
     needs_errors: bool = False
+    offset: bool = False  # its estimator's fit and predict take ``exposure=`` (log offset)
 
-    def build(self, data: Any, *, seed: int, fast: bool, errors: Any) -> tuple[Any, str]:
+    def build(self, data: Any, *, seed: int, fast: bool, errors: Any,
+              exposure: Any = None) -> tuple[Any, str]:
         ctx = {"task": data.task, "seed": seed, "fast": fast, "errors": errors,
                "n_samples": len(data.y),
                "n_classes": len(data.classes) if data.classes else None}
-        return self.factory(ctx)
+        est, note = self.factory(ctx)
+        return (est if exposure is None else Exposed(est, offset=self.offset)), note
 
     def fit(self, model: Any, X: np.ndarray, y: np.ndarray, idx: np.ndarray,
-            errors: dict[str, Any] | None) -> None:
+            errors: dict[str, Any] | None, exposure: np.ndarray | None = None) -> None:
+        kwargs = {} if exposure is None else {"exposure": exposure[idx]}
         if self.needs_errors:
-            model.fit(X, y, **{k: (None if v is None else v[idx]) for k, v in errors.items()})
-        else:
-            model.fit(X, y)
+            kwargs.update({k: (None if v is None else v[idx]) for k, v in errors.items()})
+        model.fit(X, y, **kwargs)
+
+    @staticmethod
+    def predict(model: Any, X: Any, idx: np.ndarray, exposure: np.ndarray | None) -> np.ndarray:
+        """Predicted means of rows ``idx`` (expected counts over their exposures, if any)."""
+        kwargs = {} if exposure is None else {"exposure": exposure[idx]}
+        return np.asarray(model.predict(X, **kwargs), float)
 
     def n_params(self, model: Any, n_classes: int | None) -> int:
         m = _final(model)
@@ -101,6 +116,47 @@ class Rung:
             if value is not None:
                 return float(value)
         raise ValueError(f"{type(m).__name__} exposes no fitted NB dispersion alpha_")
+
+
+def _fit_weighted(model: Any, X: Any, y: np.ndarray, weight: np.ndarray) -> None:
+    """``model.fit(X, y, sample_weight=weight)``, routed to a pipeline's final step."""
+    if hasattr(model, "steps"):
+        model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": weight})
+    else:
+        model.fit(X, y, sample_weight=weight)
+
+
+class Exposed(RegressorMixin, BaseEstimator):
+    """A count model fitted to counts observed over exposures ``e > 0``.
+
+    ``offset=True``: ``regressor.fit(X, y, exposure=e)`` (a log-link GLM, ``log e`` the offset).
+    Otherwise the rate ``y / e`` is fitted with sample weights ``e``. Either way ``predict(X)``
+    is the rate per unit of exposure and ``predict(X, exposure=e)`` the expected counts.
+    The fitted model is ``regressor_``.
+    """
+
+    def __init__(self, regressor: Any = None, offset: bool = False):
+        self.regressor = regressor
+        self.offset = offset
+
+    def fit(self, X: Any, y: Any, exposure: Any = None, **fit_params: Any) -> Exposed:
+        if exposure is None:
+            raise ValueError("Exposed.fit needs exposure (n_samples,) > 0")
+        e = np.asarray(exposure, float)
+        y = np.asarray(y, float)
+        reg = clone(self.regressor)
+        if self.offset:
+            reg.fit(X, y, exposure=e, **fit_params)
+        elif fit_params:
+            raise TypeError(f"a rate model takes no fit parameters, got {sorted(fit_params)}")
+        else:
+            _fit_weighted(reg, X, y / e, e)
+        self.regressor_ = reg
+        return self
+
+    def predict(self, X: Any, exposure: Any = None) -> np.ndarray:
+        rate = np.asarray(self.regressor_.predict(X), float)
+        return rate if exposure is None else rate * np.asarray(exposure, float)
 
 
 def _linear(ctx: dict) -> tuple[Any, str]:
@@ -205,9 +261,9 @@ RUNGS: list[Rung] = [
     Rung("linear", REGRESSION, _linear, "gaussian"),
     Rung("polynomial (degree 2)", ("continuous", "positive"), _polynomial, "gaussian"),
     Rung("Gamma GLM (log link)", ("positive",), _glm("gamma"), "gamma"),
-    Rung("Poisson GLM", ("counts",), _glm("poisson"), "poisson"),
+    Rung("Poisson GLM", ("counts",), _glm("poisson"), "poisson", offset=True),
     Rung("negative binomial GLM", ("counts",), _glm("negative_binomial"),
-         "negative_binomial"),
+         "negative_binomial", offset=True),
     Rung("logistic regression", ("binary",), _logistic(1), "bernoulli"),
     Rung("softmax regression", ("multiclass",), _logistic(1), "categorical"),
     Rung("polynomial logistic (degree 2)", ("binary",), _logistic(2)),
@@ -215,7 +271,8 @@ RUNGS: list[Rung] = [
     Rung("random forest", (*REGRESSION, "binary", "multiclass"), _forest),
     Rung("MLP", (*REGRESSION, "binary", "multiclass"), _mlp),
     Rung("errors-in-variables (Bayesian)", ("continuous", "positive"), _eiv, needs_errors=True),
-    Rung("Bayesian NB GLM (measurement errors)", ("counts",), _bayes_nb, needs_errors=True),
+    Rung("Bayesian NB GLM (measurement errors)", ("counts",), _bayes_nb, needs_errors=True,
+         offset=True),
 ]
 # the tasks whose ladder has a model that uses measurement errors (--x-err / --y-err)
 ERROR_TASKS = tuple(dict.fromkeys(t for r in RUNGS if r.needs_errors for t in r.tasks))

@@ -18,6 +18,7 @@ from rich.table import Table
 from reglab._cli_io import (
     STATE,
     UserError,
+    either,
     err,
     error_columns,
     load_prepared,
@@ -32,6 +33,7 @@ from reglab._cli_models import (
     EXPOSURE_MODELS,
     MODEL_CHOICES,
     build_model,
+    compare_exposure,
     complete_rows,
     describe,
     exposure_values,
@@ -65,6 +67,9 @@ Features = Annotated[str | None, typer.Option(
     help="Comma-separated feature columns to use (default: every column but the target).")]
 Drop = Annotated[str | None, typer.Option(
     help="Comma-separated columns to leave out, e.g. an identifier or a date.")]
+Exposure = Annotated[str | None, typer.Option(
+    help="Column of exposures (> 0: time at risk, population) of a count target; "
+         "log(exposure) is the offset.")]
 
 SHORT = {"Poisson deviance": "Poisson dev", "Gamma deviance": "Gamma dev",
          "fit time (s)": "time (s)", "log-loss": "log-loss"}
@@ -107,6 +112,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             no_report: Annotated[bool, typer.Option(
                 "--no-report", help="Only the leaderboard CSV, no HTML.")] = False,
             fast: Annotated[bool, typer.Option(help="Fewer iterations and trees.")] = False,
+            exposure: Exposure = None,
             features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
             n_samples: NSamples = None, seed: Seed = 0, quiet: Quiet = False) -> None:
     """Fit the ladder of models that suit the target, cross-validate, rank, write a report."""
@@ -117,9 +123,11 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
 
     xe, ye = error_columns(data, target, x_err, y_err)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
-                                 err_cols=[*xe, *([ye] if ye else [])],
+                                 err_cols=[*xe, *([ye] if ye else []),
+                                           *([exposure] if exposure else [])],
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye)
+    expo = compare_exposure(df, prepared, exposure)
     if errors and prepared.task not in ERROR_TASKS:
         tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
         note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
@@ -127,7 +135,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
     with Progress(disable=quiet, transient=True) as bar:
         job = bar.add_task("models", total=None)
         result = run_compare(prepared, folds=folds, seed=seed, models=split_list(models),
-                             errors=errors, fast=fast,
+                             errors=errors, exposure=expo, fast=fast,
                              on_step=lambda n: bar.update(job, description=f"fitting {n}"))
     out.print(_leaderboard_table(result.leaderboard))
     for _, r in result.leaderboard.iterrows():
@@ -157,8 +165,8 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
         x_err: XErr = None, y_err: YErr = None,
         exposure: Annotated[str | None, typer.Option(
-            help="Column of exposures (> 0: time at risk, population) for --model glm or "
-                 "negative_binomial; log(exposure) is the offset.")] = None,
+            help="Column of exposures (> 0: time at risk, population) for --model glm, "
+                 "negative_binomial or bayesian_glm; log(exposure) is the offset.")] = None,
         features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
         n_samples: NSamples = None, seed: Seed = 0,
         settings: Annotated[list[str] | None, typer.Option(
@@ -176,9 +184,9 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if (x_err or y_err) and model not in ERROR_MODELS:
-        raise UserError(f"--x-err / --y-err apply to --model {' or '.join(ERROR_MODELS)}")
+        raise UserError(f"--x-err / --y-err apply to --model {either(ERROR_MODELS)}")
     if exposure and model not in EXPOSURE_MODELS:
-        raise UserError(f"--exposure applies to --model {' or '.join(EXPOSURE_MODELS)}")
+        raise UserError(f"--exposure applies to --model {either(EXPOSURE_MODELS)}")
     xe, ye = error_columns(data, target, x_err, y_err) if model in ERROR_MODELS else ([], None)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
                                  err_cols=[*xe, *([ye] if ye else []),

@@ -18,6 +18,9 @@ A deviance is undefined where a model predicts a mean outside the family's range
 line predicting negative counts); that model gets NaN there, a note, and ranks last.
 AIC/BIC are in-sample (``-2 loglik + 2k``, ``+ k log n``) from a fit on all rows, for the
 likelihood models only. The rungs themselves live in :mod:`reglab._ladder`.
+
+Counts observed over different exposures (``exposure=``: years at risk, population) are scored
+as counts: each model predicts the rate per unit of exposure, times the row's exposure.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class Comparison:
     results: list[RungResult]
     folds: int
     primary: str
+    exposure: np.ndarray | None = None  # per row, when the counts have exposures
+    exposure_name: str = "exposure"
 
     @property
     def best(self) -> RungResult:
@@ -109,13 +114,15 @@ def _proba(model: Any, X: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def information_criteria(rung: Rung, model: Any, X: Any, y: np.ndarray,
-                         n_classes: int | None) -> dict[str, float]:
+                         n_classes: int | None,
+                         exposure: np.ndarray | None = None) -> dict[str, float]:
     """In-sample ``{"AIC", "BIC"}`` for a likelihood rung (empty for the others).
 
     ``loglik`` uses the rung's distribution with the fitted mean: Gaussian with the ML variance
     ``RSS / n``; Poisson; NB2 with the model's ``alpha``; Gamma with R's dispersion ``dev / n``;
     Bernoulli/categorical with the predicted probabilities. ``k`` counts every coefficient and
-    intercept plus one per estimated dispersion parameter.
+    intercept plus one per estimated dispersion parameter. With ``exposure`` the mean is the
+    predicted rate times the exposure.
     """
     from scipy import stats
 
@@ -127,12 +134,14 @@ def information_criteria(rung: Rung, model: Any, X: Any, y: np.ndarray,
         p = _proba(model, X, n_classes or 2)
         ll = float(np.sum(np.log(np.clip(p[np.arange(n), y.astype(int)], 1e-300, None))))
     else:
-        mu = np.asarray(model.predict(X), float)
+        mu = rung.predict(model, X, np.arange(n), exposure)
         if rung.likelihood == "gaussian":
             ll = float(np.sum(stats.norm.logpdf(y, mu, np.sqrt(np.mean((y - mu) ** 2)))))
         elif np.any(mu <= 0):
             return {}
-        elif rung.likelihood == "poisson":
+        elif rung.likelihood == "poisson" or (rung.likelihood == "negative_binomial"
+                                              and rung.alpha(model) == 0):
+            # alpha = 0 (ML on the boundary, no over-dispersion) is the Poisson limit
             ll = float(np.sum(stats.poisson.logpmf(y, mu)))
         elif rung.likelihood == "negative_binomial":
             size = 1.0 / rung.alpha(model)
@@ -159,7 +168,7 @@ def _splitter(task: str, folds: int, seed: int, y: np.ndarray) -> Any:
 
 
 def _cross_validate(res: RungResult, est: Any, data: Prepared, splits: list,
-                    errors: dict[str, Any] | None) -> None:
+                    errors: dict[str, Any] | None, exposure: np.ndarray | None) -> None:
     X, y = design(data), data.y
     n_classes = len(data.classes) if data.classes else None
     oof = np.zeros((len(y), n_classes)) if n_classes else np.zeros(len(y))
@@ -167,10 +176,10 @@ def _cross_validate(res: RungResult, est: Any, data: Prepared, splits: list,
     for train, test in splits:
         model = clone(est)
         t0 = time.perf_counter()
-        res.rung.fit(model, X.iloc[train], y[train], train, errors)
+        res.rung.fit(model, X.iloc[train], y[train], train, errors, exposure)
         times.append(time.perf_counter() - t0)
         oof[test] = (_proba(model, X.iloc[test], n_classes) if n_classes
-                     else np.asarray(model.predict(X.iloc[test]), float))
+                     else res.rung.predict(model, X.iloc[test], test, exposure))
     res.fit_time, res.oof = float(np.mean(times)), oof
     if n_classes:
         res.scores = _classification_scores(y, oof)
@@ -196,15 +205,18 @@ def _separated(res: RungResult) -> bool:
 
 
 def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] | None = None,
-            errors: dict[str, Any] | None = None, fast: bool = False,
+            errors: dict[str, Any] | None = None, exposure: Any = None, fast: bool = False,
             on_step: Callable[[str], None] | None = None) -> Comparison:
     """Cross-validate the ladder for ``data.task`` and return the sorted leaderboard.
 
     ``models`` restricts the rungs by name; ``errors`` (``{"x_err": (n, p) or None, "y_err":
-    (n,) or None}``) adds the errors-in-variables rung; ``fast`` uses fewer iterations and
-    trees (tests, demo); ``on_step(name)`` is called before each rung (progress bars).
-    A rung that fails on this data is kept in the results with its error as ``skipped``.
+    (n,) or None}``) adds the errors-in-variables rung; ``exposure`` (n,) > 0, for counts only
+    (an array, or a Series whose name the report uses), makes every model a rate model (see
+    :class:`reglab._ladder.Exposed`); ``fast`` uses fewer iterations and trees (tests, demo);
+    ``on_step(name)`` is called before each rung (progress bars). A rung that fails on this
+    data is kept in the results with its error as ``skipped``.
     """
+    expo, expo_name = _exposure(exposure, data)
     if folds < 2:
         raise ValueError(f"folds must be at least 2, got {folds}")
     if folds > len(data.y):
@@ -219,7 +231,7 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
         res = RungResult(rung.name, rung)
         results.append(res)
         try:
-            est, note = rung.build(data, seed=seed, fast=fast, errors=errors)
+            est, note = rung.build(data, seed=seed, fast=fast, errors=errors, exposure=expo)
         except ImportError as exc:
             res.skipped = f"not available: {exc}"
             continue
@@ -228,17 +240,36 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # convergence chatter is reported per rung
-                _cross_validate(res, est, data, splits, errors)
+                _cross_validate(res, est, data, splits, errors, expo)
                 res.model = clone(est)
-                rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors)
+                rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors, expo)
             if _separated(res):
                 continue  # no AIC/BIC: the likelihood has no maximum
             res.scores.update(information_criteria(rung, res.model, design(data), data.y,
-                                                   n_classes))
+                                                   n_classes, expo))
         except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
             res.skipped = f"failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     return Comparison(data.task, _leaderboard(results, data.task), results, folds,
-                      PRIMARY[data.task])
+                      PRIMARY[data.task], expo, expo_name)
+
+
+def _exposure(exposure: Any, data: Prepared) -> tuple[np.ndarray | None, str]:
+    """``(exposure as floats, its name)``, refused unless the task is counts and every value
+    is a finite number > 0 (the error names the first bad row)."""
+    name = str(getattr(exposure, "name", None) or "exposure")
+    if exposure is None:
+        return None, name
+    if data.task != "counts":
+        raise ValueError(f"exposure applies to count targets; '{data.target}' is {data.task}")
+    e = np.asarray(exposure, float)
+    if e.shape != data.y.shape:
+        raise ValueError(f"{name} has shape {e.shape}, the data {data.y.shape[0]} rows")
+    bad = ~(np.isfinite(e) & (e > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be finite and > 0 (log(exposure) is the offset), got "
+                         f"{e[i]} at row {i}")
+    return e, name
 
 
 def _leaderboard(results: list[RungResult], task: str) -> pd.DataFrame:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reglab.compare import RungResult
+from reglab.compare import Comparison, RungResult
 from reglab.data.tabular import prepare
 from reglab.viz import compare_report as cr
 from reglab.viz import plots
@@ -90,7 +90,8 @@ def test_partial_section_says_order_and_how_many_features_are_not_shown():
     data = _shop(extra=6)  # 9 original features, 10 encoded columns
     weights = {**STRONG_X, **{f"z{k}": 0.01 * (k + 1) for k in range(6)}}
     rep = Report("t")
-    cr._partial(rep, data, [RungResult("best", None, model=_Additive(weights))])
+    comp = Comparison("counts", pd.DataFrame(), [], 5, "Poisson deviance")
+    cr._partial(rep, comp, data, [RungResult("best", None, model=_Additive(weights))])
     html = rep.html()
     assert "ordered by effect size" in html
     assert "3 of the 9 features, with smaller effects, are not shown" in html
@@ -217,7 +218,7 @@ def test_summaries_name_the_features_and_say_when_they_were_standardised():
     data = prepare(df, "y")
     comp = compare(data, folds=3, seed=0, models=["linear", "polynomial"], fast=True)
     rep = Report("t")
-    cr._summaries(rep, comp.fitted())
+    cr._summaries(rep, comp, comp.fitted())
     text = rep.html()
     # the pipeline hands DataFrames on: the polynomial terms keep the feature names
     assert "temp^2" in text and "temp dose" in text and "x1^2" not in text
@@ -278,3 +279,35 @@ def test_classification_with_many_features_gets_a_calibration_plot():
     html = rep.html()
     assert "Calibration of the held-out (out-of-fold) probabilities" in html
     assert "data:image/png;base64," in html
+
+
+def test_counts_with_exposure_are_reported_as_rates(monkeypatch):
+    """One feature, Poisson counts over exposures: the fitted-curve panel draws the observed
+    rates y / e against the models' rate curves; the Data, partial-effects and summary texts say
+    how the exposure is used."""
+    from reglab.compare import compare
+
+    rng = np.random.default_rng(4)
+    n = 120
+    e = np.exp(rng.uniform(0.0, 3.0, n))
+    df = pd.DataFrame({"age": rng.uniform(20, 70, n)})
+    df["claims"] = rng.poisson(e * np.exp(-3 + 0.03 * df.age))
+    data = prepare(df, "claims")
+    comp = compare(data, folds=2, seed=0, models=["Poisson GLM", "MLP"], fast=True,
+                   exposure=pd.Series(e, name="years"))
+    seen, draw = {}, plots.fit_lines
+
+    def fit_lines(x, y, curves, xlabel, ylabel):
+        seen.update(y=y, curves=curves, ylabel=ylabel)
+        return draw(x, y, curves, xlabel=xlabel, ylabel=ylabel)
+
+    monkeypatch.setattr(cr.plots, "fit_lines", fit_lines)
+    html = cr.build_compare_report(comp, data, "claims.csv").html()
+    np.testing.assert_allclose(seen["y"], data.y / e)
+    assert seen["ylabel"] == "claims / years"
+    grid, rate = seen["curves"]["Poisson GLM"]
+    glm = next(r.model for r in comp.results if r.name == "Poisson GLM").regressor_
+    np.testing.assert_allclose(rate, np.exp(glm.intercept_ + glm.coef_[0] * grid), rtol=1e-10)
+    assert "Exposure column &#x27;years&#x27;" in html or "Exposure column 'years'" in html
+    assert "Partial dependence of the rate claims per unit of years" in html
+    assert "Poisson GLM (offset log(years): the model is for the rate per unit of years)" in html

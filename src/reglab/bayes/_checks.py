@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_X", "check_y", "check_errors", "check_xy_cov", "check_response"]
+__all__ = ["check_X", "check_y", "check_errors", "check_xy_cov", "check_response",
+           "check_exposure"]
 
 
 def _first_bad(mask: np.ndarray) -> tuple[int, ...]:
@@ -115,3 +116,13 @@ def check_response(y: np.ndarray, family: str) -> None:
         if bad.any():
             i = _first_bad(bad)[0]
             raise ValueError(f"y must be 0 or 1 for the bernoulli family, got {y[i]} at row {i}")
+
+
+def check_exposure(exposure: Any, n: int) -> np.ndarray:
+    """Exposures (time at risk, population): ``(n,)``, finite and > 0; the offset is their log."""
+    arr = check_y(exposure, n, "exposure")
+    bad = arr <= 0
+    if bad.any():
+        i = _first_bad(bad)[0]
+        raise ValueError(f"exposure must be > 0 (its log is the offset), got {arr[i]} at row {i}")
+    return arr

@@ -206,13 +206,14 @@ def _count_mean(eta, yerr, has_y_err: bool) -> jnp.ndarray:
     return jnp.maximum(mu + yerr * (2.0 * u - 1.0), 1e-6)
 
 
-def glm_model(xt, y, xerr_t, yerr, s, *, p: int, family: str, priors: Priors,
+def glm_model(xt, y, xerr_t, yerr, offset, s, *, p: int, family: str, priors: Priors,
               has_x_err: bool, has_y_err: bool) -> None:
-    """Bayesian GLM, eta = alpha + x_true . beta, latent x sampled when x carries errors.
-    xt, xerr_t: standardised covariates and errors, transposed (p, n); y, yerr (n,)."""
+    """Bayesian GLM, eta = offset + alpha + x_true . beta, latent x sampled when x carries errors.
+    xt, xerr_t: standardised covariates and errors, transposed (p, n); y, yerr, offset (n,)
+    (log exposure for counts, else zeros)."""
     a, b = regression_block(p, s, priors)
     xi = _latent_x(xt, xerr_t, s, priors) if has_x_err else xt
-    eta = s["ybar"] + s["ysd"] * (a + b @ xi)
+    eta = offset + s["ybar"] + s["ysd"] * (a + b @ xi)
     if family == "gaussian":
         sig = s["ysd"] * positive_block("scatter", s["ysd"], priors.scatter,
                                         SCATTER_POWER[priors.scatter_on])

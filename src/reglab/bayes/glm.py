@@ -6,6 +6,8 @@ With ``x_err`` the true covariates are latent, x_i ~ N(x_true_i, x_err_i^2), and
 (no closed form outside the all-Gaussian case; for that case :class:`ErrorsInVariablesRegression`
 integrates them out and is much faster). With ``y_err``: gaussian adds y_err^2 to the variance;
 count families perturb the mean as de Souza et al. (2015) do (see :func:`_models._count_mean`).
+With ``exposure`` (poisson, negative_binomial: time at risk, population) ``log(exposure)`` is an
+offset, so the coefficients describe the rate per unit of exposure (R's ``offset(log(e))``).
 
 The globular-cluster model of de Souza et al. (2015) is
 ``BayesianGLM("negative_binomial", priors="de_souza2015").fit(M_V, N_GC, x_err=e_MV, y_err=e_N)``.
@@ -21,7 +23,7 @@ from scipy.special import expit, logit
 
 from . import _backend
 from ._base import BayesianRegressorBase
-from ._checks import check_errors, check_response, check_X, check_y
+from ._checks import check_errors, check_exposure, check_response, check_X, check_y
 from .eiv import standardisation
 
 __all__ = ["BayesianGLM", "FAMILIES"]
@@ -68,19 +70,31 @@ class BayesianGLM(BayesianRegressorBase):
         extra = {"gaussian": ("scatter",), "negative_binomial": ("dispersion",)}
         return ("intercept", "coef", *extra.get(_family_name(self.family), ()))
 
-    def _centre(self, y: np.ndarray, X: np.ndarray, names: list[str], fam: str) -> dict:
-        """Standardisation; eta is centred at g(mean y) for the non-Gaussian families."""
+    def _centre(self, y: np.ndarray, X: np.ndarray, names: list[str], fam: str,
+                exposure: np.ndarray) -> dict:
+        """Standardisation; eta is centred at g(mean y) for the non-Gaussian families (for counts
+        at the log of the overall rate, mean y / mean exposure)."""
         if fam == "gaussian":
             return standardisation(X, y, names)
         s = standardisation(X, None, names)
         m = float(np.mean(y))
         s["ybar"] = np.float64(logit(np.clip(m, 0.02, 0.98)) if fam == "bernoulli"
-                              else np.log(max(m, 0.1)))
+                              else np.log(max(m, 0.1) / float(np.mean(exposure))))
         return s
 
-    def fit(self, X: Any, y: Any, x_err: Any = None, y_err: Any = None):
+    def _exposure(self, exposure: Any, n: int) -> np.ndarray | None:
+        if exposure is None:
+            return None
+        fam = _family_name(self.family)
+        if fam not in ("poisson", "negative_binomial"):
+            raise ValueError(f"exposure applies to the count families (poisson, "
+                             f"negative_binomial), not {fam}")
+        return check_exposure(exposure, n)
+
+    def fit(self, X: Any, y: Any, x_err: Any = None, y_err: Any = None, exposure: Any = None):
         """Sample the posterior. X (n, p) or (n,); y (n,); x_err (n, p) and y_err (n,) are
-        measurement standard deviations (0 = exact)."""
+        measurement standard deviations (0 = exact); exposure (n,) > 0 for counts observed over
+        different times or populations (``log(exposure)`` is the offset)."""
         fam = _family_name(self.family)
         X, names = check_X(X)
         n, p = X.shape
@@ -88,14 +102,16 @@ class BayesianGLM(BayesianRegressorBase):
         check_response(y, fam)
         x_err = check_errors(x_err, n, p, "x_err")
         y_err = check_errors(y_err, n, None, "y_err")
+        ex = self._exposure(exposure, n)
+        expo = np.ones(n) if ex is None else ex
         if fam == "bernoulli" and np.any(y_err > 0):
             raise ValueError("y_err is not defined for the bernoulli family (0/1 responses)")
         priors = self._priors()
-        s = self._centre(y, X, names, fam)
+        s = self._centre(y, X, names, fam, expo)
         has_x, has_y = bool(np.any(x_err > 0)), bool(np.any(y_err > 0)) and fam != "gaussian"
         # covariates transposed to (p, n) inside the model (see _models._latent_x)
         kwargs = {"xt": ((X - s["xbar"]) / s["xsd"]).T, "y": y, "xerr_t": (x_err / s["xsd"]).T,
-                  "yerr": y_err, "s": s}
+                  "yerr": y_err, "offset": np.log(expo), "s": s}
         _backend.load()
         from ._models import glm_model
 
@@ -109,6 +125,8 @@ class BayesianGLM(BayesianRegressorBase):
         key = ("glm", fam, p, priors, has_x, has_y)
         result = self._sample(model, key, kwargs, init, dense, keep, moments, fixed)
         data = {"X": X, "y": y, "x_err": x_err, "y_err": y_err}
+        if ex is not None:
+            data["exposure"] = ex
         state: dict[str, Any] = {"data_": data}
         if has_x:
             z_mean, z_var = result.moments["x_noise"]
@@ -154,11 +172,27 @@ class BayesianGLM(BayesianRegressorBase):
             return eta
         return expit(eta) if fam == "bernoulli" else np.exp(np.clip(eta, -30, 30))
 
+    def predict(self, X: Any, return_interval: bool = False, level: float = 0.9,
+                exposure: Any = None):
+        """Posterior mean of E[y | x_true = X] (n_samples,), and with ``return_interval`` its
+        ``level`` credible band ``(mean, lower, upper)``. Fitted with an exposure, the mean is a
+        rate per unit of exposure unless this call's ``exposure`` scales it to expected counts."""
+        out = super().predict(X, return_interval=return_interval, level=level)
+        ex = self._exposure(exposure, len(out[0] if return_interval else out))
+        if ex is None:
+            return out
+        return tuple(v * ex for v in out) if return_interval else out * ex
+
     def sample_posterior_predictive(self, X: Any, n_draws: int = 200,
-                                    random_state: int | None = None) -> np.ndarray:
-        """Replicated responses at true covariates X: (n_draws, n_samples)."""
+                                    random_state: int | None = None,
+                                    exposure: Any = None) -> np.ndarray:
+        """Replicated responses at true covariates X: (n_draws, n_samples); counts over
+        ``exposure`` (default 1) for the count families."""
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
         mu_all = self._mean_draws(self._X(X))
+        ex = self._exposure(exposure, mu_all.shape[1])
+        if ex is not None:
+            mu_all = mu_all * ex
         idx = rng.choice(mu_all.shape[0], size=min(int(n_draws), mu_all.shape[0]), replace=False)
         mu = mu_all[idx]
         fam = _family_name(self.family)

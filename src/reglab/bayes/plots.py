@@ -37,7 +37,8 @@ def _feature_index(est: Any, feature: int | str) -> int:
 def plot_fit(est: Any, feature: int | str = 0, level: float = 0.9, ax: Any = None) -> Figure:
     """Observed points with their error bars, the posterior mean relation and its ``level``
     credible band against one covariate (the others held at their sample mean; for Gaussian
-    models the points are shown as partial residuals so that they line up with the band)."""
+    models the points are shown as partial residuals so that they line up with the band; counts
+    fitted with an exposure are shown as rates, count / exposure)."""
     est._check_fitted()
     j = _feature_index(est, feature)
     X, y = est.data_["X"], est.data_["y"].copy()
@@ -59,12 +60,16 @@ def plot_fit(est: Any, feature: int | str = 0, level: float = 0.9, ax: Any = Non
         fig = ax.figure
     xerr = est.data_["x_err"][:, j]
     yerr = est.data_["y_err"]
+    rate = "exposure" in est.data_  # counts over exposures: points and line are rates
+    if rate:
+        y, yerr = y / est.data_["exposure"], yerr / est.data_["exposure"]
     ax.errorbar(X[:, j], y, xerr=xerr if xerr.any() else None, yerr=yerr if yerr.any() else None,
                 fmt="o", ms=3, color="0.3", ecolor="0.7", elinewidth=0.8, label="data")
     ax.fill_between(grid, lo, hi, color="C0", alpha=0.3, label=f"{100 * level:g}% credible band")
     ax.plot(grid, mean, color="C0", lw=2, label="posterior mean")
     ax.set_xlabel(str(est.feature_names_in_[j]))
-    ax.set_ylabel("y" + (" (partial residual)" if linear and others.any() else ""))
+    ax.set_ylabel("y / exposure" if rate else
+                  "y" + (" (partial residual)" if linear and others.any() else ""))
     ax.legend(loc="best", fontsize="small")
     return fig
 

@@ -62,8 +62,12 @@ def _fits(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult
     elif not data.classes and data.X.shape[1] == 1:
         grid = np.linspace(data.X[:, 0].min(), data.X[:, 0].max(), 200)[:, None]
         curves = {r.name: (grid[:, 0], _predictor(r.model, names)(grid)) for r in models}
-        rep.figure(sec, plots.fit_lines(data.X[:, 0], data.y, curves, xlabel=names[0],
-                                        ylabel=data.target), "fitted curves")
+        y, ylabel = data.y, data.target
+        if comp.exposure is not None:  # counts over exposures: the models' curves are rates
+            y, ylabel = data.y / comp.exposure, f"{data.target} / {comp.exposure_name}"
+            rep.text(sec, f"Observed rates {ylabel} and each model's fitted rate.")
+        rep.figure(sec, plots.fit_lines(data.X[:, 0], y, curves, xlabel=names[0],
+                                        ylabel=ylabel), "fitted curves")
     elif not data.classes:
         rep.text(sec, "Observed against held-out (out-of-fold) predictions; the diagonal is a "
                       "perfect prediction.")
@@ -234,14 +238,15 @@ def _features(data: Prepared) -> list[plots.Feature]:
     return out if used == list(range(len(names))) else fallback
 
 
-def _partial(rep: Report, data: Prepared, models: list[RungResult]) -> None:
+def _partial(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult]) -> None:
     if data.classes and len(data.classes) > 2:
         return
     sec = rep.section("Partial effects")
     features = _features(data)
     hidden = max(len(features) - MAX_PARTIAL, 0)
     what = (f"probability of {data.target} = '{data.classes[1]}'" if data.classes
-            else "prediction")
+            else f"rate {data.target} per unit of {comp.exposure_name}"
+            if comp.exposure is not None else "prediction")
     rep.text(sec, f"Partial dependence of the {what} on each feature (the mean over the data "
                   "with that feature set to each value: a grid of a numeric feature's quantiles, "
                   "drawn as a line; both values of a two-valued column and every level of a "
@@ -299,7 +304,7 @@ def _curves(rep: Report, models: list[RungResult]) -> None:
         rep.figure(sec, plots.loss_curves(curves, ylabel=ylabels, xlabel=xlabels), "loss curves")
 
 
-def _summaries(rep: Report, models: list[RungResult]) -> None:
+def _summaries(rep: Report, comp: Comparison, models: list[RungResult]) -> None:
     if not any(hasattr(_final(r.model), "summary") for r in models):
         return
     sec = rep.section("Model summaries")
@@ -310,6 +315,9 @@ def _summaries(rep: Report, models: list[RungResult]) -> None:
         scaled = "" if not _standardised(r.model) else (
             " (fitted on standardised features: each coefficient is per standard deviation of "
             "its term)" if hasattr(m, "coef_") else " (fitted on standardised features)")
+        if comp.exposure is not None and r.rung.offset:
+            e = comp.exposure_name
+            scaled += f" (offset log({e}): the model is for the rate per unit of {e})"
         rep.text(sec, r.name + scaled)
         rep.pre(sec, str(m.summary()))
 
@@ -351,6 +359,12 @@ def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = 
     sec = rep.section("Data")
     rep.text(sec, f"{source}: {len(data.y)} rows; {_feature_list(data)}; target "
                   f"'{data.target}', task {data.task}.")
+    if comp.exposure is not None:
+        e = comp.exposure_name
+        rep.text(sec, f"Exposure column '{e}' ({comp.exposure.min():.4g} to "
+                      f"{comp.exposure.max():.4g}): the GLMs take log({e}) as an offset, the "
+                      f"other models fit the rate {data.target} / {e} weighted by {e}; every "
+                      f"model is scored on the expected {data.target}, its rate times {e}.")
     for n in data.notes:
         rep.text(sec, n, "note")
     sec = rep.section("Leaderboard")
@@ -365,9 +379,9 @@ def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = 
     models = sorted(comp.fitted(), key=lambda r: order[r.name])
     _fits(rep, comp, data, models)
     _diagnostics(rep, data, models)
-    _partial(rep, data, models)
+    _partial(rep, comp, data, models)
     _curves(rep, models)
-    _summaries(rep, models)
+    _summaries(rep, comp, models)
 
 
 def build_compare_report(comp: Comparison, data: Prepared, source: str = "") -> Report:
