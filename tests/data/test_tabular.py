@@ -161,8 +161,19 @@ def test_identifier_and_date_columns_are_refused_with_what_to_do():
     # quoted separators of another kind do not fool it
     ("quoted.csv", 'name,y\n"a;b;c",1\n"d;e;f",2\n', {"name": ["a;b;c", "d;e;f"], "y": [1, 2]}),
     ("one_column.csv", "y\n1\n2\n", {"y": [1, 2]}),
+    # thousands marks: "1.234,5" (continental Europe) and quoted "1,234.5" (English)
+    ("eu_thousands.csv", "year;sales;x\n2024;1.234,5;0,5\n2025;12.000;1\n2026;-987,25;2\n",
+     {"year": [2024, 2025, 2026], "sales": [1234.5, 12000.0, -987.25], "x": [0.5, 1.0, 2.0]}),
+    ("en_thousands.csv", 'id,sales\n1,"1,234.5"\n2,"12,000"\n3,5.5\n',
+     {"id": [1, 2, 3], "sales": [1234.5, 12000.0, 5.5]}),
+    # "1.234" alone is a decimal point; "1,5" in a tab file a decimal comma
+    ("ambiguous.csv", "x;y\n1.234;2\n2.5;3\n", {"x": [1.234, 2.5], "y": [2, 3]}),
+    ("tab_comma.txt", "x\ty\n1,5\t2\n2,25\t3\n", {"x": [1.5, 2.25], "y": [2, 3]}),
+    # text and dates are not numbers and do not sway the choice
+    ("dates.csv", "day;v\n2025-01-02;1,5\n2025-01-03;2,5\n",
+     {"day": ["2025-01-02", "2025-01-03"], "v": [1.5, 2.5]}),
 ])
-def test_read_table_finds_the_separator_and_decimal_comma(tmp_path, name, text, expected):
+def test_read_table_finds_the_separator_and_number_marks(tmp_path, name, text, expected):
     p = tmp_path / name
     p.write_text(text)
     pd.testing.assert_frame_equal(read_table(p), pd.DataFrame(expected))

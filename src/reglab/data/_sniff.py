@@ -1,4 +1,4 @@
-"""How a delimited text file is laid out: its field separator and decimal mark.
+"""How a delimited text file is laid out: its field separator and number marks.
 
 Spreadsheets in much of Europe write ``;``-separated files with decimal commas (``1,5``), and
 instruments write tab- or ``|``-separated ``.csv``/``.txt`` files; read with ``sep=","`` such a
@@ -13,8 +13,15 @@ import re
 from pathlib import Path
 
 _CANDIDATES = (",", ";", "\t", "|")
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+(?:[eE][-+]?\d+)?\s*$")
-_DECIMAL_POINT = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
+_EXP = r"(?:[eE][-+]?\d+)?"
+# number shapes per (decimal mark, thousands mark), tried in this order; the first that reads
+# every number-like field wins. "1.234" alone reads as 1.234, "1.234,5" as 1234.5.
+_MARKS = {
+    (".", None): re.compile(rf"^[-+]?(?:\d+(?:\.\d*)?|\.\d+){_EXP}$"),
+    (",", None): re.compile(rf"^[-+]?(?:\d+(?:,\d*)?|,\d+){_EXP}$"),
+    (",", "."): re.compile(rf"^[-+]?(?:\d{{1,3}}(?:\.\d{{3}})+|\d+)(?:,\d+)?{_EXP}$"),
+    (".", ","): re.compile(rf"^[-+]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?{_EXP}$"),
+}
 
 
 def _field_counts(lines: list[str], sep: str) -> list[int]:
@@ -36,12 +43,30 @@ def _separator(lines: list[str], whitespace: bool) -> str:
     return best
 
 
-def csv_options(path: str | Path, max_lines: int = 50) -> dict[str, str]:
-    """``{"sep": ..., ["decimal": ","]}`` for ``pandas.read_csv`` from the first lines of a
-    ``.csv``/``.txt`` file (``.tsv`` is always tab-separated).
+def _number_marks(fields: list[str], sep: str) -> dict[str, str]:
+    """``read_csv``'s ``decimal`` / ``thousands`` options: the first convention of ``_MARKS``
+    that reads every number-like field (one that some convention reads). With ``,`` as the
+    separator a decimal comma is impossible, but quoted ``"1,234.5"`` has a thousands comma."""
+    fields = [f.strip() for f in fields]
+    marks = [m for m in _MARKS if sep != "," or m[0] == "."]
+    numbers = [f for f in fields if any(_MARKS[m].match(f) for m in marks)]
+    for decimal, thousands in marks:
+        if all(_MARKS[(decimal, thousands)].match(f) for f in numbers):
+            opts = {"decimal": decimal} if decimal != "." else {}
+            if thousands and any(thousands in f for f in numbers):
+                opts["thousands"] = thousands
+            return opts
+    return {}
 
-    A ``;``-separated file whose fields include numbers written ``1,5`` and none written ``1.5``
-    uses the decimal comma.
+
+def csv_options(path: str | Path, max_lines: int = 50) -> dict[str, str]:
+    """``{"sep": ..., ["decimal": ","], ["thousands": ...]}`` for ``pandas.read_csv`` from the
+    first lines of a ``.csv``/``.txt`` file (``.tsv`` is always tab-separated).
+
+    Number marks (:func:`_number_marks`): a ``;``-separated file whose numbers are written
+    ``1,5`` uses the decimal comma, ``1.234,5`` adds the thousands point; a ``,``-separated file
+    with quoted ``"1,234.5"`` the thousands comma. Where one convention reads every number
+    (``1.5``, ``1,5`` or ``1.234``), the plainer one wins.
     """
     p = Path(path)
     if p.suffix.lower() == ".tsv":
@@ -56,10 +81,7 @@ def csv_options(path: str | Path, max_lines: int = 50) -> dict[str, str]:
     if not lines:
         return {"sep": ","}
     sep = _separator(lines, whitespace=p.suffix.lower() == ".txt")
-    opts = {"sep": sep}
-    if sep == ";":
-        fields = [x for row in csv.reader(lines[1:], delimiter=";") for x in row]
-        if any(_DECIMAL_COMMA.match(x) for x in fields) and \
-                not any(_DECIMAL_POINT.match(x) for x in fields):
-            opts["decimal"] = ","
-    return opts
+    if sep == r"\s+":
+        return {"sep": sep}
+    fields = [x for row in csv.reader(lines[1:], delimiter=sep) for x in row]
+    return {"sep": sep, **_number_marks(fields, sep)}

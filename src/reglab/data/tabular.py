@@ -52,8 +52,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (``.csv``, ``.txt``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
 
     The separator of a ``.csv``/``.txt`` file is found from its first lines (``,`` ``;`` tab
-    ``|``, and whitespace for ``.txt``), and a ``;``-separated file with decimal commas is read
-    as numbers (:func:`reglab.data._sniff.csv_options`).
+    ``|``, and whitespace for ``.txt``), and so are its decimal and thousands marks (``1,5``,
+    ``1.234,5``, quoted ``"1,234.5"``; :func:`reglab.data._sniff.csv_options`).
     """
     p = Path(path)
     if not p.exists():
