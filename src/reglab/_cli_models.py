@@ -78,6 +78,16 @@ def _default_family(task: str) -> str:
     return {"counts": "poisson", "positive": "gamma", "binary": "binomial"}.get(task, "gaussian")
 
 
+def model_name(choice: str, model) -> str:
+    """``"glm (poisson, log link)"``: the ``--model`` choice with its family and link."""
+    fam = getattr(model, "family", None)
+    fam = fam if isinstance(fam, str) else getattr(fam, "name", None)
+    link = getattr(model, "link", None)
+    parts = [p for p in (fam if fam != choice else None,
+                         f"{link} link" if isinstance(link, str) else None) if p]
+    return f"{choice} ({', '.join(parts)})" if parts else choice
+
+
 def describe(model) -> str:
     if hasattr(model, "summary"):
         return str(model.summary())

@@ -37,6 +37,7 @@ from reglab._cli_models import (
     complete_rows,
     describe,
     exposure_values,
+    model_name,
     spread,
 )
 from reglab._ladder import ERROR_TASKS
@@ -163,6 +164,8 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         = None,
         link: Annotated[str | None, typer.Option(help="GLM link (log, logit, ...).")] = None,
         save: Annotated[Path | None, typer.Option(help="Write the model file here.")] = None,
+        report: Annotated[Path | None, typer.Option(
+            help="Also write an HTML report of the fit to this directory.")] = None,
         x_err: XErr = None, y_err: YErr = None,
         exposure: Annotated[str | None, typer.Option(
             help="Column of exposures (> 0: time at risk, population) for --model glm, "
@@ -176,6 +179,8 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     """Fit one model on all rows, print its summary, optionally save it as a model file."""
     STATE["quiet"] = quiet
     import warnings
+
+    import pandas as pd
 
     from reglab._settings import apply_settings, parse_settings
 
@@ -219,6 +224,13 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
                 "created": datetime.now(UTC).isoformat(timespec="seconds")}
         path = save_model(est, save, meta=meta, X_check=X)
         out.print(f"model saved to {path}")
+    if report is not None:
+        from reglab.viz.fit_report import write_fit_report
+
+        expo = None if not exposure else pd.Series(errors["exposure"], name=exposure)
+        path = write_fit_report(est, prepared, report, model_name(model, est), source=data,
+                                exposure=expo)
+        out.print(f"report written to {path}")
 
 
 @app.command()

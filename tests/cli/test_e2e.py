@@ -348,3 +348,14 @@ def test_fit_bayesian_glm_with_exposure_predicts_counts_over_new_exposures(tmp_p
                        exposure=[1.0, 4.0])
     # posterior mean vs MLE of a mean count: within 5% (the standard error is ~4-6% here)
     np.testing.assert_allclose(got, want, rtol=0.05)
+
+
+def test_fit_report_writes_one_models_report(tmp_path, run):
+    code, out, err = run("fit", "builtin:globular", "--n-samples", "120", "--model",
+                         "negative_binomial", "--report", tmp_path / "rep", "-q")
+    assert code == 0, err
+    assert f"report written to {tmp_path / 'rep' / 'index.html'}" in out
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "negative_binomial (log link) for counts target" in html
+    assert "negative binomial variance mu + alpha mu^2, alpha = " in html  # its own variance
+    assert "Model summary" in html and "Leaderboard" not in html

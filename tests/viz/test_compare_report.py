@@ -9,6 +9,7 @@ from reglab.compare import Comparison, RungResult
 from reglab.data.tabular import prepare
 from reglab.viz import compare_report as cr
 from reglab.viz import plots
+from reglab.viz._residuals import pearson_scale
 from reglab.viz.report import Report
 
 
@@ -170,11 +171,11 @@ def test_nb_pearson_residuals_use_the_fitted_nb_variance(monkeypatch):
     alpha = nb.alpha_nb_
     assert alpha > 0.2
     mu = nb.predict(df[["x"]]) * 1.1  # any positive held-out means
-    scale, words = cr._pearson_scale(nb, mu, "counts")
+    scale, words = pearson_scale(nb, mu, "counts")
     np.testing.assert_allclose(scale, np.sqrt(mu + alpha * mu**2), rtol=1e-12, atol=0)
     assert f"negative binomial variance mu + alpha mu^2, alpha = {alpha:.3g}" in words
     # a model without a variance function keeps the task's (Poisson) variance
-    scale, words = cr._pearson_scale(_Additive({}), mu, "counts")
+    scale, words = pearson_scale(_Additive({}), mu, "counts")
     np.testing.assert_allclose(scale, np.sqrt(mu), rtol=1e-12)
     assert "Poisson variance mu" in words
     # the report passes those scales to the figure and names the variance in each caption
@@ -203,8 +204,8 @@ def test_gaussian_family_and_nonpositive_means_give_raw_residuals():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(50, 1))
     m = GLM(family="gaussian").fit(X, X[:, 0] + rng.normal(size=50))
-    assert cr._pearson_scale(m, np.ones(50), "continuous")[0] is None
-    scale, words = cr._pearson_scale(_Additive({}), np.array([1.0, -0.5]), "counts")
+    assert pearson_scale(m, np.ones(50), "continuous")[0] is None
+    scale, words = pearson_scale(_Additive({}), np.array([1.0, -0.5]), "counts")
     assert scale is None and words.startswith("raw residuals")
 
 
@@ -249,7 +250,7 @@ def test_bayesian_nb_pearson_residuals_use_its_posterior_mean_alpha():
         family, dispersion_ = "negative_binomial", 0.8
 
     mu = np.array([0.5, 3.0, 40.0])
-    scale, words = cr._pearson_scale(BayesNB(), mu, "counts")
+    scale, words = pearson_scale(BayesNB(), mu, "counts")
     np.testing.assert_allclose(scale, np.sqrt(mu + 0.8 * mu**2), rtol=1e-12)
     assert "negative binomial variance mu + alpha mu^2, alpha = 0.8 (posterior mean" in words
 

@@ -12,10 +12,19 @@ import pandas as pd
 from reglab.compare import Comparison, RungResult
 from reglab.data.tabular import Prepared
 from reglab.viz import nnplots, plots
+from reglab.viz._residuals import pearson_scale, scaling_words
 from reglab.viz.report import Report
 from reglab.viz.style import PALETTE, styled, subplots
 
-__all__ = ["build_compare_report", "write_compare_report", "add_comparison"]
+__all__ = ["build_compare_report", "write_compare_report", "add_comparison", "HELD_OUT",
+           "IN_SAMPLE"]
+
+# where the predictions in ``RungResult.oof`` come from, as the figures and texts say it:
+# compare's out-of-fold predictions, or (``reglab fit --report``) the fit on all rows
+HELD_OUT = {"short": "held out", "long": "held-out (out-of-fold)",
+            "residuals": "Held-out residuals (observed minus out-of-fold prediction)"}
+IN_SAMPLE = {"short": "in sample", "long": "in-sample (fitted on all rows)",
+             "residuals": "In-sample residuals (observed minus the fit on all rows)"}
 
 
 def _predictor(model: Any, names: list[str], proba: bool = False):
@@ -41,17 +50,18 @@ def _score_bars(board: pd.DataFrame, metric: str):
 
 
 @styled
-def _observed_vs_predicted(results: list[RungResult], y: np.ndarray):
+def _observed_vs_predicted(results: list[RungResult], y: np.ndarray, where: str = "held out"):
     fig, axes = subplots(1, len(results), size=(2.8, 2.7))
     lo, hi = float(np.min(y)), float(np.max(y))
     for ax, r in zip(np.atleast_1d(axes), results):
         ax.scatter(r.oof, y, s=7, alpha=0.5)
         ax.plot([lo, hi], [lo, hi], color="0.3", lw=1)
-        ax.set(title=r.name, xlabel="predicted (held out)", ylabel="observed")
+        ax.set(title=r.name, xlabel=f"predicted ({where})", ylabel="observed")
     return fig
 
 
-def _fits(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult]) -> None:
+def _fits(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult],
+          words: dict[str, str] = HELD_OUT) -> None:
     sec = rep.section("Model fits")
     names = data.feature_names
     if data.classes and data.X.shape[1] == 2:
@@ -69,16 +79,18 @@ def _fits(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult
         rep.figure(sec, plots.fit_lines(data.X[:, 0], y, curves, xlabel=names[0],
                                         ylabel=ylabel), "fitted curves")
     elif not data.classes:
-        rep.text(sec, "Observed against held-out (out-of-fold) predictions; the diagonal is a "
+        rep.text(sec, f"Observed against {words['long']} predictions; the diagonal is a "
                       "perfect prediction.")
-        rep.figure(sec, _observed_vs_predicted(models[:5], data.y), "observed vs predicted")
+        rep.figure(sec, _observed_vs_predicted(models[:5], data.y, words["short"]),
+                   "observed vs predicted")
     else:
         what = (f"the probability of {data.target} = '{data.classes[1]}'"
                 if len(data.classes) == 2 else
                 "the top class's probability (its confidence), against how often it is right")
-        rep.text(sec, "Calibration of the held-out (out-of-fold) probabilities: rows binned by "
+        rep.text(sec, f"Calibration of the {words['long']} probabilities: rows binned by "
                       f"{what}, in deciles; a calibrated model's points lie on the diagonal.")
-        rep.figure(sec, _calibration(models[:5], data.y, len(data.classes)), "calibration")
+        rep.figure(sec, _calibration(models[:5], data.y, len(data.classes), words["short"]),
+                   "calibration")
 
 
 def calibration_points(p: np.ndarray, hit: np.ndarray, bins: int = 10
@@ -93,7 +105,8 @@ def calibration_points(p: np.ndarray, hit: np.ndarray, bins: int = 10
 
 
 @styled
-def _calibration(results: list[RungResult], y: np.ndarray, n_classes: int):
+def _calibration(results: list[RungResult], y: np.ndarray, n_classes: int,
+                 where: str = "held out"):
     fig, ax = subplots(size=(4.6, 3.8))
     for r, color in zip(results, PALETTE * 2):
         P = np.asarray(r.oof, float)
@@ -101,7 +114,7 @@ def _calibration(results: list[RungResult], y: np.ndarray, n_classes: int):
         ax.plot(*calibration_points(p, hit.astype(float)), marker="o", ms=4, lw=1.4,
                 color=color, label=r.name)
     ax.plot([0, 1], [0, 1], color="0.3", lw=1)
-    ax.set(xlabel="mean predicted probability (held out)", ylabel="observed frequency",
+    ax.set(xlabel=f"mean predicted probability ({where})", ylabel="observed frequency",
            xlim=(0, 1), ylim=(0, 1))
     ax.legend(fontsize=7)
     return fig
@@ -126,87 +139,22 @@ def _final(model: Any) -> Any:
     return final(model)
 
 
-# unit variance V(mu) of each family, as the residual captions write it
-_VARIANCE = {"gaussian": ("Gaussian", "1"), "poisson": ("Poisson", "mu"),
-             "gamma": ("Gamma", "mu^2"), "inverse_gaussian": ("inverse Gaussian", "mu^3"),
-             "negative_binomial": ("negative binomial", "mu + alpha mu^2"),
-             "tweedie": ("Tweedie", "mu^power"), "binomial": ("binomial", "mu (1 - mu)"),
-             "bernoulli": ("Bernoulli", "mu (1 - mu)")}
-# the task's variance for a model without a variance function: sqrt(V(mu)) = mu^power
-_TASK_VARIANCE = {"counts": ("Poisson", "mu", 0.5), "positive": ("Gamma", "mu^2", 1.0)}
-_PEARSON = "as Pearson residuals (y - mu) / sqrt(V(mu)) with the"
-
-
-def _family_words(fam: Any) -> str:
-    """``"negative binomial variance mu + alpha mu^2, alpha = 0.255 from the fit on all rows"``."""
-    name = getattr(fam, "name", type(fam).__name__)
-    if name == "poisson" and getattr(fam, "alpha", None) == 0:  # NegativeBinomial, Poisson limit
-        return ("negative binomial variance mu + alpha mu^2 at alpha = 0 (the Poisson variance "
-                "mu), alpha from the fit on all rows")
-    title, formula = _VARIANCE.get(name, (name.replace("_", " "), "V(mu)"))
-    params = ", ".join(f"{k} = {v:.3g}" for k, v in getattr(fam, "params", {}).items())
-    return f"{title} variance {formula}" + (f", {params} from the fit on all rows" if params
-                                            else " of the model's family")
-
-
-def _pearson_scale(model: Any, mu: np.ndarray, task: str) -> tuple[np.ndarray | None, str]:
-    """``(sqrt(V(mu)) or None, words)`` for the residuals of ``model``'s predictions ``mu (n,)``.
-
-    V is the variance function of the refitted model's ``family_`` when it has one (GLM,
-    NegativeBinomial: ``mu + alpha mu^2`` with the fitted alpha, GAM), else the task's
-    (Poisson ``mu`` for counts, Gamma ``mu^2`` for positive); None (raw residuals) where there is
-    no such variance, it is constant (Gaussian) or it is not positive at every ``mu``.
-    """
-    final = _final(model)
-    fam = getattr(final, "family_", None)
-    alpha = getattr(final, "dispersion_", None)
-    if fam is None and getattr(final, "family", None) == "negative_binomial" and alpha is not None:
-        # a Bayesian NB model: its posterior-mean alpha in NB2's variance
-        if np.all(mu > 0):
-            return np.sqrt(mu + float(alpha) * mu**2), (
-                f"{_PEARSON} negative binomial variance mu + alpha mu^2, alpha = "
-                f"{float(alpha):.3g} (posterior mean, fit on all rows)")
-    if fam is not None and callable(getattr(fam, "variance", None)):
-        if getattr(fam, "name", "") == "gaussian":
-            return None, "raw residuals (the model's Gaussian variance is constant)"
-        with np.errstate(all="ignore"):
-            var = np.asarray(fam.variance(mu), float)
-        if np.all(np.isfinite(var) & (var > 0)):
-            return np.sqrt(var), f"{_PEARSON} {_family_words(fam)}"
-        return None, f"raw residuals (the model's {_family_words(fam)} is not positive at " \
-                     "every prediction)"
-    if task not in _TASK_VARIANCE:
-        return None, "raw residuals"
-    title, formula, power = _TASK_VARIANCE[task]
-    if not np.all(mu > 0):
-        return None, f"raw residuals (some predicted means are <= 0: no {title} variance)"
-    return mu**power, (f"{_PEARSON} {title} variance {formula} (the {task} task's default: "
-                       "the model has no variance function)")
-
-
-def _scaling_words(task: str) -> str:
-    """How the residual panels of a ``task`` are scaled, for the section text."""
-    own = "for a model with its own variance function, that one (its family, fitted on all rows)"
-    if task not in _TASK_VARIANCE:
-        return (": raw residuals, or Pearson residuals (y - mu) / sqrt(V(mu)) with the variance "
-                "function of a model that has a non-constant one (its family, fitted on all "
-                "rows).")
-    title, formula, _ = _TASK_VARIANCE[task]
-    return (f", {_PEARSON} {title} variance {formula} (the {task} task's default) or, {own}; raw "
-            "residuals where the variance is not positive at every predicted mean.")
-
-
-def _diagnostics(rep: Report, data: Prepared, models: list[RungResult]) -> None:
+def _diagnostics(rep: Report, data: Prepared, models: list[RungResult],
+                 words: dict[str, str] = HELD_OUT) -> None:
     if data.classes:
         return
     sec = rep.section("Residual diagnostics")
-    rep.text(sec, "Held-out residuals (observed minus out-of-fold prediction) of the best model "
-                  "and of the linear model" + _scaling_words(data.task)
-             + " The caption under each figure names the variance used.")
+    if len(models) == 1:  # one model: say its scaling outright
+        _, how = pearson_scale(models[0].model, np.asarray(models[0].oof, float), data.task)
+        rep.text(sec, f"{words['residuals']} of the model, {how}.")
+    else:
+        rep.text(sec, f"{words['residuals']} of the best model and of the linear model"
+                 + scaling_words(data.task)
+                 + " The caption under each figure names the variance used.")
     shown = list(dict.fromkeys([models[0].name, "linear"]))
     for r in models:
         if r.name in shown:
-            scale, words = _pearson_scale(r.model, np.asarray(r.oof, float), data.task)
+            scale, words = pearson_scale(r.model, np.asarray(r.oof, float), data.task)
             rep.figure(sec, plots.residual_diagnostics(data.y, r.oof, title=r.name,
                                                        pearson_scale=scale),
                        f"residual diagnostics: {r.name}, {words}")
@@ -250,7 +198,8 @@ def _partial(rep: Report, comp: Comparison, data: Prepared, models: list[RungRes
     rep.text(sec, f"Partial dependence of the {what} on each feature (the mean over the data "
                   "with that feature set to each value: a grid of a numeric feature's quantiles, "
                   "drawn as a line; both values of a two-valued column and every level of a "
-                  "categorical one, its other dummies 0, drawn as markers), for the top models. "
+                  "categorical one, its other dummies 0, drawn as markers), for the "
+                  + ("model. " if len(models) == 1 else "top models. ")
                   + _shown(len(features), hidden))
     predictors = {r.name: _predictor(r.model, data.feature_names, bool(data.classes))
                   for r in models[:3]}
@@ -307,7 +256,7 @@ def _curves(rep: Report, models: list[RungResult]) -> None:
 def _summaries(rep: Report, comp: Comparison, models: list[RungResult]) -> None:
     if not any(hasattr(_final(r.model), "summary") for r in models):
         return
-    sec = rep.section("Model summaries")
+    sec = rep.section("Model summary" if len(models) == 1 else "Model summaries")
     for r in models:
         m = _final(r.model)
         if not hasattr(m, "summary"):
@@ -315,7 +264,7 @@ def _summaries(rep: Report, comp: Comparison, models: list[RungResult]) -> None:
         scaled = "" if not _standardised(r.model) else (
             " (fitted on standardised features: each coefficient is per standard deviation of "
             "its term)" if hasattr(m, "coef_") else " (fitted on standardised features)")
-        if comp.exposure is not None and r.rung.offset:
+        if comp.exposure is not None and (r.rung is None or r.rung.offset):
             e = comp.exposure_name
             scaled += f" (offset log({e}): the model is for the rate per unit of {e})"
         rep.text(sec, r.name + scaled)
@@ -354,19 +303,28 @@ def _feature_list(data: Prepared, shown: int = 12) -> str:
     return f"{len(features)} {word} ({', '.join(parts)}{more}){columns}"
 
 
-def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = "") -> None:
-    """Append the comparison's sections to ``rep``."""
+def add_data(rep: Report, comp: Comparison, data: Prepared, source: str = "",
+             single: bool = False) -> None:
+    """The Data section: source, rows, original features, target, task, exposure, notes
+    (``single``: of one model's fit rather than a comparison's)."""
     sec = rep.section("Data")
     rep.text(sec, f"{source}: {len(data.y)} rows; {_feature_list(data)}; target "
                   f"'{data.target}', task {data.task}.")
     if comp.exposure is not None:
-        e = comp.exposure_name
+        e, t = comp.exposure_name, data.target
+        use = (f"log({e}) is the model's offset, so it describes the rate {t} / {e}; its "
+               f"predictions are the expected {t}, rate times {e}" if single else
+               f"the GLMs take log({e}) as an offset, the other models fit the rate {t} / {e} "
+               f"weighted by {e}; every model is scored on the expected {t}, its rate times {e}")
         rep.text(sec, f"Exposure column '{e}' ({comp.exposure.min():.4g} to "
-                      f"{comp.exposure.max():.4g}): the GLMs take log({e}) as an offset, the "
-                      f"other models fit the rate {data.target} / {e} weighted by {e}; every "
-                      f"model is scored on the expected {data.target}, its rate times {e}.")
+                      f"{comp.exposure.max():.4g}): {use}.")
     for n in data.notes:
         rep.text(sec, n, "note")
+
+
+def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = "") -> None:
+    """Append the comparison's sections to ``rep``."""
+    add_data(rep, comp, data, source)
     sec = rep.section("Leaderboard")
     rep.text(sec, f"{comp.folds}-fold cross-validation, ranked by held-out {comp.primary}. "
                   "AIC/BIC are in-sample, for the likelihood models only.")
@@ -395,3 +353,4 @@ def write_compare_report(comp: Comparison, data: Prepared, output: str | Path,
                          source: str = "") -> Path:
     """Write ``output/index.html`` and return its path."""
     return build_compare_report(comp, data, source).write(Path(output) / "index.html")
+
