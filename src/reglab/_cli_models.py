@@ -94,6 +94,49 @@ def describe(model) -> str:
     return repr(model)
 
 
+INTERVALS = ("confidence", "prediction")
+_WITH_INTERVALS = "linear, gam, glm, negative_binomial, eiv and bayesian_glm"
+
+
+def interval_bounds(model, X, kind: str, level: float, extra: dict):
+    """``(lower, upper)`` of the ``kind`` interval at ``level`` around ``model``'s predictions:
+    linear and GAM models give R's confidence and prediction intervals, GLMs the Wald interval
+    of the mean (confidence only), Bayesian models the credible band of the mean (confidence) or
+    the quantiles of posterior predictive draws (prediction); other models a UserError."""
+    import inspect
+
+    import numpy as np
+
+    if kind not in INTERVALS:
+        raise UserError(f"--interval must be confidence or prediction, got {kind!r}")
+    if not 0 < level < 1:
+        raise UserError(f"--level must lie between 0 and 1, got {level:g}")
+    if hasattr(model, "samples_"):  # Bayesian: the posterior draws
+        if kind == "confidence":
+            _, lo, hi = model.predict(X, return_interval=True, level=level, **extra)
+            return lo, hi
+        draws = model.sample_posterior_predictive(X, n_draws=4000, **extra)
+        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        return lo, hi
+    params = inspect.signature(model.predict).parameters
+    name = type(model).__name__
+    if "interval" in params:
+        try:
+            band = model.predict(X, interval=kind, level=level)
+        except ValueError as exc:
+            raise UserError(f"--interval {kind}: {exc}") from None
+        return band["lwr"].to_numpy(), band["upr"].to_numpy()
+    if "return_ci" in params:
+        if kind == "prediction":
+            raise UserError(f"--interval prediction: a {name} gives the confidence interval of "
+                            "its mean only; use --interval confidence, or fit --model gam "
+                            "(Gaussian) or a Bayesian model for prediction intervals")
+        band = model.predict(X, return_ci=True, level=level, **extra)
+        return band["lower"].to_numpy(), band["upper"].to_numpy()
+    raise UserError(f"--interval: a {name} has no intervals; the models with them are "
+                    f"{_WITH_INTERVALS}")
+
+
 def complete_rows(df, schema: dict, skip_missing: bool):
     """Boolean mask of the rows to predict: all, or (``--skip-missing``) those with every
     feature the model uses present; a missing value is otherwise an error naming its place."""

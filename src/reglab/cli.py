@@ -37,6 +37,7 @@ from reglab._cli_models import (
     complete_rows,
     describe,
     exposure_values,
+    interval_bounds,
     model_name,
     spread,
 )
@@ -242,6 +243,10 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
             skip_missing: Annotated[bool, typer.Option(
                 "--skip-missing", help="Rows with a missing feature value get empty predictions "
                                        "(else: error).")] = False,
+            interval: Annotated[str | None, typer.Option(
+                help="Add <target>_lower and _upper columns: 'confidence' (of the mean) or "
+                     "'prediction' (of a new observation).")] = None,
+            level: Annotated[float, typer.Option(help="Level of --interval.")] = 0.95,
             quiet: Quiet = False) -> None:
     """Predict with a saved model on new rows (same columns as in training)."""
     STATE["quiet"] = quiet
@@ -263,6 +268,9 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if mf.meta.get("exposure"):  # fitted with --exposure: the new rows need theirs
         extra["exposure"] = exposure_values(df, mf.meta["exposure"], df.index[keep])
     res = df.copy()
+    if interval and schema["classes"]:
+        raise UserError("--interval applies to regression targets; the class probabilities "
+                        "are the classifier's uncertainty")
     if schema["classes"]:
         if hasattr(mf.model, "predict_proba"):
             proba = np.asarray(mf.model.predict_proba(Xn), float)
@@ -277,6 +285,10 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     else:
         res[f"{schema['target']}_predicted"] = spread(
             np.asarray(mf.model.predict(Xn, **extra), float), keep)
+        if interval:
+            lower, upper = interval_bounds(mf.model, Xn, interval, level, extra)
+            res[f"{schema['target']}_lower"] = spread(np.asarray(lower, float), keep)
+            res[f"{schema['target']}_upper"] = spread(np.asarray(upper, float), keep)
     if output is None:
         sys.stdout.write(res.to_csv(index=False))
         return
