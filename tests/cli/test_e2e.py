@@ -249,14 +249,19 @@ def test_fit_refuses_error_options_where_they_do_not_apply(run, args, message):
     assert code == 1 and err.strip() == f"error: {message}"
 
 
+def _claims_csv(path, *, seed, n, years, b0, b1):
+    """Claims over 0.2-``years`` years at risk: Poisson with log rate ``b0 + b1 age``."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "years": rng.uniform(0.2, years, n)})
+    df["claims"] = rng.poisson(df.years * np.exp(b0 + b1 * df.age))
+    df.to_csv(path, index=False)
+    return df
+
+
 def test_fit_with_exposure_matches_statsmodels_and_predict_uses_it(tmp_path, run):
     import statsmodels.api as sm
 
-    rng = np.random.default_rng(8)
-    n = 300
-    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "years": rng.uniform(0.2, 5.0, n)})
-    df["claims"] = rng.poisson(df.years * np.exp(-2.0 + 0.02 * df.age))
-    df.to_csv(tmp_path / "c.csv", index=False)
+    df = _claims_csv(tmp_path / "c.csv", seed=8, n=300, years=5.0, b0=-2.0, b1=0.02)
     code, out, err = run("fit", tmp_path / "c.csv", "--target", "claims", "--model", "glm",
                          "--exposure", "years", "--save", tmp_path / "m.reglab", "-q")
     assert code == 0, err
@@ -297,11 +302,7 @@ def test_compare_with_exposure_from_a_csv(tmp_path, run):
     """``compare --exposure``: the column is no feature, the note says how it is used, the
     leaderboard ranks the GLMs' held-out deviance near the Poisson noise floor; refused for a
     continuous target and for a column that is not there."""
-    rng = np.random.default_rng(3)
-    n = 200
-    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "years": rng.uniform(0.2, 8.0, n)})
-    df["claims"] = rng.poisson(df.years * np.exp(-2.0 + 0.03 * df.age))
-    df.to_csv(tmp_path / "c.csv", index=False)
+    _claims_csv(tmp_path / "c.csv", seed=3, n=200, years=8.0, b0=-2.0, b1=0.03)
     code, out, err = run("compare", tmp_path / "c.csv", "-t", "claims", "--exposure", "years",
                          "--fast", "--folds", "3", "--models", "poisson,linear",
                          "-o", tmp_path / "rep", "--no-report")
@@ -326,11 +327,7 @@ def test_fit_bayesian_glm_with_exposure_predicts_counts_over_new_exposures(tmp_p
     pytest.importorskip("numpyro")
     import statsmodels.api as sm
 
-    rng = np.random.default_rng(9)
-    n = 150
-    df = pd.DataFrame({"age": rng.uniform(20, 70, n), "years": rng.uniform(0.2, 5.0, n)})
-    df["claims"] = rng.poisson(df.years * np.exp(-1.0 + 0.02 * df.age))
-    df.to_csv(tmp_path / "c.csv", index=False)
+    df = _claims_csv(tmp_path / "c.csv", seed=9, n=150, years=5.0, b0=-1.0, b1=0.02)
     code, out, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--model", "bayesian_glm",
                          "--family", "poisson", "--exposure", "years", "--set", "num_chains=1",
                          "--set", "num_samples=300", "--set", "num_warmup=300",
