@@ -3,7 +3,7 @@ features (exposures; which rows are complete). Parsing lives in ``cli.py``."""
 
 from __future__ import annotations
 
-from reglab._cli_io import STATE, UserError, checked_column, column_list, note
+from reglab._cli_io import STATE, UserError, checked_column, column_list, either, note
 
 MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
                  "forest", "eiv", "bayesian_glm")
@@ -11,13 +11,34 @@ ERROR_MODELS = ("eiv", "bayesian_glm")  # the models that take --x-err / --y-err
 EXPOSURE_MODELS = ("glm", "negative_binomial", "bayesian_glm")  # ... and --exposure
 
 
-def build_model(name: str, family: str | None, link: str | None, task: str, seed: int):
+_REGRESSION = ("continuous", "positive", "counts")
+_ALL = (*_REGRESSION, "binary", "multiclass")
+# the targets each model can fit (a 0/1 target by least squares is the linear probability model)
+MODEL_TASKS = {"linear": (*_REGRESSION, "binary"), "glm": (*_REGRESSION, "binary"),
+               "negative_binomial": ("counts",), "logistic": ("binary",),
+               "softmax": ("binary", "multiclass"), "gam": (*_REGRESSION, "binary"),
+               "mlp": _ALL, "forest": _ALL, "eiv": ("continuous", "positive"),
+               "bayesian_glm": (*_REGRESSION, "binary")}
+
+
+def _check_task(name: str, task: str, target: str) -> None:
+    """A model that cannot fit the target is refused, naming the models that can."""
+    if task in MODEL_TASKS[name]:
+        return
+    can = [m for m in MODEL_CHOICES if task in MODEL_TASKS[m]]
+    raise UserError(f"--model {name} does not fit a {task} target ('{target}'); for {task} "
+                    f"use {either(can)} (or --task to override the detected task)")
+
+
+def build_model(name: str, family: str | None, link: str | None, task: str, seed: int,
+                target: str = "y"):
     from reglab._ladder import _make, _reglab
 
     if name not in MODEL_CHOICES:
         raise UserError(f"unknown model {name!r}; choose from {', '.join(MODEL_CHOICES)}")
-    if family and name not in ("glm", "bayesian_glm"):
-        raise UserError("--family applies to --model glm or bayesian_glm only")
+    if family and name not in ("glm", "gam", "bayesian_glm"):
+        raise UserError("--family applies to --model glm, gam or bayesian_glm only")
+    _check_task(name, task, target)
     classify = task in ("binary", "multiclass")
     bayes = {"random_state": seed, "verbose": not STATE["quiet"]}
     spec = {"linear": ("models.linear", "LinearRegression", {}),
@@ -69,8 +90,6 @@ def compare_exposure(df, prepared, column: str | None):
 
 def _bayes_family(task: str) -> str:
     """BayesianGLM's family for a task: NB2 for counts (the globular-cluster model)."""
-    if task == "multiclass":
-        raise UserError("bayesian_glm has no multiclass family; use --model softmax")
     return {"counts": "negative_binomial", "binary": "bernoulli"}.get(task, "gaussian")
 
 

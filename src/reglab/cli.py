@@ -201,7 +201,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     errors = measurement_errors(df, prepared, xe, ye) or {}
     if exposure:
         errors["exposure"] = exposure_values(df, exposure, prepared.frame.index)
-    est = build_model(model, family, link, prepared.task, seed)
+    est = build_model(model, family, link, prepared.task, seed, prepared.target)
     try:
         apply_settings(est, wanted)
     except ValueError as exc:

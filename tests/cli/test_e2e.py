@@ -240,13 +240,20 @@ def test_fit_bayesian_nb_on_builtin_counts_fills_in_the_error_columns(tmp_path, 
     (["builtin:globular", "--model", "glm", "--x-err", "M_V_err"],
      "--x-err / --y-err apply to --model eiv or bayesian_glm"),
     (["builtin:blobs", "--model", "bayesian_glm"],
-     "bayesian_glm has no multiclass family; use --model softmax"),
+     "--model bayesian_glm does not fit a multiclass target ('label'); for multiclass use "
+     "softmax, mlp or forest (or --task to override the detected task)"),
+    (["builtin:blobs", "--model", "glm"], "--model glm does not fit a multiclass target"),
+    (["builtin:globular", "--model", "logistic"],
+     "--model logistic does not fit a counts target ('N_GC'); for counts use linear, glm, "
+     "negative_binomial, gam, mlp, forest or bayesian_glm (or --task"),
+    (["builtin:line", "--model", "negative_binomial"],
+     "--model negative_binomial does not fit a continuous target"),
     (["builtin:line", "--model", "forest", "--family", "poisson"],
-     "--family applies to --model glm or bayesian_glm only"),
+     "--family applies to --model glm, gam or bayesian_glm only"),
 ])
-def test_fit_refuses_error_options_where_they_do_not_apply(run, args, message):
+def test_fit_refuses_options_and_targets_a_model_cannot_take(run, args, message):
     code, _, err = run("fit", *args, "-q")
-    assert code == 1 and err.strip() == f"error: {message}"
+    assert code == 1 and err.strip().startswith(f"error: {message}"), err
 
 
 def _claims_csv(path, *, seed, n, years, b0, b1):
