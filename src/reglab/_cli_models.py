@@ -119,9 +119,10 @@ _WITH_INTERVALS = "linear, gam, glm, negative_binomial, eiv and bayesian_glm"
 
 def interval_bounds(model, X, kind: str, level: float, extra: dict):
     """``(lower, upper)`` of the ``kind`` interval at ``level`` around ``model``'s predictions:
-    linear and GAM models give R's confidence and prediction intervals, GLMs the Wald interval
-    of the mean (confidence only), Bayesian models the credible band of the mean (confidence) or
-    the quantiles of posterior predictive draws (prediction); other models a UserError."""
+    the models' own ``predict(X, interval=kind)`` (linear, GAM, GLMs: R's bands; prediction
+    intervals for Gaussian families only), and for Bayesian models the credible band of the mean
+    (confidence) or the quantiles of posterior predictive draws (prediction); other models a
+    UserError."""
     import inspect
 
     import numpy as np
@@ -137,23 +138,14 @@ def interval_bounds(model, X, kind: str, level: float, extra: dict):
         draws = model.sample_posterior_predictive(X, n_draws=4000, **extra)
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
         return lo, hi
-    params = inspect.signature(model.predict).parameters
-    name = type(model).__name__
-    if "interval" in params:
-        try:
-            band = model.predict(X, interval=kind, level=level)
-        except ValueError as exc:
-            raise UserError(f"--interval {kind}: {exc}") from None
-        return band["lwr"].to_numpy(), band["upr"].to_numpy()
-    if "return_ci" in params:
-        if kind == "prediction":
-            raise UserError(f"--interval prediction: a {name} gives the confidence interval of "
-                            "its mean only; use --interval confidence, or fit --model gam "
-                            "(Gaussian) or a Bayesian model for prediction intervals")
-        band = model.predict(X, return_ci=True, level=level, **extra)
-        return band["lower"].to_numpy(), band["upper"].to_numpy()
-    raise UserError(f"--interval: a {name} has no intervals; the models with them are "
-                    f"{_WITH_INTERVALS}")
+    if "interval" not in inspect.signature(model.predict).parameters:
+        raise UserError(f"--interval: a {type(model).__name__} has no intervals; the models "
+                        f"with them are {_WITH_INTERVALS}")
+    try:
+        band = model.predict(X, interval=kind, level=level, **extra)
+    except ValueError as exc:
+        raise UserError(f"--interval {kind}: {exc}") from None
+    return band["lwr"].to_numpy(), band["upr"].to_numpy()
 
 
 def complete_rows(df, schema: dict, skip_missing: bool):

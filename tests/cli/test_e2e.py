@@ -431,7 +431,8 @@ def test_predict_intervals_match_statsmodels(tmp_path, run):
 
     code, _, err = run("predict", tmp_path / "glm.reglab", tmp_path / "new.csv", "--interval",
                        "prediction")
-    assert code == 1 and "gives the confidence interval of its mean only" in err
+    assert code == 1 and err.strip() == ("error: --interval prediction: prediction intervals "
+                                         "need the gaussian family, not 'poisson'")
     code, _, err = run("predict", tmp_path / "lin.reglab", tmp_path / "new.csv", "--interval",
                        "confidence", "--level", "95")
     assert code == 1 and err.strip() == "error: --level must lie between 0 and 1, got 95"

@@ -95,9 +95,10 @@ def test_response_interval_transforms_the_eta_interval():
     se = np.array([0.1, 0.2])
     ci = response_interval(eta, se, link, level=0.9)
     z = stats.norm.ppf(0.95)
-    np.testing.assert_allclose(ci["lower"], 1 / (eta + z * se))
-    np.testing.assert_allclose(ci["upper"], 1 / (eta - z * se))
-    assert (ci["lower"] < ci["mean"]).all() and (ci["mean"] < ci["upper"]).all()
+    np.testing.assert_allclose(ci["lwr"], 1 / (eta + z * se))
+    np.testing.assert_allclose(ci["upr"], 1 / (eta - z * se))
+    assert (ci["lwr"] < ci["fit"]).all() and (ci["fit"] < ci["upr"]).all()
+    np.testing.assert_allclose(ci["se_fit"], se / eta**2)  # |d(1/eta)/d eta| se
 
 
 def test_wald_and_information_criteria_formulas():

@@ -118,11 +118,33 @@ def test_varying_offset_and_prediction_interval_match_statsmodels():
     np.testing.assert_allclose(m.null_deviance_, ref.null_deviance, rtol=1e-9)
     np.testing.assert_allclose(m.aic_, ref.aic, rtol=1e-10)
     Xn = X.iloc[:5]
-    ci = m.predict(Xn, exposure=expo[:5], return_ci=True)
+    ci = m.predict(Xn, exposure=expo[:5], interval="confidence")
     sf = ref.get_prediction(sm.add_constant(X).iloc[:5], exposure=expo[:5]).summary_frame()
-    np.testing.assert_allclose(ci["mean"], sf["mean"], rtol=1e-9)
-    np.testing.assert_allclose(ci["lower"], sf["mean_ci_lower"], rtol=1e-7)
-    np.testing.assert_allclose(ci["upper"], sf["mean_ci_upper"], rtol=1e-7)
+    np.testing.assert_allclose(ci["fit"], sf["mean"], rtol=1e-9)
+    np.testing.assert_allclose(ci["se_fit"], sf["mean_se"], rtol=1e-7)  # delta method
+    np.testing.assert_allclose(ci["lwr"], sf["mean_ci_lower"], rtol=1e-7)
+    np.testing.assert_allclose(ci["upr"], sf["mean_ci_upper"], rtol=1e-7)
+    with pytest.raises(ValueError, match="prediction intervals need the gaussian family"):
+        m.predict(Xn, exposure=expo[:5], interval="prediction")
+    with pytest.raises(ValueError, match="interval must be None, 'confidence' or 'prediction'"):
+        m.predict(Xn, interval="credible")
+
+
+def test_gaussian_glm_intervals_are_the_linear_models():
+    """Gaussian family, identity link: the confidence and prediction bands are OLS's (t
+    quantiles, sigma^2 = the Pearson dispersion), as statsmodels' get_prediction gives them."""
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    y = 1.0 + X.a - 0.5 * X.b + rng.normal(scale=0.7, size=60)
+    m = GLM(family="gaussian", tol=TIGHT).fit(X, y)
+    sf = sm.OLS(y, sm.add_constant(X)).fit().get_prediction(
+        sm.add_constant(X).iloc[:4]).summary_frame(alpha=0.1)
+    conf = m.predict(X.iloc[:4], interval="confidence", level=0.9)
+    pred = m.predict(X.iloc[:4], interval="prediction", level=0.9)
+    np.testing.assert_allclose(conf[["lwr", "upr"]], sf[["mean_ci_lower", "mean_ci_upper"]],
+                               rtol=1e-9)
+    np.testing.assert_allclose(pred[["lwr", "upr"]], sf[["obs_ci_lower", "obs_ci_upper"]],
+                               rtol=1e-9)
 
 
 def test_wald_test_matches_statsmodels():

@@ -138,16 +138,18 @@ def response_interval(eta: np.ndarray, se_eta: np.ndarray, link: Any, level: flo
 
     eta, se_eta: (n,). Transforming the eta interval (rather than a delta-method interval on mu)
     keeps it inside the family's range (probabilities in (0, 1), means > 0). ``df`` selects a t
-    quantile (estimated dispersion) instead of the normal one. Returns columns ``mean``,
-    ``se_link``, ``lower``, ``upper`` (lower <= upper even for decreasing links).
+    quantile (estimated dispersion) instead of the normal one. Returns R's columns ``fit``,
+    ``lwr``, ``upr`` (lwr <= upr even for decreasing links) and ``se_fit``, the mean's standard
+    error by the delta method (R's ``predict(type="response", se.fit=TRUE)``), plus ``se_link``.
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
     z = stats.norm.ppf(0.5 + level / 2) if df is None else stats.t.ppf(0.5 + level / 2, df)
     a = link.inverse(eta - z * se_eta)
     b = link.inverse(eta + z * se_eta)
-    return pd.DataFrame({"mean": link.inverse(eta), "se_link": se_eta,
-                         "lower": np.minimum(a, b), "upper": np.maximum(a, b)})
+    se_mu = np.abs(link.inverse_derivative(eta)) * se_eta
+    return pd.DataFrame({"fit": link.inverse(eta), "lwr": np.minimum(a, b),
+                         "upr": np.maximum(a, b), "se_fit": se_mu, "se_link": se_eta})
 
 
 def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: bool = True,

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -271,17 +272,34 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         D = np.column_stack([np.ones(n), Xa]) if self.fit_intercept else Xa
         return eta, D
 
-    def predict(self, X, offset=None, exposure=None, return_ci: bool = False,
+    def predict(self, X, offset=None, exposure=None, interval: str | None = None,
                 level: float = 0.95):
-        """Mean ``mu = g^{-1}(eta)`` (n,); with ``return_ci`` a DataFrame ``mean, se_link, lower,
-        upper``: the Wald interval of eta mapped through the inverse link."""
+        """Mean ``mu = g^{-1}(eta)`` (n,), or a DataFrame with an interval (as
+        ``LinearRegression`` and ``GAM``): columns ``fit, lwr, upr, se_fit, se_link``.
+
+        ``interval="confidence"``: the Wald interval of eta mapped through the inverse link (t
+        quantiles when the dispersion is estimated); ``se_fit`` is the mean's standard error by
+        the delta method. ``interval="prediction"`` (gaussian family only): ``fit -/+ t
+        sqrt(se_fit^2 + dispersion)``, for a new observation of unit weight.
+        """
         check_is_fitted(self, "params_")
         eta, D = self._linear_predictor(X, offset, exposure)
-        if not return_ci:
+        if interval is None:
             return np.asarray(self.family_.link.inverse(eta))
+        if interval not in ("confidence", "prediction"):
+            raise ValueError("interval must be None, 'confidence' or 'prediction', "
+                             f"got {interval!r}")
         se = np.sqrt(np.einsum("ij,jk,ik->i", D, self.cov_params_.to_numpy(), D))
         df = None if self.family_.scale_fixed or self.df_resid_ <= 0 else self.df_resid_
-        return gs.response_interval(eta, se, self.family_.link, level, df)
+        band = gs.response_interval(eta, se, self.family_.link, level, df)
+        if interval == "prediction":
+            if self.family_.name != "gaussian":
+                raise ValueError("prediction intervals need the gaussian family, not "
+                                 f"{self.family_.name!r}")
+            q = stats.t.ppf(0.5 + level / 2, self.df_resid_)
+            half = q * np.sqrt(band["se_fit"] ** 2 + self.dispersion_)
+            band["lwr"], band["upr"] = band["fit"] - half, band["fit"] + half
+        return band
 
     def residuals(self, kind: str = "deviance") -> np.ndarray:
         """Training residuals (n,): "deviance", "pearson", "response" or "working" (R's)."""
