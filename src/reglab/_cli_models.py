@@ -70,6 +70,22 @@ def exposure_values(df, column: str, rows):
                           "exposures are finite and > 0 (log(exposure) is the offset)")
 
 
+def weight_values(df, column: str | None, rows):
+    """The ``--weights`` column for ``rows`` (None without the option): finite, >= 0, and not
+    all zero, else an error naming the row."""
+    if not column:
+        return None
+    import pandas as pd
+
+    if column not in df.columns:
+        raise UserError(f"weights column '{column}' not found; columns are: {column_list(df)}")
+    values = checked_column(df.loc[rows, column], f"weights column '{column}'",
+                            "weights are finite and >= 0", strict=False)
+    if not values.any():
+        raise UserError(f"weights column '{column}' is 0 in every row")
+    return pd.Series(values, name=column)
+
+
 def compare_exposure(df, prepared, column: str | None):
     """``compare --exposure``: the column as a named Series for the count target's rows, with a
     note on how the ladder uses it; refused for other targets."""

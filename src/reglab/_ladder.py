@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-__all__ = ["Rung", "RUNGS", "ladder", "Exposed"]
+__all__ = ["Rung", "RUNGS", "ladder", "Exposed", "weight_key"]
 
 REGRESSION = ("continuous", "positive", "counts")
 
@@ -87,10 +87,12 @@ class Rung:
         return (est if exposure is None else Exposed(est, offset=self.offset)), note
 
     def fit(self, model: Any, X: np.ndarray, y: np.ndarray, idx: np.ndarray,
-            errors: dict[str, Any] | None, exposure: np.ndarray | None = None) -> None:
+            errors: dict[str, Any] | None, exposure: np.ndarray | None = None,
+            weight: np.ndarray | None = None) -> None:
         kwargs = {} if exposure is None else {"exposure": exposure[idx]}
         if self.needs_errors:
             kwargs.update({k: (None if v is None else v[idx]) for k, v in errors.items()})
+        kwargs.update(_weights(model, None if weight is None else weight[idx]))
         model.fit(X, y, **kwargs)
 
     @staticmethod
@@ -118,39 +120,60 @@ class Rung:
         raise ValueError(f"{type(m).__name__} exposes no fitted NB dispersion alpha_")
 
 
-def _fit_weighted(model: Any, X: Any, y: np.ndarray, weight: np.ndarray) -> None:
-    """``model.fit(X, y, sample_weight=weight)``, routed to a pipeline's final step."""
+def weight_key(model: Any) -> str | None:
+    """The ``fit`` keyword that carries sample weights to ``model``'s final estimator
+    (``"step__sample_weight"`` through pipelines, as scikit-learn routes it), or None when that
+    estimator takes none (the Bayesian models)."""
+    import inspect
+
+    if isinstance(model, Exposed):
+        return "sample_weight" if weight_key(model.regressor) else None
     if hasattr(model, "steps"):
-        model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": weight})
-    else:
-        model.fit(X, y, sample_weight=weight)
+        inner = weight_key(model.steps[-1][1])
+        return f"{model.steps[-1][0]}__{inner}" if inner else None
+    if hasattr(model, "transformer") and hasattr(model, "regressor"):  # target transformer
+        return weight_key(model.regressor)
+    return "sample_weight" if "sample_weight" in inspect.signature(model.fit).parameters \
+        else None
+
+
+def _weights(model: Any, weight: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``{weight_key(model): weight}``, or nothing without weights."""
+    if weight is None:
+        return {}
+    key = weight_key(model)
+    if key is None:
+        raise TypeError(f"{type(model).__name__} takes no sample weights")
+    return {key: weight}
 
 
 class Exposed(RegressorMixin, BaseEstimator):
     """A count model fitted to counts observed over exposures ``e > 0``.
 
     ``offset=True``: ``regressor.fit(X, y, exposure=e)`` (a log-link GLM, ``log e`` the offset).
-    Otherwise the rate ``y / e`` is fitted with sample weights ``e``. Either way ``predict(X)``
-    is the rate per unit of exposure and ``predict(X, exposure=e)`` the expected counts.
-    The fitted model is ``regressor_``.
+    Otherwise the rate ``y / e`` is fitted with sample weights ``e`` (times any
+    ``sample_weight``). Either way ``predict(X)`` is the rate per unit of exposure and
+    ``predict(X, exposure=e)`` the expected counts. The fitted model is ``regressor_``.
     """
 
     def __init__(self, regressor: Any = None, offset: bool = False):
         self.regressor = regressor
         self.offset = offset
 
-    def fit(self, X: Any, y: Any, exposure: Any = None, **fit_params: Any) -> Exposed:
+    def fit(self, X: Any, y: Any, exposure: Any = None, sample_weight: Any = None,
+            **fit_params: Any) -> Exposed:
         if exposure is None:
             raise ValueError("Exposed.fit needs exposure (n_samples,) > 0")
         e = np.asarray(exposure, float)
         y = np.asarray(y, float)
+        w = None if sample_weight is None else np.asarray(sample_weight, float)
         reg = clone(self.regressor)
         if self.offset:
-            reg.fit(X, y, exposure=e, **fit_params)
+            reg.fit(X, y, exposure=e, **_weights(reg, w), **fit_params)
         elif fit_params:
             raise TypeError(f"a rate model takes no fit parameters, got {sorted(fit_params)}")
         else:
-            _fit_weighted(reg, X, y / e, e)
+            reg.fit(X, y / e, **_weights(reg, e if w is None else e * w))
         self.regressor_ = reg
         return self
 

@@ -40,8 +40,9 @@ from reglab._cli_models import (
     interval_bounds,
     model_name,
     spread,
+    weight_values,
 )
-from reglab._ladder import ERROR_TASKS
+from reglab._ladder import ERROR_TASKS, weight_key
 from reglab.playground import register as register_playground
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -69,6 +70,8 @@ Features = Annotated[str | None, typer.Option(
     help="Comma-separated feature columns to use (default: every column but the target).")]
 Drop = Annotated[str | None, typer.Option(
     help="Comma-separated columns to leave out, e.g. an identifier or a date.")]
+Weights = Annotated[str | None, typer.Option(
+    help="Column of row weights (>= 0): every fit and score is weighted.")]
 Exposure = Annotated[str | None, typer.Option(
     help="Column of exposures (> 0: time at risk, population) of a count target; "
          "log(exposure) is the offset.")]
@@ -114,7 +117,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             no_report: Annotated[bool, typer.Option(
                 "--no-report", help="Only the leaderboard CSV, no HTML.")] = False,
             fast: Annotated[bool, typer.Option(help="Fewer iterations and trees.")] = False,
-            exposure: Exposure = None,
+            exposure: Exposure = None, weights: Weights = None,
             features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
             n_samples: NSamples = None, seed: Seed = 0, quiet: Quiet = False) -> None:
     """Fit the ladder of models that suit the target, cross-validate, rank, write a report."""
@@ -126,10 +129,14 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
     xe, ye = error_columns(data, target, x_err, y_err)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
                                  err_cols=[*xe, *([ye] if ye else []),
-                                           *([exposure] if exposure else [])],
+                                           *([c for c in (exposure, weights) if c])],
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye)
     expo = compare_exposure(df, prepared, exposure)
+    w = weight_values(df, weights, prepared.frame.index)
+    if w is not None:
+        note(f"note: weights '{weights}': every model is fitted and scored with them; AIC/BIC "
+             "are left out (what they mean depends on what the weights are)")
     if errors and prepared.task not in ERROR_TASKS:
         tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
         note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
@@ -137,7 +144,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
     with Progress(disable=quiet, transient=True) as bar:
         job = bar.add_task("models", total=None)
         result = run_compare(prepared, folds=folds, seed=seed, models=split_list(models),
-                             errors=errors, exposure=expo, fast=fast,
+                             errors=errors, exposure=expo, sample_weight=w, fast=fast,
                              on_step=lambda n: bar.update(job, description=f"fitting {n}"))
     out.print(_leaderboard_table(result.leaderboard))
     for _, r in result.leaderboard.iterrows():
@@ -171,6 +178,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         exposure: Annotated[str | None, typer.Option(
             help="Column of exposures (> 0: time at risk, population) for --model glm, "
                  "negative_binomial or bayesian_glm; log(exposure) is the offset.")] = None,
+        weights: Weights = None,
         features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
         n_samples: NSamples = None, seed: Seed = 0,
         settings: Annotated[list[str] | None, typer.Option(
@@ -196,12 +204,16 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     xe, ye = error_columns(data, target, x_err, y_err) if model in ERROR_MODELS else ([], None)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
                                  err_cols=[*xe, *([ye] if ye else []),
-                                           *([exposure] if exposure else [])] or None,
+                                           *([c for c in (exposure, weights) if c])] or None,
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye) or {}
     if exposure:
         errors["exposure"] = exposure_values(df, exposure, prepared.frame.index)
     est = build_model(model, family, link, prepared.task, seed, prepared.target)
+    if weights:
+        if weight_key(est) is None:
+            raise UserError(f"--weights: --model {model} takes no row weights")
+        errors["sample_weight"] = weight_values(df, weights, prepared.frame.index)
     try:
         apply_settings(est, wanted)
     except ValueError as exc:
@@ -221,6 +233,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         from reglab.io import save_model
 
         meta = {"schema": prepared.schema, "model": model, "summary": text, "exposure": exposure,
+                "weights": weights,
                 "source": data, "reglab_version": __version__,
                 "created": datetime.now(UTC).isoformat(timespec="seconds")}
         path = save_model(est, save, meta=meta, X_check=X)
@@ -230,7 +243,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
 
         expo = None if not exposure else pd.Series(errors["exposure"], name=exposure)
         path = write_fit_report(est, prepared, report, model_name(model, est), source=data,
-                                exposure=expo)
+                                exposure=expo, weight_name=weights)
         out.print(f"report written to {path}")
 
 
@@ -311,6 +324,9 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if meta.get("exposure"):
         out.print(f"exposure column: {meta['exposure']} (log(exposure) is the offset; predict "
                   "needs it too)", markup=False)
+    if meta.get("weights"):
+        out.print(f"weights column: {meta['weights']} (fitted with these row weights)",
+                  markup=False)
     out.print(describe(mf.model) if hasattr(mf.model, "summary")
               else meta.get("summary", repr(mf.model)), markup=False)
 

@@ -21,6 +21,9 @@ likelihood models only. The rungs themselves live in :mod:`reglab._ladder`.
 
 Counts observed over different exposures (``exposure=``: years at risk, population) are scored
 as counts: each model predicts the rate per unit of exposure, times the row's exposure.
+With ``sample_weight`` every model is fitted and every held-out score computed with the
+weights; AIC/BIC are then left out (their meaning depends on what the weights are), and a
+model that takes no weights (the Bayesian ones) is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from sklearn import metrics
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from reglab._ladder import RUNGS, Rung, ladder
+from reglab._ladder import RUNGS, Rung, ladder, weight_key
 from reglab.data.tabular import CLASSIFICATION, Prepared
 
 __all__ = ["compare", "Comparison", "RungResult", "ladder", "RUNGS", "Rung", "PRIMARY",
@@ -68,6 +71,7 @@ class Comparison:
     primary: str
     exposure: np.ndarray | None = None  # per row, when the counts have exposures
     exposure_name: str = "exposure"
+    weight_name: str | None = None  # the weights' name, when fits and scores are weighted
 
     @property
     def best(self) -> RungResult:
@@ -77,10 +81,11 @@ class Comparison:
         return [r for r in self.results if r.skipped is None]
 
 
-def _regression_scores(task: str, y: np.ndarray, mu: np.ndarray) -> tuple[dict, list[str]]:
-    s = {"RMSE": float(np.sqrt(metrics.mean_squared_error(y, mu))),
-         "MAE": float(metrics.mean_absolute_error(y, mu)),
-         "R2": float(metrics.r2_score(y, mu))}
+def _regression_scores(task: str, y: np.ndarray, mu: np.ndarray,
+                       w: np.ndarray | None = None) -> tuple[dict, list[str]]:
+    s = {"RMSE": float(np.sqrt(metrics.mean_squared_error(y, mu, sample_weight=w))),
+         "MAE": float(metrics.mean_absolute_error(y, mu, sample_weight=w)),
+         "R2": float(metrics.r2_score(y, mu, sample_weight=w))}
     notes = []
     if task in ("counts", "positive"):
         key = "Poisson deviance" if task == "counts" else "Gamma deviance"
@@ -91,14 +96,15 @@ def _regression_scores(task: str, y: np.ndarray, mu: np.ndarray) -> tuple[dict, 
         else:
             fn = (metrics.mean_poisson_deviance if task == "counts"
                   else metrics.mean_gamma_deviance)
-            s[key] = float(fn(y, mu))
+            s[key] = float(fn(y, mu, sample_weight=w))
     return s, notes
 
 
-def _classification_scores(y: np.ndarray, proba: np.ndarray) -> dict:
+def _classification_scores(y: np.ndarray, proba: np.ndarray,
+                           w: np.ndarray | None = None) -> dict:
     labels = np.arange(proba.shape[1])
-    return {"log-loss": float(metrics.log_loss(y, proba, labels=labels)),
-            "accuracy": float(metrics.accuracy_score(y, proba.argmax(axis=1)))}
+    return {"log-loss": float(metrics.log_loss(y, proba, labels=labels, sample_weight=w)),
+            "accuracy": float(metrics.accuracy_score(y, proba.argmax(axis=1), sample_weight=w))}
 
 
 def _proba(model: Any, X: np.ndarray, n_classes: int) -> np.ndarray:
@@ -168,7 +174,8 @@ def _splitter(task: str, folds: int, seed: int, y: np.ndarray) -> Any:
 
 
 def _cross_validate(res: RungResult, est: Any, data: Prepared, splits: list,
-                    errors: dict[str, Any] | None, exposure: np.ndarray | None) -> None:
+                    errors: dict[str, Any] | None, exposure: np.ndarray | None,
+                    weight: np.ndarray | None) -> None:
     X, y = design(data), data.y
     n_classes = len(data.classes) if data.classes else None
     oof = np.zeros((len(y), n_classes)) if n_classes else np.zeros(len(y))
@@ -176,15 +183,15 @@ def _cross_validate(res: RungResult, est: Any, data: Prepared, splits: list,
     for train, test in splits:
         model = clone(est)
         t0 = time.perf_counter()
-        res.rung.fit(model, X.iloc[train], y[train], train, errors, exposure)
+        res.rung.fit(model, X.iloc[train], y[train], train, errors, exposure, weight)
         times.append(time.perf_counter() - t0)
         oof[test] = (_proba(model, X.iloc[test], n_classes) if n_classes
                      else res.rung.predict(model, X.iloc[test], test, exposure))
     res.fit_time, res.oof = float(np.mean(times)), oof
     if n_classes:
-        res.scores = _classification_scores(y, oof)
+        res.scores = _classification_scores(y, oof, weight)
     else:
-        res.scores, notes = _regression_scores(data.task, y, oof)
+        res.scores, notes = _regression_scores(data.task, y, oof, weight)
         res.notes += notes
 
 
@@ -205,18 +212,21 @@ def _separated(res: RungResult) -> bool:
 
 
 def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] | None = None,
-            errors: dict[str, Any] | None = None, exposure: Any = None, fast: bool = False,
+            errors: dict[str, Any] | None = None, exposure: Any = None,
+            sample_weight: Any = None, fast: bool = False,
             on_step: Callable[[str], None] | None = None) -> Comparison:
     """Cross-validate the ladder for ``data.task`` and return the sorted leaderboard.
 
     ``models`` restricts the rungs by name; ``errors`` (``{"x_err": (n, p) or None, "y_err":
     (n,) or None}``) adds the errors-in-variables rung; ``exposure`` (n,) > 0, for counts only
     (an array, or a Series whose name the report uses), makes every model a rate model (see
-    :class:`reglab._ladder.Exposed`); ``fast`` uses fewer iterations and trees (tests, demo);
+    :class:`reglab._ladder.Exposed`); ``sample_weight`` (n,) >= 0 weights every fit and score
+    (an array or a named Series); ``fast`` uses fewer iterations and trees (tests, demo);
     ``on_step(name)`` is called before each rung (progress bars). A rung that fails on this
     data is kept in the results with its error as ``skipped``.
     """
     expo, expo_name = _exposure(exposure, data)
+    weight, weight_name = _sample_weight(sample_weight, data)
     if folds < 2:
         raise ValueError(f"folds must be at least 2, got {folds}")
     if folds > len(data.y):
@@ -237,20 +247,42 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
             continue
         if note:
             res.notes.append(note)
+        if weight is not None and weight_key(est) is None:
+            res.skipped = "takes no sample weights"
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # convergence chatter is reported per rung
-                _cross_validate(res, est, data, splits, errors, expo)
+                _cross_validate(res, est, data, splits, errors, expo, weight)
                 res.model = clone(est)
-                rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors, expo)
-            if _separated(res):
-                continue  # no AIC/BIC: the likelihood has no maximum
+                rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors, expo,
+                         weight)
+            if _separated(res) or weight is not None:
+                continue  # no AIC/BIC: the likelihood has no maximum, or the rows are weighted
             res.scores.update(information_criteria(rung, res.model, design(data), data.y,
                                                    n_classes, expo))
         except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
             res.skipped = f"failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     return Comparison(data.task, _leaderboard(results, data.task), results, folds,
-                      PRIMARY[data.task], expo, expo_name)
+                      PRIMARY[data.task], expo, expo_name, weight_name)
+
+
+def _sample_weight(weight: Any, data: Prepared) -> tuple[np.ndarray | None, str | None]:
+    """``(weights as floats, their name)``: finite, >= 0 and not all 0, else an error naming
+    the first bad row."""
+    if weight is None:
+        return None, None
+    name = str(getattr(weight, "name", None) or "sample_weight")
+    w = np.asarray(weight, float)
+    if w.shape != data.y.shape:
+        raise ValueError(f"{name} has shape {w.shape}, the data {data.y.shape[0]} rows")
+    bad = ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be finite and >= 0, got {w[i]} at row {i}")
+    if not w.any():
+        raise ValueError(f"{name} is 0 in every row")
+    return w, name
 
 
 def _exposure(exposure: Any, data: Prepared) -> tuple[np.ndarray | None, str]:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reglab.compare import _leaderboard, _proba, compare, information_criteria, ladder
+from reglab.compare import _leaderboard, _proba, compare, design, information_criteria, ladder
 from reglab.data import load_dataset, prepare
 
 
@@ -262,3 +262,74 @@ def test_negative_binomial_at_alpha_zero_scores_as_poisson():
     ic = information_criteria(_rung("negative binomial GLM"), m, X, y, None, e.to_numpy())
     llf = stats.poisson.logpmf(y, m.predict(X, exposure=e)).sum()
     assert ic["AIC"] == pytest.approx(-2 * llf + 2 * 4, rel=1e-10)
+
+
+def test_weighted_compare_fits_and_scores_with_the_weights():
+    """Frequency weights 1-3: the Poisson GLM rung's held-out predictions are statsmodels'
+    ``GLM(freq_weights=)`` refitted on the same folds (1e-6) and its deviance the weighted mean
+    of theirs; 0/1 weights through the polynomial pipeline give the fit on the kept rows only
+    (the scaler sees every row, but the degree-2 basis spans the same space); no AIC/BIC."""
+    import statsmodels.api as sm
+    from sklearn.model_selection import KFold
+
+    df, e = _exposure_counts(n=200, seed=4)
+    w = pd.Series(np.random.default_rng(5).integers(1, 4, 200).astype(float), name="w")
+    data = prepare(df, "claims")
+    comp = compare(data, folds=3, seed=0, models=["Poisson GLM"], sample_weight=w,
+                   exposure=e)
+    res = comp.results[0]
+    X, y = sm.add_constant(df[["x1", "x2"]]), df["claims"].to_numpy()
+    oof = np.zeros(len(y))
+    for train, test in KFold(3, shuffle=True, random_state=0).split(X):
+        fit = sm.GLM(y[train], X.iloc[train], family=sm.families.Poisson(),
+                     exposure=e.to_numpy()[train], freq_weights=w.to_numpy()[train]).fit()
+        oof[test] = fit.predict(X.iloc[test], exposure=e.to_numpy()[test])
+    np.testing.assert_allclose(res.oof, oof, rtol=1e-6)
+    dev = 2 * (np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / oof), 0) - (y - oof))
+    assert res.scores["Poisson deviance"] == pytest.approx(np.average(dev, weights=w), rel=1e-9)
+    assert comp.weight_name == "w" and "AIC" not in comp.leaderboard
+
+    cont = prepare(df.assign(y=df.x1 + df.x2**2).drop(columns="claims"), "y")
+    keep = (np.arange(200) % 3 > 0).astype(float)
+    poly = compare(cont, folds=2, models=["polynomial"], sample_weight=keep).results[0].model
+    ref = compare(prepare(cont.frame[keep > 0], "y"), folds=2, models=["polynomial"]
+                  ).results[0].model
+    np.testing.assert_allclose(poly.predict(design(cont)), ref.predict(design(cont)),
+                               rtol=1e-8, atol=1e-10)
+
+
+def test_rate_model_with_weights_is_the_weighted_offset_model():
+    import statsmodels.api as sm
+
+    from reglab._ladder import Exposed
+    from reglab.models.glm import GLM
+
+    df, e = _exposure_counts(seed=6)
+    w = np.random.default_rng(7).uniform(0.5, 2.0, len(df))
+    X, y = df[["x1", "x2"]], df["claims"].to_numpy()
+    ref = sm.GLM(y, sm.add_constant(X), family=sm.families.Poisson(), exposure=e,
+                 var_weights=w).fit(tol=1e-12)
+    for offset in (True, False):
+        m = Exposed(GLM(family="poisson", tol=1e-12), offset=offset).fit(X, y, e,
+                                                                         sample_weight=w)
+        np.testing.assert_allclose(np.r_[m.regressor_.intercept_, m.regressor_.coef_],
+                                   ref.params, rtol=1e-8)
+
+
+def test_weights_are_checked_and_unweighted_models_skipped():
+    df, _ = _exposure_counts(n=40)
+    data = prepare(df, "claims")
+    w = pd.Series(np.ones(40), name="w")
+    w.iloc[3] = -1.0
+    with pytest.raises(ValueError, match=r"w must be finite and >= 0, got -1.0 at row 3"):
+        compare(data, sample_weight=w)
+    with pytest.raises(ValueError, match="is 0 in every row"):
+        compare(data, sample_weight=np.zeros(40))
+    from reglab._ladder import weight_key
+
+    rung = next(r for r in ladder("counts", errors=True) if r.needs_errors)
+    est, _ = rung.build(data, seed=0, fast=True, errors=None)
+    assert weight_key(est) is None  # the Bayesian NB model: skipped with that reason
+    mlp = next(r for r in ladder("continuous") if r.name == "MLP")
+    est, _ = mlp.build(prepare(df, "x1"), seed=0, fast=True, errors=None)
+    assert weight_key(est) == "mlpregressor__sample_weight"  # through the target transformer

@@ -445,3 +445,41 @@ def test_predict_intervals_match_statsmodels(tmp_path, run):
     code, _, err = run("predict", tmp_path / "rf.reglab", tmp_path / "new.csv", "--interval",
                        "prediction")
     assert code == 1 and "has no intervals; the models with them are linear, gam" in err
+
+
+def test_weights_option_on_fit_and_compare(tmp_path, run):
+    """``--weights``: frequency weights 0-3 give fit the coefficients of the data with each row
+    repeated that many times (1e-9), the column is no feature, the model file and summary name
+    it; compare weights every rung and says so; bad weights and unweighted models are refused."""
+    import statsmodels.api as sm
+
+    df = _claims_csv(tmp_path / "c.csv", seed=11, n=150, years=4.0, b0=-1.5, b1=0.03)
+    df["w"] = np.random.default_rng(11).integers(0, 4, len(df))
+    df.to_csv(tmp_path / "c.csv", index=False)
+    code, out, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--model", "glm",
+                         "--drop", "years", "--weights", "w", "--save", tmp_path / "w.reglab",
+                         "-q")
+    assert code == 0, err
+    rep = df.loc[df.index.repeat(df.w)]
+    ref = sm.GLM(rep.claims, sm.add_constant(rep[["age"]]), family=sm.families.Poisson()).fit()
+    from reglab.io import load_model
+
+    model = load_model(tmp_path / "w.reglab").model
+    np.testing.assert_allclose(model.params_.to_numpy(), ref.params.to_numpy(), rtol=1e-9)
+    code, out, _ = run("summary", tmp_path / "w.reglab")
+    assert "weights column: w" in out and "features: age\n" in out
+    code, out, err = run("compare", tmp_path / "c.csv", "-t", "claims", "--drop", "years",
+                         "--weights", "w", "--fast", "--folds", "3", "--models", "poisson,linear",
+                         "-o", tmp_path / "rep", "--no-report")
+    assert code == 0, err
+    assert "note: weights 'w': every model is fitted and scored with them" in out
+    board = pd.read_csv(tmp_path / "rep" / "leaderboard.csv")
+    assert "AIC" not in board and len(board) == 2
+    df.loc[5, "w"] = -2
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    code, _, err = run("fit", tmp_path / "bad.csv", "-t", "claims", "--weights", "w", "-q")
+    assert code == 1 and err.strip() == ("error: weights column 'w' has -2 in row 5: weights "
+                                         "are finite and >= 0")
+    code, _, err = run("fit", tmp_path / "c.csv", "-t", "age", "--model", "eiv", "--weights",
+                       "w", "-q")
+    assert code == 1 and err.strip() == "error: --weights: --model eiv takes no row weights"

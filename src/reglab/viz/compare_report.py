@@ -318,6 +318,12 @@ def add_data(rep: Report, comp: Comparison, data: Prepared, source: str = "",
                f"weighted by {e}; every model is scored on the expected {t}, its rate times {e}")
         rep.text(sec, f"Exposure column '{e}' ({comp.exposure.min():.4g} to "
                       f"{comp.exposure.max():.4g}): {use}.")
+    if comp.weight_name:
+        rep.text(sec, f"Weights column '{comp.weight_name}': "
+                 + ("the model was fitted with these row weights." if single else
+                    "every model is fitted and every held-out score computed with these row "
+                    "weights; AIC/BIC are left out (what they mean depends on what the weights "
+                    "are)."))
     for n in data.notes:
         rep.text(sec, n, "note")
 

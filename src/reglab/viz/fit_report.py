@@ -61,13 +61,14 @@ def _bayesian(rep: Report, model: Any, data: Prepared) -> None:
 
 
 def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
-                     exposure: pd.Series | np.ndarray | None = None) -> Report:
+                     exposure: pd.Series | np.ndarray | None = None,
+                     weight_name: str | None = None) -> Report:
     """The report of ``model`` fitted on ``data`` (all rows). ``exposure``: the exposures it was
-    fitted with (a named Series gives the column's name)."""
+    fitted with (a named Series gives the column's name); ``weight_name``: its row weights'."""
     expo = None if exposure is None else np.asarray(exposure, float)
     res = RungResult(name, None, oof=fitted_values(model, data, expo), model=model)
     comp = Comparison(data.task, pd.DataFrame(), [res], 0, "", expo,
-                      str(getattr(exposure, "name", None) or "exposure"))
+                      str(getattr(exposure, "name", None) or "exposure"), weight_name)
     rep = Report(f"reglab fit: {source or data.target}",
                  f"{name} for {data.task} target '{data.target}'")
     cr.add_data(rep, comp, data, source, single=True)
@@ -82,7 +83,8 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
 
 
 def write_fit_report(model: Any, data: Prepared, output: str | Path, name: str,
-                     source: str = "", exposure: Any = None) -> Path:
+                     source: str = "", exposure: Any = None,
+                     weight_name: str | None = None) -> Path:
     """Write ``output/index.html`` and return its path."""
-    return build_fit_report(model, data, name, source, exposure).write(
+    return build_fit_report(model, data, name, source, exposure, weight_name).write(
         Path(output) / "index.html")
