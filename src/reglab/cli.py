@@ -18,6 +18,7 @@ from rich.table import Table
 from reglab._cli_io import (
     STATE,
     UserError,
+    bayes_cache,
     either,
     err,
     error_columns,
@@ -141,6 +142,8 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
         tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
         note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
              f"ladders; this target is {prepared.task}, so no model uses them")
+    elif errors:
+        bayes_cache()
     with Progress(disable=quiet, transient=True) as bar:
         job = bar.add_task("models", total=None)
         result = run_compare(prepared, folds=folds, seed=seed, models=split_list(models),
@@ -210,6 +213,8 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     if exposure:
         errors["exposure"] = exposure_values(df, exposure, prepared.frame.index)
     est = build_model(model, family, link, prepared.task, seed, prepared.target)
+    if model in ERROR_MODELS:
+        bayes_cache()
     if weights:
         if weight_key(est) is None:
             raise UserError(f"--weights: --model {model} takes no row weights")

@@ -483,3 +483,24 @@ def test_weights_option_on_fit_and_compare(tmp_path, run):
     code, _, err = run("fit", tmp_path / "c.csv", "-t", "age", "--model", "eiv", "--weights",
                        "w", "-q")
     assert code == 1 and err.strip() == "error: --weights: --model eiv takes no row weights"
+
+
+def test_bayesian_fits_keep_compiled_kernels_where_reglab_jax_cache_says(monkeypatch, tmp_path):
+    import reglab.bayes as rb
+    from reglab._cli_io import bayes_cache
+
+    seen = []
+    monkeypatch.setattr(rb, "enable_compilation_cache", lambda path=None: seen.append(path))
+    monkeypatch.setenv("REGLAB_JAX_CACHE", str(tmp_path))
+    bayes_cache()
+    monkeypatch.setenv("REGLAB_JAX_CACHE", "0")
+    bayes_cache()
+    monkeypatch.delenv("REGLAB_JAX_CACHE")
+    bayes_cache()
+    assert seen == [str(tmp_path), None]  # None: the default, ~/.cache/reglab/jax
+
+    def unwritable(path=None):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(rb, "enable_compilation_cache", unwritable)
+    bayes_cache()  # a cache it cannot write is no reason to stop the fit
