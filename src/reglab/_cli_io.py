@@ -4,6 +4,7 @@ the :class:`~reglab.data.Prepared` form every command fits on. Parsing lives in 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=True)  # long lines stay whole (greppable)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # errors stay on one line
@@ -74,14 +75,44 @@ def _chosen(df, target: str | None, formula: str | None, features: list[str],
     return features or None
 
 
+def side_columns(x_err: list[str], y_err: str | None, exposure: str | None = None,
+                 weights: str | None = None) -> dict[str, str]:
+    """``{column: role}`` of the columns a command reads besides the target and features; one
+    column cannot take two roles."""
+    roles: dict[str, str] = {}
+    for cols, role in ((x_err, "--x-err"), ([y_err], "--y-err"), ([exposure], "--exposure"),
+                       ([weights], "--weights")):
+        for c in (c for c in cols if c):
+            if c in roles and roles[c] != role:
+                raise UserError(f"column '{c}' is given to both {roles[c]} and {role}")
+            roles[c] = role
+    return roles
+
+
+def _check_side_columns(roles: dict[str, str], target: str | None, formula: str | None,
+                        features: list[str]) -> None:
+    """A side column (errors, exposure, weights) is never the target or a feature."""
+    import re
+
+    rhs = formula.split("~", 1)[-1] if formula else ""
+    for c, role in roles.items():
+        if c == target:
+            raise UserError(f"'{c}' is the target; it cannot also be the {role} column")
+        if c in features or (rhs and re.search(rf"(?<![\w.]){re.escape(c)}(?![\w.])", rhs)):
+            where = "--features" if c in features else "--formula"
+            raise UserError(f"'{c}' is the {role} column; it cannot also be a feature "
+                            f"(in {where})")
+
+
 def load_prepared(source: str, target: str | None, task: str | None, formula: str | None,
                   drop_missing: bool, n_samples: int | None, seed: int,
-                  err_cols: list[str] | None = None, features: list[str] | None = None,
+                  err_cols: dict[str, str] | None = None, features: list[str] | None = None,
                   drop: list[str] | None = None):
     """(DataFrame, Prepared) from a path or builtin:NAME, with notes printed.
 
     ``features``: the only columns to use; ``drop``: columns to leave out (an identifier, a
-    date); neither: every column but the target and the measurement-error columns.
+    date); neither: every column but the target and the side columns ``err_cols`` (``{column:
+    role}`` from :func:`side_columns`: measurement errors, exposure, weights).
     """
     from reglab.data import BUILTIN_PREFIX, DATASETS, load_data, prepare
 
@@ -92,10 +123,11 @@ def load_prepared(source: str, target: str | None, task: str | None, formula: st
         target = target or (None if formula else info.target)
         task = task or (info.task if target == info.target else None)
         if err_cols is None:  # measurement-error columns are never features
-            err_cols = [*info.x_err, *([info.y_err] if info.y_err else [])]
+            err_cols = side_columns(list(info.x_err), info.y_err)
     if target is None and not formula:
         raise UserError(f"no target column given: use --target COLUMN (columns: {column_list(df)})")
     chosen = _chosen(df, target, formula, list(features or []), list(drop or []))
+    _check_side_columns(err_cols or {}, target, formula, list(features or []))
     data = prepare(df, target, task=task, formula=formula, drop_missing=drop_missing,
                    features=chosen, exclude=[*(err_cols or []), *(drop or [])])
     for n in data.notes:
@@ -178,3 +210,32 @@ def named_frame(prepared):
     import pandas as pd
 
     return pd.DataFrame(prepared.X, columns=prepared.feature_names)
+
+
+SHORT = {"Poisson deviance": "Poisson dev", "Gamma deviance": "Gamma dev",
+         "fit time (s)": "time (s)", "log-loss": "log-loss"}
+
+
+def _num(v) -> str:
+    if not isinstance(v, float):
+        return str(v)
+    if v != v:  # NaN: not defined for this model
+        return "-"
+    return f"{v:.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+
+
+def leaderboard_table(board) -> Table:
+    cols = [c for c in board.columns if c not in ("note", "MAE", "BIC")]  # all in the CSV
+    t = Table(title="Leaderboard (cross-validated; best first)", title_justify="left")
+    rows = [[_num(r[c]) for c in cols] for _, r in board.iterrows()]
+    for j, c in enumerate(cols):
+        head = "#" if c == "rank" else SHORT.get(c, c)
+        if c == "model":  # a long name wraps when the terminal is narrow
+            t.add_column(head, overflow="fold", ratio=1)
+            continue
+        # numbers and their headers are never cut short
+        width = max([len(head), *(len(r[j]) for r in rows)])
+        t.add_column(head, no_wrap=True, justify="right", min_width=width)
+    for r in rows:
+        t.add_row(*r)
+    return t

@@ -38,6 +38,8 @@ def build_model(name: str, family: str | None, link: str | None, task: str, seed
         raise UserError(f"unknown model {name!r}; choose from {', '.join(MODEL_CHOICES)}")
     if family and name not in ("glm", "gam", "bayesian_glm"):
         raise UserError("--family applies to --model glm, gam or bayesian_glm only")
+    if link and name not in ("glm", "gam"):
+        raise UserError("--link applies to --model glm or gam only")
     _check_task(name, task, target)
     classify = task in ("binary", "multiclass")
     bayes = {"random_state": seed, "verbose": not STATE["quiet"]}
@@ -47,7 +49,8 @@ def build_model(name: str, family: str | None, link: str | None, task: str, seed
             "negative_binomial": ("models.glm", "NegativeBinomial", {}),
             "logistic": ("models.logistic", "LogisticRegression", {}),
             "softmax": ("models.logistic", "SoftmaxRegression", {}),
-            "gam": ("models.gam", "GAM", {"family": family or _default_family(task)}),
+            "gam": ("models.gam", "GAM", {"family": family or _default_family(task),
+                                          "link": link}),
             "mlp": ("models.mlp", "MLPClassifier" if classify else "MLPRegressor",
                     {"random_state": seed}),
             "forest": ("models.forest",
@@ -152,7 +155,9 @@ def interval_bounds(model, X, kind: str, level: float, extra: dict):
             _, lo, hi = model.predict(X, return_interval=True, level=level, **extra)
             return lo, hi
         draws = model.sample_posterior_predictive(X, n_draws=4000, **extra)
-        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        # quantiles that are draws (counts stay whole numbers), not interpolations between them
+        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0,
+                             method="inverted_cdf")
         return lo, hi
     if "interval" not in inspect.signature(model.predict).parameters:
         raise UserError(f"--interval: a {type(model).__name__} has no intervals; the models "

@@ -181,6 +181,12 @@ class Exposed(RegressorMixin, BaseEstimator):
         rate = np.asarray(self.regressor_.predict(X), float)
         return rate if exposure is None else rate * np.asarray(exposure, float)
 
+    def score(self, X: Any, y: Any, exposure: Any = None, sample_weight: Any = None) -> float:
+        """R^2 of the expected counts over ``exposure`` (rates when it is None) against ``y``."""
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(y, self.predict(X, exposure), sample_weight=sample_weight))
+
 
 def _linear(ctx: dict) -> tuple[Any, str]:
     return _reglab("models.linear", "LinearRegression")(), ""

@@ -22,11 +22,13 @@ from reglab._cli_io import (
     either,
     err,
     error_columns,
+    leaderboard_table,
     load_prepared,
     measurement_errors,
     named_frame,
     note,
     out,
+    side_columns,
     split_list,
 )
 from reglab._cli_models import (
@@ -77,35 +79,6 @@ Exposure = Annotated[str | None, typer.Option(
     help="Column of exposures (> 0: time at risk, population) of a count target; "
          "log(exposure) is the offset.")]
 
-SHORT = {"Poisson deviance": "Poisson dev", "Gamma deviance": "Gamma dev",
-         "fit time (s)": "time (s)", "log-loss": "log-loss"}
-
-
-def _num(v) -> str:
-    if not isinstance(v, float):
-        return str(v)
-    if v != v:  # NaN: not defined for this model
-        return "-"
-    return f"{v:.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
-
-
-def _leaderboard_table(board) -> Table:
-    cols = [c for c in board.columns if c not in ("note", "MAE", "BIC")]  # all in the CSV
-    t = Table(title="Leaderboard (cross-validated; best first)", title_justify="left")
-    rows = [[_num(r[c]) for c in cols] for _, r in board.iterrows()]
-    for j, c in enumerate(cols):
-        head = "#" if c == "rank" else SHORT.get(c, c)
-        if c == "model":  # a long name wraps when the terminal is narrow
-            t.add_column(head, overflow="fold", ratio=1)
-            continue
-        # numbers and their headers are never cut short
-        width = max([len(head), *(len(r[j]) for r in rows)])
-        t.add_column(head, no_wrap=True, justify="right", min_width=width)
-    for r in rows:
-        t.add_row(*r)
-    return t
-
-
 @app.command()
 def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NAME.")],
             target: Target = None, task: Task = None, formula: Formula = None,
@@ -129,8 +102,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
 
     xe, ye = error_columns(data, target, x_err, y_err)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
-                                 err_cols=[*xe, *([ye] if ye else []),
-                                           *([c for c in (exposure, weights) if c])],
+                                 err_cols=side_columns(xe, ye, exposure, weights),
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye)
     expo = compare_exposure(df, prepared, exposure)
@@ -139,7 +111,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
         note(f"note: weights '{weights}': every model is fitted and scored with them; AIC/BIC "
              "are left out (what they mean depends on what the weights are)")
     if errors and prepared.task not in ERROR_TASKS:
-        tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"
+        tasks = f"{', '.join(ERROR_TASKS[:-1])} and {ERROR_TASKS[-1]}"  # all three: "and"
         note(f"note: measurement errors are used only by the Bayesian models of the {tasks} "
              f"ladders; this target is {prepared.task}, so no model uses them")
     elif errors:
@@ -149,7 +121,7 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
         result = run_compare(prepared, folds=folds, seed=seed, models=split_list(models),
                              errors=errors, exposure=expo, sample_weight=w, fast=fast,
                              on_step=lambda n: bar.update(job, description=f"fitting {n}"))
-    out.print(_leaderboard_table(result.leaderboard))
+    out.print(leaderboard_table(result.leaderboard))
     for _, r in result.leaderboard.iterrows():
         if r["note"]:
             note(f"{r['model']}: {r['note']}")
@@ -206,8 +178,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         raise UserError(f"--exposure applies to --model {either(EXPOSURE_MODELS)}")
     xe, ye = error_columns(data, target, x_err, y_err) if model in ERROR_MODELS else ([], None)
     df, prepared = load_prepared(data, target, task, formula, drop_missing, n_samples, seed,
-                                 err_cols=[*xe, *([ye] if ye else []),
-                                           *([c for c in (exposure, weights) if c])] or None,
+                                 err_cols=side_columns(xe, ye, exposure, weights) or None,
                                  features=split_list(features), drop=split_list(drop))
     errors = measurement_errors(df, prepared, xe, ye) or {}
     if exposure:
@@ -264,7 +235,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
             interval: Annotated[str | None, typer.Option(
                 help="Add <target>_lower and _upper columns: 'confidence' (of the mean) or "
                      "'prediction' (of a new observation).")] = None,
-            level: Annotated[float, typer.Option(help="Level of --interval.")] = 0.95,
+            level: Annotated[float | None, typer.Option(
+                help="Level of --interval (default 0.95).")] = None,
             quiet: Quiet = False) -> None:
     """Predict with a saved model on new rows (same columns as in training)."""
     STATE["quiet"] = quiet
@@ -286,6 +258,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if mf.meta.get("exposure"):  # fitted with --exposure: the new rows need theirs
         extra["exposure"] = exposure_values(df, mf.meta["exposure"], df.index[keep])
     res = df.copy()
+    if level is not None and not interval:
+        raise UserError("--level sets the level of --interval; give --interval too")
     if interval and schema["classes"]:
         raise UserError("--interval applies to regression targets; the class probabilities "
                         "are the classifier's uncertainty")
@@ -304,7 +278,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
         res[f"{schema['target']}_predicted"] = spread(
             np.asarray(mf.model.predict(Xn, **extra), float), keep)
         if interval:
-            lower, upper = interval_bounds(mf.model, Xn, interval, level, extra)
+            lower, upper = interval_bounds(mf.model, Xn, interval,
+                                           0.95 if level is None else level, extra)
             res[f"{schema['target']}_lower"] = spread(np.asarray(lower, float), keep)
             res[f"{schema['target']}_upper"] = spread(np.asarray(upper, float), keep)
     if output is None:

@@ -257,8 +257,10 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
                 res.model = clone(est)
                 rung.fit(res.model, design(data), data.y, np.arange(len(data.y)), errors, expo,
                          weight)
-            if _separated(res) or weight is not None:
-                continue  # no AIC/BIC: the likelihood has no maximum, or the rows are weighted
+            if _separated(res) or weight is not None or (expo is not None and not rung.offset):
+                # no AIC/BIC: the likelihood has no maximum, the rows are weighted, or a rate
+                # model's likelihood is not the counts' (least squares on y / e, weights e)
+                continue
             res.scores.update(information_criteria(rung, res.model, design(data), data.y,
                                                    n_classes, expo))
         except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
@@ -267,19 +269,26 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
                       PRIMARY[data.task], expo, expo_name, weight_name)
 
 
+def _row_values(values: Any, data: Prepared, name: str, positive: bool,
+                rule: str) -> np.ndarray:
+    """``values`` as one float per row of ``data``, finite and > 0 (``positive``) or >= 0,
+    else a ValueError naming the first bad row and ``rule``."""
+    v = np.asarray(values, float)
+    if v.shape != data.y.shape:
+        raise ValueError(f"{name} has shape {v.shape}, the data {data.y.shape[0]} rows")
+    bad = ~(np.isfinite(v) & ((v > 0) if positive else (v >= 0)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be {rule}, got {v[i]} at row {i}")
+    return v
+
+
 def _sample_weight(weight: Any, data: Prepared) -> tuple[np.ndarray | None, str | None]:
-    """``(weights as floats, their name)``: finite, >= 0 and not all 0, else an error naming
-    the first bad row."""
+    """``(weights as floats, their name)``: finite, >= 0 and not all 0."""
     if weight is None:
         return None, None
     name = str(getattr(weight, "name", None) or "sample_weight")
-    w = np.asarray(weight, float)
-    if w.shape != data.y.shape:
-        raise ValueError(f"{name} has shape {w.shape}, the data {data.y.shape[0]} rows")
-    bad = ~(np.isfinite(w) & (w >= 0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{name} must be finite and >= 0, got {w[i]} at row {i}")
+    w = _row_values(weight, data, name, False, "finite and >= 0")
     if not w.any():
         raise ValueError(f"{name} is 0 in every row")
     return w, name
@@ -287,21 +296,14 @@ def _sample_weight(weight: Any, data: Prepared) -> tuple[np.ndarray | None, str 
 
 def _exposure(exposure: Any, data: Prepared) -> tuple[np.ndarray | None, str]:
     """``(exposure as floats, its name)``, refused unless the task is counts and every value
-    is a finite number > 0 (the error names the first bad row)."""
+    is a finite number > 0."""
     name = str(getattr(exposure, "name", None) or "exposure")
     if exposure is None:
         return None, name
     if data.task != "counts":
         raise ValueError(f"exposure applies to count targets; '{data.target}' is {data.task}")
-    e = np.asarray(exposure, float)
-    if e.shape != data.y.shape:
-        raise ValueError(f"{name} has shape {e.shape}, the data {data.y.shape[0]} rows")
-    bad = ~(np.isfinite(e) & (e > 0))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{name} must be finite and > 0 (log(exposure) is the offset), got "
-                         f"{e[i]} at row {i}")
-    return e, name
+    rule = "finite and > 0 (log(exposure) is the offset)"
+    return _row_values(exposure, data, name, True, rule), name
 
 
 def _leaderboard(results: list[RungResult], task: str) -> pd.DataFrame:

@@ -64,7 +64,9 @@ def test_poisson_with_exposure_matches_statsmodels_offset():
     np.testing.assert_allclose(mean, rate * e[:5])
     assert np.all((lo < mean) & (mean < hi))
     rep = est.sample_posterior_predictive(x[:5], n_draws=400, exposure=np.full(5, 50.0))
-    np.testing.assert_allclose(rep.mean(axis=0), 50 * rate, rtol=0.15)
+    # 300 replicated counts (every draw) of mean 50 x rate (~6-41): the Monte Carlo error of
+    # their mean is <= 2.5% (Poisson noise plus the rate's posterior spread); 8% is > 3 sd
+    np.testing.assert_allclose(rep.mean(axis=0), 50 * rate, rtol=0.08)
     back = BayesianGLM.from_dict(json.loads(json.dumps(est.to_dict())))
     np.testing.assert_allclose(back.data_["exposure"], e)
     np.testing.assert_allclose(back.predict(x[:3], exposure=e[:3]),

@@ -87,9 +87,12 @@ def test_help_exits_0(run):
 def test_error_columns_are_checked(run):
     code, _, err = run("compare", "builtin:msigma", "--y-err", "nope", "-q")
     assert code == 1 and "error column 'nope' not found; columns are: log_sigma" in err
-    df_err = run("compare", "builtin:msigma", "--x-err", "log_sigma_err,log_M_err",
-                 "--y-err", "log_M_err", "-q")
+    df_err = run("compare", "builtin:msigma", "--x-err", "log_sigma_err,log_M_err", "-q")
     assert df_err[0] == 1 and "--x-err needs one column per feature (log_sigma); got 2" in df_err[2]
+    code, _, err = run("compare", "builtin:msigma", "--x-err", "log_sigma_err,log_M_err",
+                       "--y-err", "log_M_err", "-q")
+    assert code == 1 and err.strip() == ("error: column 'log_M_err' is given to both --x-err "
+                                         "and --y-err")
 
 
 def test_drop_missing_and_one_hot_notes(tmp_path, run):
@@ -183,7 +186,7 @@ def test_measurement_errors_for_a_task_no_model_uses_say_so(tmp_path, run):
 def test_leaderboard_never_truncates_numbers_at_80_columns():
     from rich.console import Console
 
-    from reglab.cli import _leaderboard_table
+    from reglab._cli_io import leaderboard_table
 
     board = pd.DataFrame({"rank": [1, 2], "model": ["Bayesian NB GLM (measurement errors)",
                                                    "errors-in-variables (Bayesian)"],
@@ -191,7 +194,7 @@ def test_leaderboard_never_truncates_numbers_at_80_columns():
                           "Gamma deviance": [0.004141, 0.004156], "AIC": [62.34, float("nan")],
                           "fit time (s)": [0.01313, 1.992], "note": ["", ""]})
     console = Console(width=80, record=True, file=io.StringIO())
-    console.print(_leaderboard_table(board))
+    console.print(leaderboard_table(board))
     text = console.export_text()
     assert "…" not in text
     for value in ("0.5123", "0.7048", "0.004141", "62.34", "0.01313", "1.992"):

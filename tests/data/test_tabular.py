@@ -169,6 +169,13 @@ def test_identifier_and_date_columns_are_refused_with_what_to_do():
     # "1.234" alone is a decimal point; "1,5" in a tab file a decimal comma
     ("ambiguous.csv", "x;y\n1.234;2\n2.5;3\n", {"x": [1.234, 2.5], "y": [2, 3]}),
     ("tab_comma.txt", "x\ty\n1,5\t2\n2,25\t3\n", {"x": [1.5, 2.25], "y": [2, 3]}),
+    ("decimal.tsv", "x\ty\n1,5\t2\n2,25\t3\n", {"x": [1.5, 2.25], "y": [2, 3]}),
+    # only ";" makes "12,500" a decimal comma; a tab file reads it as English thousands
+    ("tab_thousands.txt", "sales\tunits\n1,234\t5\n12,500\t6\n",
+     {"sales": [1234, 12500], "units": [5, 6]}),
+    ("semi_three.csv", "sales;units\n1,234;5\n12,500;6\n",
+     {"sales": [1.234, 12.5], "units": [5, 6]}),
+    ("en_half.csv", 'x,y\n"1,234.5",1\n.5,2\n', {"x": [1234.5, 0.5], "y": [1, 2]}),
     # text and dates are not numbers and do not sway the choice
     ("dates.csv", "day;v\n2025-01-02;1,5\n2025-01-03;2,5\n",
      {"day": ["2025-01-02", "2025-01-03"], "v": [1.5, 2.5]}),

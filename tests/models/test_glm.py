@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 from scipy.special import ndtr
 from sklearn.exceptions import ConvergenceWarning
 
@@ -128,6 +129,10 @@ def test_varying_offset_and_prediction_interval_match_statsmodels():
         m.predict(Xn, exposure=expo[:5], interval="prediction")
     with pytest.raises(ValueError, match="interval must be None, 'confidence' or 'prediction'"):
         m.predict(Xn, interval="credible")
+    with pytest.raises(ValueError, match="exposure needs the log link .the identity link"):
+        GLM(family="gaussian").fit(X, y, exposure=expo)
+    with pytest.raises(ValueError, match="exposure needs the log link"):
+        GLM(family="poisson", link="sqrt").fit(X, y).predict(Xn, exposure=expo[:5])
 
 
 def test_gaussian_glm_intervals_are_the_linear_models():
@@ -145,6 +150,18 @@ def test_gaussian_glm_intervals_are_the_linear_models():
                                rtol=1e-9)
     np.testing.assert_allclose(pred[["lwr", "upr"]], sf[["obs_ci_lower", "obs_ci_upper"]],
                                rtol=1e-9)
+    assert (pred.index == X.index[:4]).all()
+    # a log link: the mean's band is asymmetric; each side is widened by t sqrt(phi), so the
+    # prediction band holds the confidence band at every level
+    pos = np.exp(0.5 + 0.2 * X.a + rng.normal(scale=0.05, size=60))
+    m = GLM(family="gaussian", link="log", tol=TIGHT).fit(X, pos)
+    for level in (0.5, 0.9, 0.99):
+        conf = m.predict(X.iloc[:10], interval="confidence", level=level)
+        pred = m.predict(X.iloc[:10], interval="prediction", level=level)
+        assert (pred.lwr < conf.lwr).all() and (conf.upr < pred.upr).all()
+        noise = stats.t.ppf(0.5 + level / 2, m.df_resid_) ** 2 * m.dispersion_
+        np.testing.assert_allclose(pred.upr - pred.fit, np.sqrt((conf.upr - conf.fit) ** 2
+                                                                + noise), rtol=1e-12)
 
 
 def test_wald_test_matches_statsmodels():
@@ -370,3 +387,8 @@ def test_poisson_summary_notes_over_dispersion_only_when_the_data_show_it():
     # the negative binomial model itself, even at its Poisson limit, gets no such note
     assert "NOTE: Pearson" not in NegativeBinomial().fit(X, y_nb).summary()
     assert "NOTE: Pearson" not in NegativeBinomial().fit(X, y_pois).summary()
+    # Poisson counts with frequency weights 3: Pearson X^2 triples against R's rows - p df,
+    # a ratio of ~3 that says nothing about over-dispersion, so weighted fits get no note
+    weighted = GLM(family="poisson").fit(X, y_pois, sample_weight=np.full(n, 3.0))
+    assert weighted.pearson_chi2_ / weighted.df_resid_ > 2.5 and weighted.weighted_
+    assert "NOTE: Pearson" not in weighted.summary()

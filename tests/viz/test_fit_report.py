@@ -86,3 +86,23 @@ def test_bayesian_report_shows_the_posterior_fit_and_trace():
     assert ">Posterior</h2>" in html and "trace plot" in html
     assert "with their measurement errors as bars" in html
     assert ">Model fits</h2>" not in html  # one feature: the posterior plot is the fit
+
+
+def test_binomial_glm_report_reads_its_mean_as_the_probability():
+    """A 0/1 target fitted by a binomial GLM (no predict_proba): the report's decision regions
+    classify by P >= 0.5 and the partial effects are probabilities (it used to crash)."""
+    from reglab.compare import design
+    from reglab.models.glm import GLM
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    df["y"] = np.where(df.a - df.b + rng.normal(size=200) > 0, "up", "down")
+    data = prepare(df, "y")
+    model = GLM(family="binomial").fit(design(data), data.y)
+    named = cr._Named(model, data.feature_names)
+    p = model.predict(design(data))
+    np.testing.assert_array_equal(named.predict(data.X), (p >= 0.5).astype(int))
+    np.testing.assert_allclose(named.predict_proba(data.X)[:, 1], p)
+    assert np.mean(named.predict(data.X) == data.y) > 0.7
+    html = build_fit_report(model, data, "glm (binomial)", "b.csv").html()
+    assert "Decision regions" in html and "probability of y = &#x27;up&#x27;" in html

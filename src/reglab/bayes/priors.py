@@ -9,8 +9,9 @@ model. ``None`` fields mean "weakly informative, scaled to the data" (like rstan
 * intrinsic scatter sd ``sigma ~ HalfCauchy(sd(y))``;
 * NB2 dispersion ``alpha_nb ~ HalfCauchy(1)`` (variance ``mu + alpha_nb mu^2``).
 
-For the bernoulli, poisson and negative-binomial GLMs "sd(y)" is 1 and "ybar" is g(mean y): the
-priors then live on the linear-predictor scale.
+For the bernoulli, poisson and negative-binomial GLMs "sd(y)" is 1 and "ybar" is g(mean y), for
+counts over exposures log(mean y / mean exposure): the priors then live on the linear-predictor
+scale.
 
 :meth:`Priors.lecture` reproduces the lecture's M-sigma model exactly, reading ``Normal(m, v)`` the
 way the lecture writes the measurement lines (second argument = variance):

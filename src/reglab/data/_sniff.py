@@ -14,14 +14,21 @@ from pathlib import Path
 
 _CANDIDATES = (",", ";", "\t", "|")
 _EXP = r"(?:[eE][-+]?\d+)?"
-# number shapes per (decimal mark, thousands mark), tried in this order; the first that reads
-# every number-like field wins. "1.234" alone reads as 1.234, "1.234,5" as 1234.5.
+# number shapes per (decimal mark, thousands mark); the first convention in the separator's
+# order (_ORDER) that reads every number-like field wins
 _MARKS = {
     (".", None): re.compile(rf"^[-+]?(?:\d+(?:\.\d*)?|\.\d+){_EXP}$"),
     (",", None): re.compile(rf"^[-+]?(?:\d+(?:,\d*)?|,\d+){_EXP}$"),
-    (",", "."): re.compile(rf"^[-+]?(?:\d{{1,3}}(?:\.\d{{3}})+|\d+)(?:,\d+)?{_EXP}$"),
-    (".", ","): re.compile(rf"^[-+]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d+)?{_EXP}$"),
+    (",", "."): re.compile(rf"^[-+]?(?:(?:\d{{1,3}}(?:\.\d{{3}})+|\d+)(?:,\d*)?|,\d+){_EXP}$"),
+    (".", ","): re.compile(rf"^[-+]?(?:(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d*)?|\.\d+){_EXP}$"),
 }
+# A ";" file is continental: "1,234" is a decimal comma, "1.234,5" has a thousands point. Any
+# other separator is English first: "12,500" in a tab file is twelve thousand five hundred,
+# and only a comma that cannot be a thousands mark ("1,5") makes the decimal comma. A ","
+# file cannot have a decimal comma, only quoted thousands commas ("1,234.5").
+_ORDER = {";": ((".", None), (",", None), (",", "."), (".", ",")),
+          ",": ((".", None), (".", ","))}
+_ENGLISH_FIRST = ((".", None), (".", ","), (",", None), (",", "."))
 
 
 def _field_counts(lines: list[str], sep: str) -> list[int]:
@@ -44,11 +51,11 @@ def _separator(lines: list[str], whitespace: bool) -> str:
 
 
 def _number_marks(fields: list[str], sep: str) -> dict[str, str]:
-    """``read_csv``'s ``decimal`` / ``thousands`` options: the first convention of ``_MARKS``
-    that reads every number-like field (one that some convention reads). With ``,`` as the
-    separator a decimal comma is impossible, but quoted ``"1,234.5"`` has a thousands comma."""
+    """``read_csv``'s ``decimal`` / ``thousands`` options: the first convention, in the
+    separator's order (``_ORDER``), that reads every number-like field (one that some
+    convention reads)."""
     fields = [f.strip() for f in fields]
-    marks = [m for m in _MARKS if sep != "," or m[0] == "."]
+    marks = _ORDER.get(sep, _ENGLISH_FIRST)
     numbers = [f for f in fields if any(_MARKS[m].match(f) for m in marks)]
     for decimal, thousands in marks:
         if all(_MARKS[(decimal, thousands)].match(f) for f in numbers):
@@ -64,13 +71,12 @@ def csv_options(path: str | Path, max_lines: int = 50) -> dict[str, str]:
     first lines of a ``.csv``/``.txt`` file (``.tsv`` is always tab-separated).
 
     Number marks (:func:`_number_marks`): a ``;``-separated file whose numbers are written
-    ``1,5`` uses the decimal comma, ``1.234,5`` adds the thousands point; a ``,``-separated file
-    with quoted ``"1,234.5"`` the thousands comma. Where one convention reads every number
-    (``1.5``, ``1,5`` or ``1.234``), the plainer one wins.
+    ``1,5`` or ``1,234`` uses the decimal comma, ``1.234,5`` adds the thousands point; other
+    separators read ``12,500`` as a thousands comma and ``1,5`` as a decimal comma; a
+    ``,``-separated file reads quoted ``"1,234.5"`` with the thousands comma. Where one
+    convention reads every number (``1.5``, ``1.234``), the plainer one wins.
     """
     p = Path(path)
-    if p.suffix.lower() == ".tsv":
-        return {"sep": "\t"}
     with open(p, encoding="utf-8", errors="replace", newline="") as f:
         lines = []
         for line in f:
@@ -80,7 +86,8 @@ def csv_options(path: str | Path, max_lines: int = 50) -> dict[str, str]:
                 break
     if not lines:
         return {"sep": ","}
-    sep = _separator(lines, whitespace=p.suffix.lower() == ".txt")
+    sep = "\t" if p.suffix.lower() == ".tsv" else \
+        _separator(lines, whitespace=p.suffix.lower() == ".txt")
     if sep == r"\s+":
         return {"sep": sep}
     fields = [x for row in csv.reader(lines[1:], delimiter=sep) for x in row]

@@ -173,6 +173,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         family.check_y(y)
         off = check_vector(offset, n, "offset")
         if exposure is not None:
+            _log_link_for_exposure(family)
             ex = check_vector(exposure, n, "exposure", positive=True)
             off = np.log(ex) if off is None else off + np.log(ex)
         q = Xa.shape[1] + int(self.fit_intercept)
@@ -236,6 +237,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         self.fitted_values_, self.separation_ = res.mu.copy(), sep
         self.loss_curve_ = list(getattr(res, "loss_curve", res.deviance_path))
         self._train = (y, sw)
+        self.weighted_ = bool(sw is not None and np.any(sw != 1))  # fitted with prior weights
 
     # -- inference and prediction -------------------------------------------------------------
     @property
@@ -268,6 +270,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         if offset is not None:
             eta = eta + check_vector(offset, n, "offset")
         if exposure is not None:
+            _log_link_for_exposure(self.family_)
             eta = eta + np.log(check_vector(exposure, n, "exposure", positive=True))
         D = np.column_stack([np.ones(n), Xa]) if self.fit_intercept else Xa
         return eta, D
@@ -292,13 +295,18 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         se = np.sqrt(np.einsum("ij,jk,ik->i", D, self.cov_params_.to_numpy(), D))
         df = None if self.family_.scale_fixed or self.df_resid_ <= 0 else self.df_resid_
         band = gs.response_interval(eta, se, self.family_.link, level, df)
+        if isinstance(X, pd.DataFrame):
+            band.index = X.index
         if interval == "prediction":
             if self.family_.name != "gaussian":
                 raise ValueError("prediction intervals need the gaussian family, not "
                                  f"{self.family_.name!r}")
-            q = stats.t.ppf(0.5 + level / 2, self.df_resid_)
-            half = q * np.sqrt(band["se_fit"] ** 2 + self.dispersion_)
-            band["lwr"], band["upr"] = band["fit"] - half, band["fit"] + half
+            # each side of the mean's (for a non-identity link, asymmetric) band widened by the
+            # new observation's noise; for the identity link fit -/+ t sqrt(se^2 + phi)
+            noise = stats.t.ppf(0.5 + level / 2, self.df_resid_) ** 2 * self.dispersion_
+            fit = band["fit"]
+            band["lwr"] = fit - np.sqrt((fit - band["lwr"]) ** 2 + noise)
+            band["upr"] = fit + np.sqrt((band["upr"] - fit) ** 2 + noise)
         return band
 
     def residuals(self, kind: str = "deviance") -> np.ndarray:
@@ -345,6 +353,14 @@ def _summary_text(m: GLM, level: float) -> str:
     return format_summary(title, m.coef_table(level), lines)
 
 
+def _log_link_for_exposure(family: Any) -> None:
+    """``log(exposure)`` is an offset on the log scale: with another link it would not scale
+    the mean by the exposure (statsmodels refuses it too); ``offset=`` is the general form."""
+    if family.link.name != "log":
+        raise ValueError(f"exposure needs the log link (the {family.link.name} link does not "
+                         "scale the mean by the exposure); pass offset= for another link")
+
+
 def _overdispersion_note(m: GLM) -> list[str]:
     """A note under a Poisson fit whose Pearson chi-square is far above its residual degrees of
     freedom (ratio > 1.5 and p < 0.01 under the model, >= 10 df): the counts vary more than
@@ -354,6 +370,8 @@ def _overdispersion_note(m: GLM) -> list[str]:
     df = m.df_resid_
     if m.family_.name != "poisson" or getattr(m.family_, "alpha", None) is not None or df < 10:
         return []
+    if getattr(m, "weighted_", False):  # prior weights: R's df (rows - p) need not be the
+        return []  # chi-square's (frequency weights count each row that many times)
     ratio, p = m.pearson_chi2_ / df, float(chi2.sf(m.pearson_chi2_, df))
     if not (ratio > 1.5 and p < 0.01):
         return []

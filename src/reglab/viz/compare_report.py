@@ -27,10 +27,18 @@ IN_SAMPLE = {"short": "in sample", "long": "in-sample (fitted on all rows)",
              "residuals": "In-sample residuals (observed minus the fit on all rows)"}
 
 
+def _second_class(model: Any, df: pd.DataFrame) -> np.ndarray:
+    """P(second class): ``predict_proba``'s column, or the mean of a model fitted to the 0/1
+    codes (a binomial GLM, a linear probability model, a GAM)."""
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(df)[:, 1]
+    return np.asarray(model.predict(df), float)
+
+
 def _predictor(model: Any, names: list[str], proba: bool = False):
     def predict(A: np.ndarray) -> np.ndarray:
         df = pd.DataFrame(A, columns=names)
-        return model.predict_proba(df)[:, 1] if proba else model.predict(df)
+        return _second_class(model, df) if proba else model.predict(df)
 
     return predict
 
@@ -121,16 +129,24 @@ def _calibration(results: list[RungResult], y: np.ndarray, n_classes: int,
 
 
 class _Named:
-    """Adapter: numpy in, DataFrame with feature names to the model (for plotting helpers)."""
+    """Adapter for the decision-region plots: numpy in, a DataFrame with the feature names to
+    the classifier; a model of the 0/1 codes without ``predict_proba`` (a binomial GLM, a linear
+    probability model) predicts the class whose probability is >= 0.5."""
 
     def __init__(self, model: Any, names: list[str]) -> None:
         self.model, self.names = model, names
 
     def predict(self, A: np.ndarray) -> np.ndarray:
-        return self.model.predict(pd.DataFrame(A, columns=self.names))
+        if hasattr(self.model, "predict_proba"):
+            return self.model.predict(pd.DataFrame(A, columns=self.names))
+        return self.predict_proba(A).argmax(axis=1)
 
     def predict_proba(self, A: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(pd.DataFrame(A, columns=self.names))
+        df = pd.DataFrame(A, columns=self.names)
+        if hasattr(self.model, "predict_proba"):
+            return self.model.predict_proba(df)
+        p = np.clip(_second_class(self.model, df), 0.0, 1.0)  # a linear probability can stray
+        return np.column_stack([1 - p, p])
 
 
 def _final(model: Any) -> Any:
@@ -264,9 +280,11 @@ def _summaries(rep: Report, comp: Comparison, models: list[RungResult]) -> None:
         scaled = "" if not _standardised(r.model) else (
             " (fitted on standardised features: each coefficient is per standard deviation of "
             "its term)" if hasattr(m, "coef_") else " (fitted on standardised features)")
-        if comp.exposure is not None and (r.rung is None or r.rung.offset):
+        if comp.exposure is not None:
             e = comp.exposure_name
-            scaled += f" (offset log({e}): the model is for the rate per unit of {e})"
+            scaled += (f" (offset log({e}): the model is for the rate per unit of {e})"
+                       if r.rung is None or r.rung.offset else
+                       f" (fitted to the rate per unit of {e}, weighted by {e})")
         rep.text(sec, r.name + scaled)
         rep.pre(sec, str(m.summary()))
 
@@ -332,8 +350,9 @@ def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = 
     """Append the comparison's sections to ``rep``."""
     add_data(rep, comp, data, source)
     sec = rep.section("Leaderboard")
-    rep.text(sec, f"{comp.folds}-fold cross-validation, ranked by held-out {comp.primary}. "
-                  "AIC/BIC are in-sample, for the likelihood models only.")
+    rep.text(sec, f"{comp.folds}-fold cross-validation, ranked by held-out {comp.primary}"
+             + (f" weighted by '{comp.weight_name}'; no AIC/BIC with weights." if comp.weight_name
+                else ". AIC/BIC are in-sample, for the likelihood models only."))
     rep.table(sec, comp.leaderboard, highlight_first=True)
     rep.figure(sec, _score_bars(comp.leaderboard, comp.primary), f"held-out {comp.primary}")
     skipped = [r for r in comp.results if r.skipped]
@@ -359,4 +378,3 @@ def write_compare_report(comp: Comparison, data: Prepared, output: str | Path,
                          source: str = "") -> Path:
     """Write ``output/index.html`` and return its path."""
     return build_compare_report(comp, data, source).write(Path(output) / "index.html")
-

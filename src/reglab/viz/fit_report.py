@@ -38,20 +38,21 @@ def fitted_values(model: Any, data: Prepared, exposure: np.ndarray | None = None
     return np.asarray(model.predict(X, **extra), float)
 
 
-def _bayesian(rep: Report, model: Any, data: Prepared) -> None:
+def _bayesian(rep: Report, model: Any, data: Prepared, exposure_name: str) -> None:
     """The posterior relation against each feature (up to three) and the trace plot."""
     if not hasattr(model, "samples_"):
         return
     sec = rep.section("Posterior")
-    errors = "with their measurement errors as bars, " if model.data_["x_err"].any() or \
+    errors = " with their measurement errors as bars" if model.data_["x_err"].any() or \
         model.data_["y_err"].any() else ""
-    rep.text(sec, f"The observations {errors}the posterior mean relation and its 90% credible "
+    rep.text(sec, f"The observations{errors}, the posterior mean relation and its 90% credible "
                   "band against each feature, the other features at their mean.")
     for j in range(min(len(model.feature_names_in_), MAX_BAYES_PANELS)):
         fig = model.plot_fit(feature=j)
         ax = fig.axes[0]
         if ax.get_ylabel().startswith("y"):  # "y", "y (partial residual)", "y / exposure"
-            ax.set_ylabel(data.target + ax.get_ylabel()[1:])
+            label = data.target + ax.get_ylabel()[1:]
+            ax.set_ylabel(label.replace("/ exposure", f"/ {exposure_name}"))
         rep.figure(sec, fig, f"posterior fit: {model.feature_names_in_[j]}")
     rep.text(sec, "Trace plot: the draws of each chain (left) and their histogram (right). "
                   "Chains that wander apart or stick are a warning.")
@@ -75,7 +76,7 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
     cr._summaries(rep, comp, [res])
     if not (hasattr(model, "samples_") and data.X.shape[1] == 1 and not data.classes):
         cr._fits(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
-    _bayesian(rep, model, data)
+    _bayesian(rep, model, data, comp.exposure_name)
     cr._diagnostics(rep, data, [res], cr.IN_SAMPLE)
     cr._partial(rep, comp, data, [res])
     cr._curves(rep, [res])
