@@ -165,6 +165,18 @@ def test_reglab_linear_regression_round_trip(tmp_path):
     assert back.summary() == model.summary()
 
 
+def test_saved_glm_says_why_it_has_no_residuals(tmp_path):
+    from reglab.models.glm import GLM
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(50, 2))
+    model = GLM(family="poisson").fit(X, rng.poisson(np.exp(X[:, 0] / 2)))
+    back = load_model(save_model(model, tmp_path / "g.reglab", X_check=X)).model
+    assert back.weighted_ is False and back.summary() == model.summary()
+    with pytest.raises(ValueError, match="a saved model does not keep"):
+        back.residuals()
+
+
 def _formula_frame(n=200, seed=0):
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.uniform(1, 3, n),

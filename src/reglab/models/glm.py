@@ -312,6 +312,9 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     def residuals(self, kind: str = "deviance") -> np.ndarray:
         """Training residuals (n,): "deviance", "pearson", "response" or "working" (R's)."""
         check_is_fitted(self, "params_")
+        if not hasattr(self, "_train"):  # a model read from a file keeps no training rows
+            raise ValueError("residuals need the training responses, which a saved model does "
+                             "not keep; refit the model to get them")
         y, sw = self._train
         return glm_residuals(self.family_, y, self.fitted_values_, kind, sw)
 
