@@ -27,6 +27,13 @@ def shoot(html: Path, png: Path, full: bool = True) -> None:
     print(f"wrote {png}")
 
 
+def fit_report(tmp: Path) -> None:
+    """``reglab fit --report`` of the errors-in-variables model on the M-sigma data."""
+    subprocess.run([REGLAB, "fit", "builtin:msigma", "--model", "eiv", "-q", "--report",
+                    str(tmp / "fit")], check=True, stdout=subprocess.DEVNULL)
+    shoot(tmp / "fit" / "index.html", DOCS / "report-fit.png")
+
+
 def main() -> None:
     quick = ["--quick"] if "--quick" in sys.argv else []
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,6 +41,7 @@ def main() -> None:
         subprocess.run([REGLAB, "compare", "builtin:globular", "--x-err", "M_V_err", "-q",
                         "-o", str(tmp / "compare")], check=True)
         shoot(tmp / "compare" / "index.html", DOCS / "report-compare.png")
+        fit_report(tmp)
         subprocess.run([REGLAB, "demo", "-q", *quick, "-o", str(tmp / "demo")], check=True)
         shoot(tmp / "demo" / "index.html", DOCS / "report-demo.png")
         shoot(tmp / "demo" / "index.html", DOCS / "report-demo-top.png", full=False)

@@ -116,6 +116,9 @@ def _default_family(task: str) -> str:
     return {"counts": "poisson", "positive": "gamma", "binary": "binomial"}.get(task, "gaussian")
 
 
+_TITLES = {"eiv": "errors-in-variables (Bayesian)", "bayesian_glm": "Bayesian GLM"}
+
+
 def model_name(choice: str, model) -> str:
     """``"glm (poisson, log link)"``: the ``--model`` choice with its family and link."""
     fam = getattr(model, "family", None)
@@ -123,7 +126,8 @@ def model_name(choice: str, model) -> str:
     link = getattr(model, "link", None)
     parts = [p for p in (fam if fam != choice else None,
                          f"{link} link" if isinstance(link, str) else None) if p]
-    return f"{choice} ({', '.join(parts)})" if parts else choice
+    title = _TITLES.get(choice, choice)
+    return f"{title} ({', '.join(parts)})" if parts else title
 
 
 def describe(model) -> str:

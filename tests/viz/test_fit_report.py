@@ -86,6 +86,7 @@ def test_bayesian_report_shows_the_posterior_fit_and_trace():
     assert ">Posterior</h2>" in html and "trace plot" in html
     assert "with their measurement errors as bars" in html
     assert ">Model fits</h2>" not in html  # one feature: the posterior plot is the fit
+    assert ">Partial effects</h2>" not in html  # ... and its partial effect
 
 
 def test_binomial_glm_report_reads_its_mean_as_the_probability():

@@ -78,7 +78,8 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
         cr._fits(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
     _bayesian(rep, model, data, comp.exposure_name)
     cr._diagnostics(rep, data, [res], cr.IN_SAMPLE)
-    cr._partial(rep, comp, data, [res])
+    if data.X.shape[1] > 1:  # one feature: the fit above is its partial effect
+        cr._partial(rep, comp, data, [res])
     cr._curves(rep, [res])
     return rep
 
