@@ -92,7 +92,7 @@ def test_partial_section_says_order_and_how_many_features_are_not_shown():
     weights = {**STRONG_X, **{f"z{k}": 0.01 * (k + 1) for k in range(6)}}
     rep = Report("t")
     comp = Comparison("counts", pd.DataFrame(), [], 5, "Poisson deviance")
-    cr._partial(rep, comp, data, [RungResult("best", None, model=_Additive(weights))])
+    cr.partial_section(rep, comp, data, [RungResult("best", None, model=_Additive(weights))])
     html = rep.html()
     assert "ordered by effect size" in html
     assert "3 of the 9 features, with smaller effects, are not shown" in html
@@ -147,7 +147,7 @@ def test_curve_axes_name_what_each_model_records(monkeypatch):
     seen = {}
     monkeypatch.setattr(cr.plots, "loss_curves", lambda c, **kw: seen.update(c=c, **kw) or _fig())
     rep = Report("t")
-    cr._curves(rep, [RungResult(n, None, model=m) for n, m in
+    cr.curves_section(rep, [RungResult(n, None, model=m) for n, m in
                      [("Poisson GLM", pois), ("negative binomial GLM", nb), ("MLP", mlp)]])
     assert list(seen["c"]) == ["Poisson GLM", "negative binomial GLM", "MLP"]
     assert seen["ylabel"]["MLP"] == "mean loss per row"
@@ -185,7 +185,7 @@ def test_nb_pearson_residuals_use_the_fitted_nb_variance(monkeypatch):
                         lambda y, yh, title, pearson_scale: seen.update(
                             {title: pearson_scale}) or _fig())
     rep = Report("t")
-    cr._diagnostics(rep, data, [RungResult("negative binomial GLM", None, oof=mu, model=nb),
+    cr.diagnostics_section(rep, data, [RungResult("negative binomial GLM", None, oof=mu, model=nb),
                                 RungResult("linear", None, oof=mu, model=_Additive({}))])
     np.testing.assert_allclose(seen["negative binomial GLM"], np.sqrt(mu + alpha * mu**2),
                                rtol=1e-12, atol=0)
@@ -219,7 +219,7 @@ def test_summaries_name_the_features_and_say_when_they_were_standardised():
     data = prepare(df, "y")
     comp = compare(data, folds=3, seed=0, models=["linear", "polynomial"], fast=True)
     rep = Report("t")
-    cr._summaries(rep, comp, comp.fitted())
+    cr.summaries_section(rep, comp, comp.fitted())
     text = rep.html()
     # the pipeline hands DataFrames on: the polynomial terms keep the feature names
     assert "temp^2" in text and "temp dose" in text and "x1^2" not in text
@@ -276,7 +276,7 @@ def test_classification_with_many_features_gets_a_calibration_plot():
 
     comp = compare(data, folds=2, seed=0, models=["logistic"], fast=True)
     rep = Report("t")
-    cr._fits(rep, comp, data, comp.fitted())
+    cr.fits_section(rep, comp, data, comp.fitted())
     html = rep.html()
     assert "Calibration of the held-out (out-of-fold) probabilities" in html
     assert "data:image/png;base64," in html

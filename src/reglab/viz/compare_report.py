@@ -16,8 +16,9 @@ from reglab.viz._residuals import pearson_scale, scaling_words
 from reglab.viz.report import Report
 from reglab.viz.style import PALETTE, styled, subplots
 
-__all__ = ["build_compare_report", "write_compare_report", "add_comparison", "HELD_OUT",
-           "IN_SAMPLE"]
+__all__ = ["build_compare_report", "write_compare_report", "add_comparison", "add_data",
+           "fits_section", "diagnostics_section", "partial_section", "curves_section",
+           "summaries_section", "HELD_OUT", "IN_SAMPLE"]
 
 # where the predictions in ``RungResult.oof`` come from, as the figures and texts say it:
 # compare's out-of-fold predictions, or (``reglab fit --report``) the fit on all rows
@@ -68,7 +69,7 @@ def _observed_vs_predicted(results: list[RungResult], y: np.ndarray, where: str 
     return fig
 
 
-def _fits(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult],
+def fits_section(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult],
           words: dict[str, str] = HELD_OUT) -> None:
     sec = rep.section("Model fits")
     names = data.feature_names
@@ -155,7 +156,7 @@ def _final(model: Any) -> Any:
     return final(model)
 
 
-def _diagnostics(rep: Report, data: Prepared, models: list[RungResult],
+def diagnostics_section(rep: Report, data: Prepared, models: list[RungResult],
                  words: dict[str, str] = HELD_OUT) -> None:
     if data.classes:
         return
@@ -202,7 +203,8 @@ def _features(data: Prepared) -> list[plots.Feature]:
     return out if used == list(range(len(names))) else fallback
 
 
-def _partial(rep: Report, comp: Comparison, data: Prepared, models: list[RungResult]) -> None:
+def partial_section(rep: Report, comp: Comparison, data: Prepared,
+                    models: list[RungResult]) -> None:
     if data.classes and len(data.classes) > 2:
         return
     sec = rep.section("Partial effects")
@@ -252,7 +254,7 @@ _CURVE_WORDS = {
 }
 
 
-def _curves(rep: Report, models: list[RungResult]) -> None:
+def curves_section(rep: Report, models: list[RungResult]) -> None:
     curves, xlabels, ylabels = {}, {}, {}
     for r in models:
         m = _final(r.model)
@@ -269,7 +271,7 @@ def _curves(rep: Report, models: list[RungResult]) -> None:
         rep.figure(sec, plots.loss_curves(curves, ylabel=ylabels, xlabel=xlabels), "loss curves")
 
 
-def _summaries(rep: Report, comp: Comparison, models: list[RungResult]) -> None:
+def summaries_section(rep: Report, comp: Comparison, models: list[RungResult]) -> None:
     if not any(hasattr(_final(r.model), "summary") for r in models):
         return
     sec = rep.section("Model summary" if len(models) == 1 else "Model summaries")
@@ -360,11 +362,11 @@ def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = 
         rep.text(sec, f"{r.name}: {r.skipped}", "note")
     order = {m: i for i, m in enumerate(comp.leaderboard["model"])}
     models = sorted(comp.fitted(), key=lambda r: order[r.name])
-    _fits(rep, comp, data, models)
-    _diagnostics(rep, data, models)
-    _partial(rep, comp, data, models)
-    _curves(rep, models)
-    _summaries(rep, comp, models)
+    fits_section(rep, comp, data, models)
+    diagnostics_section(rep, data, models)
+    partial_section(rep, comp, data, models)
+    curves_section(rep, models)
+    summaries_section(rep, comp, models)
 
 
 def build_compare_report(comp: Comparison, data: Prepared, source: str = "") -> Report:

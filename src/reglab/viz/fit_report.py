@@ -73,14 +73,14 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
     rep = Report(f"reglab fit: {source or data.target}",
                  f"{name} for {data.task} target '{data.target}'")
     cr.add_data(rep, comp, data, source, single=True)
-    cr._summaries(rep, comp, [res])
+    cr.summaries_section(rep, comp, [res])
     if not (hasattr(model, "samples_") and data.X.shape[1] == 1 and not data.classes):
-        cr._fits(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
+        cr.fits_section(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
     _bayesian(rep, model, data, comp.exposure_name)
-    cr._diagnostics(rep, data, [res], cr.IN_SAMPLE)
+    cr.diagnostics_section(rep, data, [res], cr.IN_SAMPLE)
     if data.X.shape[1] > 1:  # one feature: the fit above is its partial effect
-        cr._partial(rep, comp, data, [res])
-    cr._curves(rep, [res])
+        cr.partial_section(rep, comp, data, [res])
+    cr.curves_section(rep, [res])
     return rep
 
 
