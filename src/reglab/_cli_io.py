@@ -129,7 +129,8 @@ def load_prepared(source: str, target: str | None, task: str | None, formula: st
     chosen = _chosen(df, target, formula, list(features or []), list(drop or []))
     _check_side_columns(err_cols or {}, target, formula, list(features or []))
     data = prepare(df, target, task=task, formula=formula, drop_missing=drop_missing,
-                   features=chosen, exclude=[*(err_cols or []), *(drop or [])])
+                   features=chosen, exclude=[*(err_cols or []), *(drop or [])],
+                   required=list(err_cols or []))
     for n in data.notes:
         note(f"note: {n}")
     how = "given" if task else "detected"

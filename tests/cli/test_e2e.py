@@ -532,3 +532,18 @@ def test_gam_link_and_level_without_interval(tmp_path, run):
     code, _, err = run("predict", tmp_path / "g.reglab", tmp_path / "n.csv", "--level", "0.9")
     assert code == 1 and err.strip() == ("error: --level sets the level of --interval; give "
                                          "--interval too")
+
+
+def test_drop_missing_also_drops_rows_without_an_exposure(tmp_path, run):
+    df = _claims_csv(tmp_path / "c.csv", seed=2, n=60, years=3.0, b0=-1.0, b1=0.02)
+    df.loc[[3, 9], "years"] = np.nan
+    df.to_csv(tmp_path / "c.csv", index=False)
+    code, _, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--exposure", "years", "-q")
+    assert code == 1 and err.strip() == ("error: 2 of 60 rows have missing values in columns "
+                                         "years (2, first in row 3); pass --drop-missing to "
+                                         "drop them")
+    code, out, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--exposure", "years",
+                         "--drop-missing")
+    assert code == 0, err
+    assert "dropped 2 of 60 rows with missing values (years (2))" in out
+    assert "58 rows, 1 feature" in out

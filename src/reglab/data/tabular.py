@@ -271,7 +271,8 @@ def _formula_parts(formula: str, target: str | None) -> tuple[str, str, list[str
 
 def prepare(df: pd.DataFrame, target: str | None, *, features: list[str] | None = None,
             task: str | None = None, drop_missing: bool = False,
-            exclude: list[str] | None = None, formula: str | None = None) -> Prepared:
+            exclude: list[str] | None = None, formula: str | None = None,
+            required: list[str] | None = None) -> Prepared:
     """Check ``df`` and build ``X (n, p)``, ``y (n,)`` for ``target``.
 
     ``features`` defaults to every other column except those in ``exclude`` (e.g. error columns).
@@ -280,6 +281,8 @@ def prepare(df: pd.DataFrame, target: str | None, *, features: list[str] | None 
     Text, boolean and categorical features are one-hot encoded against their first level (the
     baseline, absorbed by the intercept) and a note says so. Rows with a missing value in the used
     columns raise :class:`DataError` naming the columns, unless ``drop_missing`` is set.
+    ``required``: columns that are no features but must be present in every row kept
+    (measurement errors, exposures, weights), under the same missing-value policy.
     """
     if df.shape[1] == 0 or df.shape[0] == 0:
         raise DataError("the table is empty")
@@ -304,7 +307,8 @@ def prepare(df: pd.DataFrame, target: str | None, *, features: list[str] | None 
     empty = [c for c in [target, *features] if df[c].isna().all()]
     if empty:
         raise DataError("column(s) with no values at all (all missing): " + ", ".join(empty))
-    df = _missing_policy(df, [target, *features], drop_missing, notes)
+    side = [c for c in (required or []) if c in df.columns and c not in (target, *features)]
+    df = _missing_policy(df, [target, *features, *side], drop_missing, notes)
     given = task
     y, task, classes = _target(df, target, task)
     if given is None and task == "counts":
