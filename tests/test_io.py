@@ -8,7 +8,14 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, RegressorMixin
 
-from reglab.io import FORMAT_VERSION, ModelFileError, load_model, register_model, save_model
+from reglab.io import (
+    FORMAT_VERSION,
+    ModelFileError,
+    kind_of,
+    load_model,
+    register_model,
+    save_model,
+)
 
 
 class Toy(RegressorMixin, BaseEstimator):
@@ -221,3 +228,36 @@ def test_formula_gam_with_expressions_round_trip(tmp_path):
 
 def rng_noise(n):
     return np.random.default_rng(9).normal(0, 0.2, n)
+
+
+def test_compare_composites_round_trip_as_data(tmp_path):
+    """The ladder's pipelines (scaler + polynomial features + model), the standardised-response
+    network and the exposure wrappers save as data and predict exactly what they did."""
+    import warnings
+
+    from reglab._ladder import Exposed, ladder
+    from reglab.data import prepare
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"a": rng.normal(size=120), "b": rng.uniform(0, 1, 120)})
+    df["y"] = df.a + df.b**2 + rng.normal(scale=0.1, size=120)
+    expo = rng.uniform(0.5, 4.0, 120)
+    df["n"] = rng.poisson(expo * np.exp(0.3 * df.a))
+    X = df[["a", "b"]]
+    cont = prepare(df.drop(columns="n"), "y")
+    counts = prepare(df.drop(columns="y"), "n")
+    kinds = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for data, e in ((cont, None), (counts, expo)):
+            for rung in ladder(data.task):
+                est, _ = rung.build(data, seed=0, fast=True, errors=None, exposure=e)
+                rung.fit(est, X, data.y, np.arange(120), None, e)
+                path = save_model(est, tmp_path / f"{kind_of(est)}.reglab", X_check=X)
+                kinds.add(kind_of(est))
+                back = load_model(path).model
+                if e is not None:
+                    assert isinstance(back, Exposed) and back.offset == est.offset
+                    np.testing.assert_allclose(back.predict(X, exposure=e),  # save_model's
+                                               est.predict(X, exposure=e), rtol=1e-12)  # rtol
+    assert {"pipeline", "target_transformer", "exposure_rate"} <= kinds

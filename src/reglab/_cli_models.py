@@ -3,7 +3,15 @@ features (exposures; which rows are complete). Parsing lives in ``cli.py``."""
 
 from __future__ import annotations
 
-from reglab._cli_io import STATE, UserError, checked_column, column_list, either, note
+from reglab._cli_io import (
+    STATE,
+    UserError,
+    checked_column,
+    column_list,
+    either,
+    named_frame,
+    note,
+)
 
 MODEL_CHOICES = ("linear", "glm", "negative_binomial", "logistic", "softmax", "gam", "mlp",
                  "forest", "eiv", "bayesian_glm")
@@ -131,9 +139,32 @@ def model_name(choice: str, model) -> str:
 
 
 def describe(model) -> str:
-    if hasattr(model, "summary"):
-        return str(model.summary())
+    """The model's summary; for a compare pipeline, that of its final estimator."""
+    from reglab._ladder import _final
+
+    final = _final(model)
+    if hasattr(final, "summary"):
+        return str(final.summary())
     return repr(model)
+
+
+def save_with_meta(model, path, prepared, name: str, summary: str, source: str,
+                   exposure: str | None, weights: str | None, **extra):
+    """Write ``model`` as a model file whose metadata lets ``predict`` and ``summary`` read
+    it: the data schema, the model's name and summary, the exposure and weights columns."""
+    from datetime import UTC, datetime
+
+    from reglab import __version__
+    from reglab.io import ModelFileError, save_model
+
+    meta = {"schema": prepared.schema, "model": name, "summary": summary, "exposure": exposure,
+            "weights": weights, "source": source, "reglab_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), **extra}
+    try:
+        return save_model(model, path, meta=meta, X_check=named_frame(prepared))
+    except ModelFileError as exc:
+        raise UserError(f"{name} cannot be saved: {exc}") from None
+
 
 
 INTERVALS = ("confidence", "prediction")

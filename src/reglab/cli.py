@@ -42,6 +42,7 @@ from reglab._cli_models import (
     exposure_values,
     interval_bounds,
     model_name,
+    save_with_meta,
     spread,
     weight_values,
 )
@@ -92,6 +93,9 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
                 "--no-report", help="Only the leaderboard CSV, no HTML.")] = False,
             fast: Annotated[bool, typer.Option(help="Fewer iterations and trees.")] = False,
             exposure: Exposure = None, weights: Weights = None,
+            save_best: Annotated[Path | None, typer.Option(
+                help="Write the best model, refitted on all rows, as a model file here.")]
+            = None,
             features: Features = None, drop: Drop = None, drop_missing: DropMissing = False,
             n_samples: NSamples = None, seed: Seed = 0, quiet: Quiet = False) -> None:
     """Fit the ladder of models that suit the target, cross-validate, rank, write a report."""
@@ -130,6 +134,12 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             note(f"{r.name}: {r.skipped}")
     output.mkdir(parents=True, exist_ok=True)
     result.leaderboard.to_csv(output / "leaderboard.csv", index=False)
+    if save_best is not None:
+        best = result.best
+        scored = f"held-out {result.primary} {best.scores[result.primary]:.4g}"
+        path = save_with_meta(best.model, save_best, prepared, best.name, describe(best.model),
+                              data, exposure, weights, compare=scored)
+        out.print(f"best model ({best.name}, {scored}) saved to {path}")
     if no_report:
         out.print(f"leaderboard written to {output / 'leaderboard.csv'}")
     else:
@@ -203,16 +213,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
     text = describe(est)
     out.print(text, markup=False)
     if save is not None:
-        from datetime import UTC, datetime
-
-        from reglab import __version__
-        from reglab.io import save_model
-
-        meta = {"schema": prepared.schema, "model": model, "summary": text, "exposure": exposure,
-                "weights": weights,
-                "source": data, "reglab_version": __version__,
-                "created": datetime.now(UTC).isoformat(timespec="seconds")}
-        path = save_model(est, save, meta=meta, X_check=X)
+        path = save_with_meta(est, save, prepared, model, text, data, exposure, weights)
         out.print(f"model saved to {path}")
     if report is not None:
         from reglab.viz.fit_report import write_fit_report
@@ -302,8 +303,10 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
         out.print(f"target '{schema['target']}' ({schema['task']}); features: "
                   + ", ".join(schema.get("feature_names") or []), markup=False)
     if meta.get("exposure"):
-        out.print(f"exposure column: {meta['exposure']} (log(exposure) is the offset; predict "
-                  "needs it too)", markup=False)
+        out.print(f"exposure column: {meta['exposure']} (the model is for the rate per unit of "
+                  "it; predict needs it too)", markup=False)
+    if meta.get("compare"):
+        out.print(f"the best model of reglab compare ({meta['compare']})", markup=False)
     if meta.get("weights"):
         out.print(f"weights column: {meta['weights']} (fitted with these row weights)",
                   markup=False)

@@ -178,6 +178,10 @@ def _register_known() -> None:
         except (ImportError, AttributeError):
             continue
         register_model(kind, cls)
+    if "pipeline" not in MODEL_KINDS:  # compare's composites: scaler, polynomial, wrappers
+        from reglab._io_composite import register_composites
+
+        register_composites(register_model)
 
 
 # ---- container ---------------------------------------------------------------------------------

@@ -547,3 +547,27 @@ def test_drop_missing_also_drops_rows_without_an_exposure(tmp_path, run):
     assert code == 0, err
     assert "dropped 2 of 60 rows with missing values (years (2))" in out
     assert "58 rows, 1 feature" in out
+
+
+def test_compare_save_best_then_predict_and_summary(tmp_path, run):
+    """``compare --save-best``: the winner (here an exposure model) is written as a model file
+    that ``summary`` describes and ``predict`` uses with the new rows' exposures."""
+    df = _claims_csv(tmp_path / "c.csv", seed=5, n=150, years=4.0, b0=-1.0, b1=0.03)
+    code, out, err = run("compare", tmp_path / "c.csv", "-t", "claims", "--exposure", "years",
+                         "--models", "poisson,linear", "--folds", "3", "--fast", "--no-report",
+                         "-o", tmp_path / "r", "--save-best", tmp_path / "best.reglab", "-q")
+    assert code == 0, err
+    assert "best model (Poisson GLM, held-out Poisson deviance " in out
+    code, out, _ = run("summary", tmp_path / "best.reglab")
+    assert "the best model of reglab compare (held-out Poisson deviance" in out
+    assert "exposure column: years" in out and "Generalized linear model" in out
+    new = pd.DataFrame({"age": [30.0, 60.0], "years": [1.0, 3.0]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, _, err = run("predict", tmp_path / "best.reglab", tmp_path / "new.csv", "-o",
+                       tmp_path / "p.csv")
+    assert code == 0, err
+    from reglab.models.glm import GLM
+
+    ref = GLM(family="poisson").fit(df[["age"]], df.claims, exposure=df.years)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv").claims_predicted,
+                               ref.predict(new[["age"]], exposure=new.years), rtol=1e-10)
