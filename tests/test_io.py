@@ -243,21 +243,59 @@ def test_compare_composites_round_trip_as_data(tmp_path):
     df["y"] = df.a + df.b**2 + rng.normal(scale=0.1, size=120)
     expo = rng.uniform(0.5, 4.0, 120)
     df["n"] = rng.poisson(expo * np.exp(0.3 * df.a))
+    df["pos"] = np.exp(df.y)
+    df["two"] = np.where(df.y > 0.5, "hi", "lo")
+    df["three"] = pd.cut(df.y, 3, labels=["l", "m", "h"]).astype(str)
     X = df[["a", "b"]]
-    cont = prepare(df.drop(columns="n"), "y")
-    counts = prepare(df.drop(columns="y"), "n")
+    new = pd.DataFrame({"a": [-3.0, 0.1, 4.0], "b": [1.5, 0.3, -0.5]})  # beyond the data too
     kinds = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for data, e in ((cont, None), (counts, expo)):
+        for target, e in (("y", None), ("n", expo), ("pos", None), ("two", None),
+                          ("three", None)):
+            data = prepare(df[["a", "b", target]], target)
             for rung in ladder(data.task):
                 est, _ = rung.build(data, seed=0, fast=True, errors=None, exposure=e)
                 rung.fit(est, X, data.y, np.arange(120), None, e)
                 path = save_model(est, tmp_path / f"{kind_of(est)}.reglab", X_check=X)
                 kinds.add(kind_of(est))
                 back = load_model(path).model
+                extra = {} if e is None else {"exposure": [1.0, 2.0, 0.5]}
+                for method in ("predict", "predict_proba"):
+                    if hasattr(est, method):  # on new rows, not only the X_check rows
+                        np.testing.assert_allclose(getattr(back, method)(new, **extra),
+                                                   getattr(est, method)(new, **extra),
+                                                   rtol=1e-12, err_msg=f"{rung.name} {method}")
                 if e is not None:
                     assert isinstance(back, Exposed) and back.offset == est.offset
-                    np.testing.assert_allclose(back.predict(X, exposure=e),  # save_model's
-                                               est.predict(X, exposure=e), rtol=1e-12)  # rtol
     assert {"pipeline", "target_transformer", "exposure_rate"} <= kinds
+
+
+def test_a_tampered_nested_kind_is_refused(tmp_path):
+    """A re-signed file whose pipeline step names a class instead of a registered kind, or
+    whose step state is malformed, is a ModelFileError; nothing named in a file is imported."""
+    import json
+    import zipfile
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from reglab import io as rio
+    from reglab.models.linear import LinearRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    model = make_pipeline(StandardScaler(), LinearRegression()).fit(X, X[:, 0])
+    path = save_model(model, tmp_path / "p.reglab", X_check=X)
+    files = {n: zipfile.ZipFile(path).read(n) for n in zipfile.ZipFile(path).namelist()}
+    for edit, match in ((lambda d: d["state"]["steps"][0][1].update(
+                            kind="sklearn.linear_model.LinearRegression"),
+                         "unknown nested model kind"),
+                        (lambda d: d["state"]["steps"].__setitem__(0, ["x"]),
+                         "malformed pipeline state")):
+        doc = json.loads(files["model.json"])
+        edit(doc)
+        doc["checksum"] = rio._checksum(doc)
+        bad = dict(files, **{"model.json": json.dumps(doc).encode()})
+        with pytest.raises(ModelFileError, match=match):
+            rio._decode(lambda name, bad=bad: bad[name], "p.reglab")

@@ -78,7 +78,7 @@ def exposure_values(df, column: str, rows):
     if column not in df.columns:
         raise UserError(f"exposure column '{column}' not found; columns are: {column_list(df)}")
     return checked_column(df.loc[rows, column], f"exposure column '{column}'",
-                          "exposures are finite and > 0 (log(exposure) is the offset)")
+                          "exposures are finite and > 0")
 
 
 def weight_values(df, column: str | None, rows):
@@ -128,7 +128,8 @@ _TITLES = {"eiv": "errors-in-variables (Bayesian)", "bayesian_glm": "Bayesian GL
 
 
 def model_name(choice: str, model) -> str:
-    """``"glm (poisson, log link)"``: the ``--model`` choice with its family and link."""
+    """``"glm (poisson, log link)"``: the ``--model`` choice (the Bayesian ones by their
+    title, ``"errors-in-variables (Bayesian)"``) with its family and link."""
     fam = getattr(model, "family", None)
     fam = fam if isinstance(fam, str) else getattr(fam, "name", None)
     link = getattr(model, "link", None)
@@ -138,14 +139,14 @@ def model_name(choice: str, model) -> str:
     return f"{title} ({', '.join(parts)})" if parts else title
 
 
-def describe(model) -> str:
-    """The model's summary; for a compare pipeline, that of its final estimator."""
+def describe(model, title: str = "") -> str:
+    """The model's summary; for a compare pipeline, that of its final estimator, under
+    ``title`` (what the summary is of, e.g. "fitted on standardised features")."""
     from reglab._ladder import _final
 
     final = _final(model)
-    if hasattr(final, "summary"):
-        return str(final.summary())
-    return repr(model)
+    text = str(final.summary()) if hasattr(final, "summary") else repr(model)
+    return f"{title}\n\n{text}" if title else text
 
 
 def save_with_meta(model, path, prepared, name: str, summary: str, source: str,
@@ -166,25 +167,30 @@ def save_with_meta(model, path, prepared, name: str, summary: str, source: str,
         raise UserError(f"{name} cannot be saved: {exc}") from None
 
 
-
 INTERVALS = ("confidence", "prediction")
 _WITH_INTERVALS = "linear, gam, glm, negative_binomial, eiv and bayesian_glm"
 
 
-def interval_bounds(model, X, kind: str, level: float, extra: dict):
+def interval_bounds(model, X, kind: str, level: float, extra: dict, name: str | None = None):
     """``(lower, upper)`` of the ``kind`` interval at ``level`` around ``model``'s predictions:
     the models' own ``predict(X, interval=kind)`` (linear, GAM, GLMs: R's bands; prediction
     intervals for Gaussian families only), and for Bayesian models the credible band of the mean
-    (confidence) or the quantiles of posterior predictive draws (prediction); other models a
-    UserError."""
+    (confidence) or the quantiles of posterior predictive draws (prediction). A compare model
+    is unwrapped: an offset model's GLM, a pipeline's final estimator (after its transformers).
+    Other models, ``name`` in the message, are a UserError."""
     import inspect
 
     import numpy as np
+
+    from reglab._ladder import Exposed
 
     if kind not in INTERVALS:
         raise UserError(f"--interval must be confidence or prediction, got {kind!r}")
     if not 0 < level < 1:
         raise UserError(f"--level must lie between 0 and 1, got {level:g}")
+    if isinstance(model, Exposed) and model.offset:
+        model = model.regressor_  # a GLM with log(exposure) as offset: it takes the exposure
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
     if hasattr(model, "samples_"):  # Bayesian: the posterior draws
         if kind == "confidence":
             _, lo, hi = model.predict(X, return_interval=True, level=level, **extra)
@@ -194,20 +200,22 @@ def interval_bounds(model, X, kind: str, level: float, extra: dict):
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0,
                              method="inverted_cdf")
         return lo, hi
-    if "interval" not in inspect.signature(model.predict).parameters:
-        raise UserError(f"--interval: a {type(model).__name__} has no intervals; the models "
-                        f"with them are {_WITH_INTERVALS}")
-    try:
+    if isinstance(model, Exposed) or "interval" not in inspect.signature(final.predict).parameters:
+        raise UserError(f"--interval: the {name or type(model).__name__} model has no "
+                        f"intervals; the models with them are {_WITH_INTERVALS}")
+    try:  # a pipeline hands interval= and level= to its final estimator's predict
         band = model.predict(X, interval=kind, level=level, **extra)
     except ValueError as exc:
         raise UserError(f"--interval {kind}: {exc}") from None
     return band["lwr"].to_numpy(), band["upr"].to_numpy()
 
 
-def complete_rows(df, schema: dict, skip_missing: bool):
+def complete_rows(df, schema: dict, skip_missing: bool, also: tuple[str, ...] = ()):
     """Boolean mask of the rows to predict: all, or (``--skip-missing``) those with every
-    feature the model uses present; a missing value is otherwise an error naming its place."""
+    feature the model uses present, and the ``also`` columns (an exposure); a missing value is
+    otherwise an error naming its place."""
     used = [f["name"] for f in schema["features"] if f["name"] in df.columns]
+    used += [c for c in also if c in df.columns and c not in used]
     miss = df[used].isna()
     bad = miss.any(axis=1).to_numpy()
     if bad.any() and not skip_missing:

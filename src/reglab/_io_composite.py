@@ -68,7 +68,13 @@ def _poly_to(m: Any) -> dict:
 def _poly_from(d: dict) -> Any:
     from sklearn.preprocessing import PolynomialFeatures
 
-    one = np.zeros((1, d["n_features"]))
+    from reglab.io import ModelFileError
+
+    n = d["n_features"]
+    if not isinstance(n, int) or not 0 < n <= 100_000 or (d["names"] is not None
+                                                          and len(d["names"]) != n):
+        raise ModelFileError(f"polynomial features: {n!r} input columns does not fit the names")
+    one = np.zeros((1, n))
     return PolynomialFeatures(**d["params"]).fit(
         one if d["names"] is None else pd.DataFrame(one, columns=d["names"]))
 

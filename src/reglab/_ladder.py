@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-__all__ = ["Rung", "RUNGS", "ladder", "Exposed", "weight_key"]
+__all__ = ["Rung", "RUNGS", "ladder", "Exposed", "weight_key", "summary_qualifier"]
 
 REGRESSION = ("continuous", "positive", "counts")
 
@@ -186,6 +186,31 @@ class Exposed(RegressorMixin, BaseEstimator):
         from sklearn.metrics import r2_score
 
         return float(r2_score(y, self.predict(X, exposure), sample_weight=sample_weight))
+
+
+def _standardised(model: Any) -> bool:
+    """True when the model is a pipeline that standardises the features before its estimator."""
+    from sklearn.preprocessing import StandardScaler
+
+    steps = getattr(getattr(model, "regressor_", model), "steps", None) or []
+    return any(isinstance(step, StandardScaler) for _, step in steps[:-1])
+
+
+def summary_qualifier(model: Any, exposure_name: str | None = None) -> str:
+    """What a reader of the final estimator's summary must know about the model around it:
+    ``" (fitted on standardised features: ...)"`` and, with an exposure, whether the summary is
+    of an offset model or of a rate fitted by weights."""
+    words = ""
+    if _standardised(model):
+        words = (" (fitted on standardised features: each coefficient is per standard deviation "
+                 "of its term)" if hasattr(_final(model), "coef_") else
+                 " (fitted on standardised features)")
+    if exposure_name:
+        e = exposure_name
+        words += (f" (fitted to the rate per unit of {e}, weighted by {e})"
+                  if isinstance(model, Exposed) and not model.offset else
+                  f" (offset log({e}): the model is for the rate per unit of {e})")
+    return words
 
 
 def _linear(ctx: dict) -> tuple[Any, str]:

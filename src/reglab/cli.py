@@ -134,12 +134,6 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
             note(f"{r.name}: {r.skipped}")
     output.mkdir(parents=True, exist_ok=True)
     result.leaderboard.to_csv(output / "leaderboard.csv", index=False)
-    if save_best is not None:
-        best = result.best
-        scored = f"held-out {result.primary} {best.scores[result.primary]:.4g}"
-        path = save_with_meta(best.model, save_best, prepared, best.name, describe(best.model),
-                              data, exposure, weights, compare=scored)
-        out.print(f"best model ({best.name}, {scored}) saved to {path}")
     if no_report:
         out.print(f"leaderboard written to {output / 'leaderboard.csv'}")
     else:
@@ -147,6 +141,16 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
 
         path = write_compare_report(result, prepared, output, source=data)
         out.print(f"report written to {path}")
+    if save_best is not None:  # after the report: a model that cannot be saved loses nothing
+        from reglab._ladder import summary_qualifier
+
+        best = result.best
+        scored = f"held-out {result.primary} {best.scores[result.primary]:.4g}"
+        title = best.name + summary_qualifier(best.model, exposure)
+        path = save_with_meta(best.model, save_best, prepared, best.name,
+                              describe(best.model, title), data, exposure, weights,
+                              compare=scored)
+        out.print(f"best model ({best.name}, {scored}) saved to {path}")
 
 
 @app.command()
@@ -252,7 +256,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if not schema:
         raise UserError(f"{model_file} has no data schema (not written by 'reglab fit')")
     df = load_data(data)
-    keep = complete_rows(df, schema, skip_missing)
+    expo_col = mf.meta.get("exposure")
+    keep = complete_rows(df, schema, skip_missing, (expo_col,) if expo_col else ())
     X, names = encode(df[keep], schema)
     Xn = pd.DataFrame(X, columns=names)
     extra = {}
@@ -280,7 +285,8 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
             np.asarray(mf.model.predict(Xn, **extra), float), keep)
         if interval:
             lower, upper = interval_bounds(mf.model, Xn, interval,
-                                           0.95 if level is None else level, extra)
+                                           0.95 if level is None else level, extra,
+                                           mf.meta.get("model"))
             res[f"{schema['target']}_lower"] = spread(np.asarray(lower, float), keep)
             res[f"{schema['target']}_upper"] = spread(np.asarray(upper, float), keep)
     if output is None:
@@ -306,12 +312,12 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
         out.print(f"exposure column: {meta['exposure']} (the model is for the rate per unit of "
                   "it; predict needs it too)", markup=False)
     if meta.get("compare"):
-        out.print(f"the best model of reglab compare ({meta['compare']})", markup=False)
+        out.print(f"the best model of reglab compare: {meta.get('model')} ({meta['compare']})",
+                  markup=False)
     if meta.get("weights"):
         out.print(f"weights column: {meta['weights']} (fitted with these row weights)",
                   markup=False)
-    out.print(describe(mf.model) if hasattr(mf.model, "summary")
-              else meta.get("summary", repr(mf.model)), markup=False)
+    out.print(meta.get("summary") or describe(mf.model), markup=False)  # as written at save
 
 
 @app.command()

@@ -295,7 +295,13 @@ def _decode(read: Callable[[str], bytes], where: str) -> ModelFile:
             raise ModelFileError(f"{where}: array {key} was modified after saving "
                                  "(sha256 mismatch)")
         arrays[key] = np.load(io.BytesIO(raw), allow_pickle=False)
-    model = MODEL_KINDS[kind].from_dict(_unpack(doc["state"], arrays))
+    try:
+        model = MODEL_KINDS[kind].from_dict(_unpack(doc["state"], arrays))
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise ModelFileError(f"{where}: malformed {kind} state ({type(exc).__name__}: "
+                             f"{exc})") from None
     return ModelFile(model, kind, _unpack(doc["meta"], {}), version)
 
 

@@ -333,3 +333,30 @@ def test_weights_are_checked_and_unweighted_models_skipped():
     mlp = next(r for r in ladder("continuous") if r.name == "MLP")
     est, _ = mlp.build(prepare(df, "x1"), seed=0, fast=True, errors=None)
     assert weight_key(est) == "mlpregressor__sample_weight"  # through the target transformer
+
+
+def test_summary_qualifier_and_model_names_say_what_a_summary_is_of():
+    from reglab._cli_models import model_name
+    from reglab._ladder import Exposed, summary_qualifier
+    from reglab.models.glm import GLM, NegativeBinomial
+    from reglab.models.linear import LinearRegression
+
+    df, e = _exposure_counts(n=60)
+    counts = prepare(df, "claims")
+    poly = next(r for r in ladder("continuous") if r.name.startswith("polynomial"))
+    cont = prepare(df, "x1")
+    est, _ = poly.build(cont, seed=0, fast=True, errors=None)
+    assert summary_qualifier(est) == " (fitted on standardised features)"  # not fitted yet
+    est.fit(design(cont), cont.y)
+    assert summary_qualifier(est) == (" (fitted on standardised features: each coefficient is "
+                                      "per standard deviation of its term)")
+    rate = Exposed(LinearRegression(), offset=False)
+    assert summary_qualifier(rate, "years") == " (fitted to the rate per unit of years, " \
+                                               "weighted by years)"
+    for offset_model in (Exposed(GLM(family="poisson"), offset=True), GLM(family="poisson")):
+        assert summary_qualifier(offset_model, "years") == (
+            " (offset log(years): the model is for the rate per unit of years)")
+    assert summary_qualifier(GLM()) == "" and counts.task == "counts"
+    assert model_name("glm", GLM(family="poisson", link="log")) == "glm (poisson, log link)"
+    assert model_name("negative_binomial", NegativeBinomial()) == "negative_binomial (log link)"
+    assert model_name("eiv", LinearRegression()) == "errors-in-variables (Bayesian)"

@@ -297,8 +297,7 @@ def test_fit_with_exposure_matches_statsmodels_and_predict_uses_it(tmp_path, run
     code, _, err = run("fit", tmp_path / "zero.csv", "--target", "claims", "--model", "glm",
                        "--exposure", "years", "-q")
     assert code == 1 and err.strip() == ("error: exposure column 'years' has 0 in row 7: "
-                                         "exposures are finite and > 0 (log(exposure) is the "
-                                         "offset)")
+                                         "exposures are finite and > 0")
     code, _, err = run("fit", tmp_path / "c.csv", "--target", "claims", "--model", "forest",
                        "--exposure", "years", "-q")
     assert code == 1 and "--exposure applies to --model glm, negative_binomial or bayesian_glm" \
@@ -559,8 +558,9 @@ def test_compare_save_best_then_predict_and_summary(tmp_path, run):
     assert code == 0, err
     assert "best model (Poisson GLM, held-out Poisson deviance " in out
     code, out, _ = run("summary", tmp_path / "best.reglab")
-    assert "the best model of reglab compare (held-out Poisson deviance" in out
+    assert "the best model of reglab compare: Poisson GLM (held-out Poisson deviance" in out
     assert "exposure column: years" in out and "Generalized linear model" in out
+    assert "Poisson GLM (offset log(years): the model is for the rate per unit of years)" in out
     new = pd.DataFrame({"age": [30.0, 60.0], "years": [1.0, 3.0]})
     new.to_csv(tmp_path / "new.csv", index=False)
     code, _, err = run("predict", tmp_path / "best.reglab", tmp_path / "new.csv", "-o",
@@ -571,3 +571,45 @@ def test_compare_save_best_then_predict_and_summary(tmp_path, run):
     ref = GLM(family="poisson").fit(df[["age"]], df.claims, exposure=df.years)
     np.testing.assert_allclose(pd.read_csv(tmp_path / "p.csv").claims_predicted,
                                ref.predict(new[["age"]], exposure=new.years), rtol=1e-10)
+    # the saved offset model still gives the GLM's interval over the new exposures
+    code, _, err = run("predict", tmp_path / "best.reglab", tmp_path / "new.csv", "-o",
+                       tmp_path / "i.csv", "--interval", "confidence")
+    assert code == 0, err
+    band = ref.predict(new[["age"]], exposure=new.years, interval="confidence")
+    got = pd.read_csv(tmp_path / "i.csv")
+    np.testing.assert_allclose(got.claims_lower, band.lwr, rtol=1e-10)
+    np.testing.assert_allclose(got.claims_upper, band.upr, rtol=1e-10)
+
+
+def test_saved_compare_pipeline_gives_its_final_models_interval(tmp_path, run):
+    """The polynomial rung (scaler, polynomial features, least squares) saved by --save-best:
+    --interval reaches the final LinearRegression through the pipeline, and the summary says
+    its coefficients are per standard deviation; a rate model refuses by its rung's name."""
+    code, _, err = run("compare", "builtin:surface", "--n-samples", "150", "--models",
+                       "polynomial", "--folds", "2", "--no-report", "-o", tmp_path / "r",
+                       "--save-best", tmp_path / "p.reglab", "-q")
+    assert code == 0, err
+    code, out, _ = run("summary", tmp_path / "p.reglab")
+    assert "polynomial (degree 2) (fitted on standardised features: each coefficient is per " \
+           "standard deviation of its term)" in out
+    pd.DataFrame({"x1": [0.0, 1.0], "x2": [0.5, -1.0]}).to_csv(tmp_path / "n.csv", index=False)
+    code, _, err = run("predict", tmp_path / "p.reglab", tmp_path / "n.csv", "--interval",
+                       "prediction", "-o", tmp_path / "o.csv")
+    assert code == 0, err
+    from reglab.io import load_model
+
+    pipe = load_model(tmp_path / "p.reglab").model
+    n = pd.read_csv(tmp_path / "n.csv")
+    band = pipe[-1].predict(pipe[:-1].transform(n), interval="prediction")
+    got = pd.read_csv(tmp_path / "o.csv")
+    np.testing.assert_allclose(got.y_lower, band.lwr, rtol=1e-12)
+    np.testing.assert_allclose(got.y_upper, band.upr, rtol=1e-12)
+    _claims_csv(tmp_path / "c.csv", seed=5, n=80, years=4.0, b0=-1.0, b1=0.03)
+    code, _, err = run("compare", tmp_path / "c.csv", "-t", "claims", "--exposure", "years",
+                       "--models", "linear", "--folds", "2", "--no-report", "-o", tmp_path / "r",
+                       "--save-best", tmp_path / "l.reglab", "-q")
+    assert code == 0, err
+    pd.DataFrame({"age": [30.0], "years": [2.0]}).to_csv(tmp_path / "a.csv", index=False)
+    code, _, err = run("predict", tmp_path / "l.reglab", tmp_path / "a.csv", "--interval",
+                       "confidence")
+    assert code == 1 and "the linear model has no intervals" in err

@@ -107,3 +107,23 @@ def test_binomial_glm_report_reads_its_mean_as_the_probability():
     assert np.mean(named.predict(data.X) == data.y) > 0.7
     html = build_fit_report(model, data, "glm (binomial)", "b.csv").html()
     assert "Decision regions" in html and "probability of y = &#x27;up&#x27;" in html
+
+
+def test_one_feature_classifier_keeps_its_probability_curve():
+    """One feature: a regression's fitted curve is its partial effect, so that panel is left
+    out, but a classifier's fit is a calibration plot, and P(class) against x stays."""
+    from reglab.compare import design
+    from reglab.models.linear import LinearRegression
+    from reglab.models.logistic import LogisticRegression
+
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame({"x": rng.normal(size=120)})
+    df["ok"] = np.where(df.x + rng.normal(size=120) > 0, "yes", "no")
+    data = prepare(df, "ok")
+    html = build_fit_report(LogisticRegression().fit(design(data), data.y), data, "logistic",
+                            "b.csv").html()
+    assert ">Partial effects</h2>" in html and "Calibration" in html
+    reg = prepare(df.assign(y=2 * df.x).drop(columns="ok"), "y")
+    html = build_fit_report(LinearRegression().fit(design(reg), reg.y), reg, "linear",
+                            "r.csv").html()
+    assert ">Partial effects</h2>" not in html and "fitted curves" in html

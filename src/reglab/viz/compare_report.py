@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reglab._ladder import summary_qualifier
 from reglab.compare import Comparison, RungResult
 from reglab.data.tabular import Prepared
 from reglab.viz import nnplots, plots
@@ -279,14 +280,8 @@ def summaries_section(rep: Report, comp: Comparison, models: list[RungResult]) -
         m = _final(r.model)
         if not hasattr(m, "summary"):
             continue
-        scaled = "" if not _standardised(r.model) else (
-            " (fitted on standardised features: each coefficient is per standard deviation of "
-            "its term)" if hasattr(m, "coef_") else " (fitted on standardised features)")
-        if comp.exposure is not None:
-            e = comp.exposure_name
-            scaled += (f" (offset log({e}): the model is for the rate per unit of {e})"
-                       if r.rung is None or r.rung.offset else
-                       f" (fitted to the rate per unit of {e}, weighted by {e})")
+        expo = comp.exposure_name if comp.exposure is not None else None
+        scaled = summary_qualifier(r.model, expo)
         rep.text(sec, r.name + scaled)
         rep.pre(sec, str(m.summary()))
 
@@ -300,14 +295,6 @@ def _shown(n: int, hidden: int) -> str:
     if hidden:
         return order + f"{hidden} of the {n} features, with smaller effects, are not shown."
     return order + ("both features are shown." if n == 2 else f"all {n} features are shown.")
-
-
-def _standardised(model: Any) -> bool:
-    """True when the model is a pipeline that standardises the features before its estimator."""
-    from sklearn.preprocessing import StandardScaler
-
-    steps = getattr(getattr(model, "regressor_", model), "steps", None) or []
-    return any(isinstance(step, StandardScaler) for _, step in steps[:-1])
 
 
 def _feature_list(data: Prepared, shown: int = 12) -> str:

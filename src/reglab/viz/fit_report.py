@@ -1,10 +1,12 @@
 """The HTML report of ``reglab fit --report``: one model fitted on all rows.
 
 The sections are the compare report's, for a single model and with in-sample predictions in
-place of out-of-fold ones: data, the model's summary, the fit (curve, decision regions,
-observed vs fitted or calibration), residual diagnostics with the model's own variance, partial
-effects and the loss curve. A Bayesian model adds its posterior relation with the error bars
-(``plot_fit``) and the trace plot, and the sampler's warnings as notes.
+place of out-of-fold ones: data, the model's summary, the fit (a curve for one regression
+feature, decision regions for two-feature classes, else observed vs fitted or calibration),
+residual diagnostics with the model's own variance, partial effects (not for one regression
+feature: the curve is its partial effect) and the loss curve. A Bayesian model adds its
+posterior relation with the error bars (``plot_fit``), the trace plot, and the sampler's
+warnings as notes.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
         cr.fits_section(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
     _bayesian(rep, model, data, comp.exposure_name)
     cr.diagnostics_section(rep, data, [res], cr.IN_SAMPLE)
-    if data.X.shape[1] > 1:  # one feature: the fit above is its partial effect
+    if data.X.shape[1] > 1 or data.classes:  # one regression feature: the curve above is it
         cr.partial_section(rep, comp, data, [res])
     cr.curves_section(rep, [res])
     return rep
