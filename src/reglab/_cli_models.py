@@ -73,12 +73,17 @@ def build_model(name: str, family: str | None, link: str | None, task: str, seed
         raise UserError(f"model {name!r} is not available in this build: {exc}") from None
 
 
+def _side_values(df, column: str, rows, what: str, rule: str, strict: bool):
+    """The ``what`` column (exposure, weights) for ``rows`` as floats, or a UserError naming
+    the missing column or the first row that breaks ``rule``."""
+    if column not in df.columns:
+        raise UserError(f"{what} column '{column}' not found; columns are: {column_list(df)}")
+    return checked_column(df.loc[rows, column], f"{what} column '{column}'", rule, strict)
+
+
 def exposure_values(df, column: str, rows):
     """The exposure column for ``rows``, refused unless every value is a finite number > 0."""
-    if column not in df.columns:
-        raise UserError(f"exposure column '{column}' not found; columns are: {column_list(df)}")
-    return checked_column(df.loc[rows, column], f"exposure column '{column}'",
-                          "exposures are finite and > 0")
+    return _side_values(df, column, rows, "exposure", "exposures are finite and > 0", True)
 
 
 def weight_values(df, column: str | None, rows):
@@ -88,10 +93,7 @@ def weight_values(df, column: str | None, rows):
         return None
     import pandas as pd
 
-    if column not in df.columns:
-        raise UserError(f"weights column '{column}' not found; columns are: {column_list(df)}")
-    values = checked_column(df.loc[rows, column], f"weights column '{column}'",
-                            "weights are finite and >= 0", strict=False)
+    values = _side_values(df, column, rows, "weights", "weights are finite and >= 0", False)
     if not values.any():
         raise UserError(f"weights column '{column}' is 0 in every row")
     return pd.Series(values, name=column)

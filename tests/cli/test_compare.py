@@ -360,3 +360,16 @@ def test_summary_qualifier_and_model_names_say_what_a_summary_is_of():
     assert model_name("glm", GLM(family="poisson", link="log")) == "glm (poisson, log link)"
     assert model_name("negative_binomial", NegativeBinomial()) == "negative_binomial (log link)"
     assert model_name("eiv", LinearRegression()) == "errors-in-variables (Bayesian)"
+
+
+def test_exposed_score_is_r2_of_the_expected_counts():
+    from sklearn.metrics import r2_score
+
+    from reglab._ladder import Exposed
+    from reglab.models.glm import GLM
+
+    df, e = _exposure_counts(seed=3)
+    X, y = df[["x1", "x2"]], df["claims"].to_numpy()
+    m = Exposed(GLM(family="poisson"), offset=True).fit(X, y, e)
+    assert m.score(X, y, exposure=e) == pytest.approx(r2_score(y, m.predict(X, exposure=e)))
+    assert m.score(X, y, exposure=e) > 0.5 > m.score(X, y)  # rates against counts score badly
