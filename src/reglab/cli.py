@@ -224,7 +224,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
 
         expo = None if not exposure else pd.Series(errors["exposure"], name=exposure)
         path = write_fit_report(est, prepared, report, model_name(model, est), source=data,
-                                exposure=expo, weight_name=weights)
+                                exposure=expo, weights=errors.get("sample_weight"))
         out.print(f"report written to {path}")
 
 

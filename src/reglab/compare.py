@@ -72,6 +72,7 @@ class Comparison:
     exposure: np.ndarray | None = None  # per row, when the counts have exposures
     exposure_name: str = "exposure"
     weight_name: str | None = None  # the weights' name, when fits and scores are weighted
+    weights: np.ndarray | None = None  # per row, when fits and scores are weighted
 
     @property
     def best(self) -> RungResult:
@@ -266,7 +267,7 @@ def compare(data: Prepared, *, folds: int = 5, seed: int = 0, models: list[str] 
         except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as exc:
             res.skipped = f"failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
     return Comparison(data.task, _leaderboard(results, data.task), results, folds,
-                      PRIMARY[data.task], expo, expo_name, weight_name)
+                      PRIMARY[data.task], expo, expo_name, weight_name, weight)
 
 
 def _row_values(values: Any, data: Prepared, name: str, positive: bool,

@@ -459,8 +459,10 @@ def test_weights_option_on_fit_and_compare(tmp_path, run):
     df.to_csv(tmp_path / "c.csv", index=False)
     code, out, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--model", "glm",
                          "--drop", "years", "--weights", "w", "--save", tmp_path / "w.reglab",
-                         "-q")
+                         "--report", tmp_path / "fr", "-q")
     assert code == 0, err
+    html = (tmp_path / "fr" / "index.html").read_text()  # its panels leave out the 0 weights
+    assert f"the {int((df.w == 0).sum())} rows of weight 0 are left out" in html
     rep = df.loc[df.index.repeat(df.w)]
     ref = sm.GLM(rep.claims, sm.add_constant(rep[["age"]]), family=sm.families.Poisson()).fit()
     from reglab.io import load_model

@@ -182,7 +182,7 @@ def test_nb_pearson_residuals_use_the_fitted_nb_variance(monkeypatch):
     data = prepare(df, "y")
     seen = {}
     monkeypatch.setattr(cr.plots, "residual_diagnostics",
-                        lambda y, yh, title, pearson_scale: seen.update(
+                        lambda y, yh, title, pearson_scale, weights: seen.update(
                             {title: pearson_scale}) or _fig())
     rep = Report("t")
     cr.diagnostics_section(rep, data, [RungResult("negative binomial GLM", None, oof=mu, model=nb),
@@ -312,3 +312,63 @@ def test_counts_with_exposure_are_reported_as_rates(monkeypatch):
     assert "Exposure column &#x27;years&#x27;" in html or "Exposure column 'years'" in html
     assert "Partial dependence of the rate claims per unit of years" in html
     assert "Poisson GLM (offset log(years): the model is for the rate per unit of years)" in html
+
+
+def test_weighted_panels_use_the_weights_and_leave_out_rows_of_weight_zero():
+    """Integer weights in the partial dependence equal repeating the rows (1e-12); 0/1 weights in
+    the calibration bins equal dropping the 0 rows, other weights give np.average per bin; the
+    residual panel draws sqrt(w) (y - mu) of the rows with w > 0 (R's plot.lm of a weighted fit)."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 3))
+    w = rng.integers(0, 4, 30).astype(float)
+    predict = lambda A: np.tanh(A @ np.array([1.0, -2.0, 0.5])) + A[:, 1] ** 2  # noqa: E731
+    settings = np.linspace(-1, 1, 5)[:, None]
+    np.testing.assert_allclose(
+        plots._mean_prediction(predict, X, [0], settings, w),
+        plots._mean_prediction(predict, np.repeat(X, w.astype(int), axis=0), [0], settings),
+        rtol=1e-12)
+    fig = plots.partial_effects({"m": predict}, X, ["a", "b", "c"], weights=np.r_[0.0, w[1:]])
+    (line,) = [ax for ax in fig.axes if ax.get_xlabel() == "b"][0].lines
+    keep = np.r_[0.0, w[1:]] > 0
+    expect = plots.partial_dependence(predict, X[keep], 1, weights=w[keep])
+    np.testing.assert_allclose(line.get_xdata(), expect[0], rtol=1e-12)
+    np.testing.assert_allclose(line.get_ydata(), expect[1], rtol=1e-12)
+
+    p = rng.uniform(size=400)
+    hit = (rng.uniform(size=400) < p).astype(float)
+    keep = rng.uniform(size=400) < 0.7
+    for a, b in zip(cr.calibration_points(p, hit, weights=keep.astype(float)),
+                    cr.calibration_points(p[keep], hit[keep])):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    ww = rng.uniform(0.5, 2.0, 400)
+    mean_p, freq = cr.calibration_points(p, hit, bins=1, weights=ww)
+    assert mean_p[0] == pytest.approx(np.sum(ww * p) / np.sum(ww), rel=1e-12)
+    assert freq[0] == pytest.approx(np.sum(ww * hit) / np.sum(ww), rel=1e-12)
+
+    y, mu = rng.normal(size=30), rng.normal(size=30)
+    fig = plots.residual_diagnostics(y, mu, weights=w)
+    pts = fig.axes[0].collections[0].get_offsets()
+    np.testing.assert_allclose(pts[:, 0], mu[w > 0], rtol=1e-12)
+    np.testing.assert_allclose(pts[:, 1], np.sqrt(w[w > 0]) * (y - mu)[w > 0], rtol=1e-12)
+    assert fig.axes[0].get_ylabel() == "weighted residual"
+
+
+def test_weighted_compare_report_says_how_rows_are_weighted():
+    """A compare with weights, some 0: the fit panel leaves those rows out and says so, the
+    residual text says the residuals are scaled by sqrt(weight), partial effects are weighted."""
+    from reglab.compare import compare
+
+    rng = np.random.default_rng(5)
+    n = 90
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    df["y"] = 1.0 + df.x - 0.5 * df.z + rng.normal(scale=0.3, size=n)
+    w = pd.Series(np.where(np.arange(n) < 10, 0.0, rng.uniform(0.5, 2, n)), name="w")
+    data = prepare(df, "y")
+    comp = compare(data, folds=3, models=["linear"], sample_weight=w)
+    np.testing.assert_array_equal(comp.weights, w.to_numpy())
+    html = cr.build_compare_report(comp, data, "d.csv").html()
+    assert "The 10 rows of weight 0 are not drawn." in html
+    assert "multiplied by the square root of its row&#x27;s weight" in html or \
+        "multiplied by the square root of its row's weight" in html
+    assert "the 10 rows of weight 0 are left out" in html
+    assert "the mean over the data weighted by" in html

@@ -60,11 +60,14 @@ def _score_bars(board: pd.DataFrame, metric: str):
 
 
 @styled
-def _observed_vs_predicted(results: list[RungResult], y: np.ndarray, where: str = "held out"):
+def _observed_vs_predicted(results: list[RungResult], y: np.ndarray, where: str = "held out",
+                           keep: np.ndarray | slice = slice(None)):
+    """One panel per model; ``keep`` selects the rows drawn (those of positive weight)."""
     fig, axes = subplots(1, len(results), size=(2.8, 2.7))
+    y = y[keep]
     lo, hi = float(np.min(y)), float(np.max(y))
     for ax, r in zip(np.atleast_1d(axes), results):
-        ax.scatter(r.oof, y, s=7, alpha=0.5)
+        ax.scatter(np.asarray(r.oof)[keep], y, s=7, alpha=0.5)
         ax.plot([lo, hi], [lo, hi], color="0.3", lw=1)
         ax.set(title=r.name, xlabel=f"predicted ({where})", ylabel="observed")
     return fig
@@ -74,6 +77,10 @@ def fits_section(rep: Report, comp: Comparison, data: Prepared, models: list[Run
           words: dict[str, str] = HELD_OUT) -> None:
     sec = rep.section("Model fits")
     names = data.feature_names
+    w = comp.weights
+    keep = slice(None) if w is None else w > 0
+    if w is not None and not np.all(keep):
+        rep.text(sec, f"The {int(np.sum(~keep))} rows of weight 0 are not drawn.")
     if data.classes and data.X.shape[1] == 2:
         rep.text(sec, "Decision regions of each model refitted on all rows.")
         rep.figure(sec, nnplots.decision_regions(
@@ -86,42 +93,51 @@ def fits_section(rep: Report, comp: Comparison, data: Prepared, models: list[Run
         if comp.exposure is not None:  # counts over exposures: the models' curves are rates
             y, ylabel = data.y / comp.exposure, f"{data.target} / {comp.exposure_name}"
             rep.text(sec, f"Observed rates {ylabel} and each model's fitted rate.")
-        rep.figure(sec, plots.fit_lines(data.X[:, 0], y, curves, xlabel=names[0],
+        rep.figure(sec, plots.fit_lines(data.X[keep, 0], y[keep], curves, xlabel=names[0],
                                         ylabel=ylabel), "fitted curves")
     elif not data.classes:
         rep.text(sec, f"Observed against {words['long']} predictions; the diagonal is a "
                       "perfect prediction.")
-        rep.figure(sec, _observed_vs_predicted(models[:5], data.y, words["short"]),
+        rep.figure(sec, _observed_vs_predicted(models[:5], data.y, words["short"], keep),
                    "observed vs predicted")
     else:
         what = (f"the probability of {data.target} = '{data.classes[1]}'"
                 if len(data.classes) == 2 else
                 "the top class's probability (its confidence), against how often it is right")
         rep.text(sec, f"Calibration of the {words['long']} probabilities: rows binned by "
-                      f"{what}, in deciles; a calibrated model's points lie on the diagonal.")
-        rep.figure(sec, _calibration(models[:5], data.y, len(data.classes), words["short"]),
+                      f"{what}, in deciles; a calibrated model's points lie on the diagonal."
+                 + ("" if w is None else f" Bin means are weighted by '{comp.weight_name}'."))
+        rep.figure(sec, _calibration(models[:5], data.y, len(data.classes), words["short"], w),
                    "calibration")
 
 
-def calibration_points(p: np.ndarray, hit: np.ndarray, bins: int = 10
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def calibration_points(p: np.ndarray, hit: np.ndarray, bins: int = 10,
+                       weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(mean predicted, observed frequency)`` per quantile bin of the probabilities ``p``
-    (at most ``bins``; ties can merge bins); ``hit`` is 1 where the event happened."""
+    (at most ``bins``; ties can merge bins); ``hit`` is 1 where the event happened. With row
+    ``weights`` both are weighted means and the rows of weight 0 are left out (the bins are
+    quantiles of the other rows' ``p``)."""
+    if weights is not None:
+        keep = np.asarray(weights, float) > 0
+        p, hit, weights = p[keep], hit[keep], np.asarray(weights, float)[keep]
+    else:
+        weights = np.ones_like(p, dtype=float)
     edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
     used = [b for b in range(max(len(edges) - 1, 1)) if np.any(which == b)]
-    return (np.array([p[which == b].mean() for b in used]),
-            np.array([hit[which == b].mean() for b in used]))
+    return (np.array([np.average(p[which == b], weights=weights[which == b]) for b in used]),
+            np.array([np.average(hit[which == b], weights=weights[which == b]) for b in used]))
 
 
 @styled
 def _calibration(results: list[RungResult], y: np.ndarray, n_classes: int,
-                 where: str = "held out"):
+                 where: str = "held out", weights: np.ndarray | None = None):
     fig, ax = subplots(size=(4.6, 3.8))
     for r, color in zip(results, PALETTE * 2):
         P = np.asarray(r.oof, float)
         p, hit = ((P[:, 1], y == 1) if n_classes == 2 else (P.max(axis=1), P.argmax(axis=1) == y))
-        ax.plot(*calibration_points(p, hit.astype(float)), marker="o", ms=4, lw=1.4,
+        ax.plot(*calibration_points(p, hit.astype(float), weights=weights), marker="o", ms=4,
+                lw=1.4,
                 color=color, label=r.name)
     ax.plot([0, 1], [0, 1], color="0.3", lw=1)
     ax.set(xlabel=f"mean predicted probability ({where})", ylabel="observed frequency",
@@ -158,7 +174,11 @@ def _final(model: Any) -> Any:
 
 
 def diagnostics_section(rep: Report, data: Prepared, models: list[RungResult],
-                 words: dict[str, str] = HELD_OUT) -> None:
+                        words: dict[str, str] = HELD_OUT,
+                        weights: np.ndarray | None = None) -> None:
+    """Residual panels of the best model and the linear one (or of the one model); with the
+    fit's row ``weights`` the residuals are multiplied by sqrt(weight) and the rows of weight 0
+    left out (R's ``plot.lm`` of a weighted fit)."""
     if data.classes:
         return
     sec = rep.section("Residual diagnostics")
@@ -169,13 +189,18 @@ def diagnostics_section(rep: Report, data: Prepared, models: list[RungResult],
         rep.text(sec, f"{words['residuals']} of the best model and of the linear model"
                  + scaling_words(data.task)
                  + " The caption under each figure names the variance used.")
+    if weights is not None:
+        zero = int(np.sum(weights == 0))
+        rep.text(sec, "The fit is weighted: each residual is multiplied by the square root of "
+                      "its row's weight (a raw one is then labelled weighted)"
+                 + (f", and the {zero} rows of weight 0 are left out." if zero else "."))
     shown = list(dict.fromkeys([models[0].name, "linear"]))
     for r in models:
         if r.name in shown:
-            scale, words = pearson_scale(r.model, np.asarray(r.oof, float), data.task)
+            scale, how = pearson_scale(r.model, np.asarray(r.oof, float), data.task)
             rep.figure(sec, plots.residual_diagnostics(data.y, r.oof, title=r.name,
-                                                       pearson_scale=scale),
-                       f"residual diagnostics: {r.name}, {words}")
+                                                       pearson_scale=scale, weights=weights),
+                       f"residual diagnostics: {r.name}, {how}")
 
 
 MAX_PARTIAL = 6  # partial-effect panels
@@ -214,7 +239,8 @@ def partial_section(rep: Report, comp: Comparison, data: Prepared,
     what = (f"probability of {data.target} = '{data.classes[1]}'" if data.classes
             else f"rate {data.target} per unit of {comp.exposure_name}"
             if comp.exposure is not None else "prediction")
-    rep.text(sec, f"Partial dependence of the {what} on each feature (the mean over the data "
+    over = "the data" if comp.weights is None else f"the data weighted by '{comp.weight_name}'"
+    rep.text(sec, f"Partial dependence of the {what} on each feature (the mean over {over} "
                   "with that feature set to each value: a grid of a numeric feature's quantiles, "
                   "drawn as a line; both values of a two-valued column and every level of a "
                   "categorical one, its other dummies 0, drawn as markers), for the "
@@ -223,7 +249,7 @@ def partial_section(rep: Report, comp: Comparison, data: Prepared,
     predictors = {r.name: _predictor(r.model, data.feature_names, bool(data.classes))
                   for r in models[:3]}
     rep.figure(sec, plots.partial_effects(predictors, data.X, data.feature_names, MAX_PARTIAL,
-                                          features), "partial effects")
+                                          features, comp.weights), "partial effects")
 
 
 def _curve_axes(m: Any) -> tuple[str, str]:
@@ -350,7 +376,7 @@ def add_comparison(rep: Report, comp: Comparison, data: Prepared, source: str = 
     order = {m: i for i, m in enumerate(comp.leaderboard["model"])}
     models = sorted(comp.fitted(), key=lambda r: order[r.name])
     fits_section(rep, comp, data, models)
-    diagnostics_section(rep, data, models)
+    diagnostics_section(rep, data, models, weights=comp.weights)
     partial_section(rep, comp, data, models)
     curves_section(rep, models)
     summaries_section(rep, comp, models)

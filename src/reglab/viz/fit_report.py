@@ -65,13 +65,15 @@ def _bayesian(rep: Report, model: Any, data: Prepared, exposure_name: str) -> No
 
 def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
                      exposure: pd.Series | np.ndarray | None = None,
-                     weight_name: str | None = None) -> Report:
-    """The report of ``model`` fitted on ``data`` (all rows). ``exposure``: the exposures it was
-    fitted with (a named Series gives the column's name); ``weight_name``: its row weights'."""
+                     weights: pd.Series | np.ndarray | None = None) -> Report:
+    """The report of ``model`` fitted on ``data`` (all rows). ``exposure``, ``weights``: the
+    exposures and row weights it was fitted with (a named Series gives the column's name)."""
     expo = None if exposure is None else np.asarray(exposure, float)
+    w = None if weights is None else np.asarray(weights, float)
     res = RungResult(name, None, oof=fitted_values(model, data, expo), model=model)
     comp = Comparison(data.task, pd.DataFrame(), [res], 0, "", expo,
-                      str(getattr(exposure, "name", None) or "exposure"), weight_name)
+                      str(getattr(exposure, "name", None) or "exposure"),
+                      None if w is None else str(getattr(weights, "name", None) or "weights"), w)
     rep = Report(f"reglab fit: {source or data.target}",
                  f"{name} for {data.task} target '{data.target}'")
     cr.add_data(rep, comp, data, source, single=True)
@@ -79,7 +81,7 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
     if not (hasattr(model, "samples_") and data.X.shape[1] == 1 and not data.classes):
         cr.fits_section(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
     _bayesian(rep, model, data, comp.exposure_name)
-    cr.diagnostics_section(rep, data, [res], cr.IN_SAMPLE)
+    cr.diagnostics_section(rep, data, [res], cr.IN_SAMPLE, comp.weights)
     if data.X.shape[1] > 1 or data.classes:  # one regression feature: the curve above is it
         cr.partial_section(rep, comp, data, [res])
     cr.curves_section(rep, [res])
@@ -88,7 +90,7 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
 
 def write_fit_report(model: Any, data: Prepared, output: str | Path, name: str,
                      source: str = "", exposure: Any = None,
-                     weight_name: str | None = None) -> Path:
+                     weights: Any = None) -> Path:
     """Write ``output/index.html`` and return its path."""
-    return build_fit_report(model, data, name, source, exposure, weight_name).write(
+    return build_fit_report(model, data, name, source, exposure, weights).write(
         Path(output) / "index.html")

@@ -137,18 +137,27 @@ def square_error(x: np.ndarray, y: np.ndarray, lines: Mapping[str, tuple[float, 
 
 @styled
 def residual_diagnostics(y: np.ndarray, y_hat: np.ndarray, title: str = "",
-                         pearson_scale: np.ndarray | None = None) -> Figure:
+                         pearson_scale: np.ndarray | None = None,
+                         weights: np.ndarray | None = None) -> Figure:
     """Residuals vs fitted, normal Q-Q plot and histogram of the residuals.
 
     ``pearson_scale`` (n,), when given, divides the residuals (``sqrt(V(mu))`` for a GLM gives
-    Pearson residuals, which should have constant spread under the model).
+    Pearson residuals, which should have constant spread under the model). ``weights`` (n,), the
+    fit's row weights, multiply them by ``sqrt(w)`` and leave out the rows of weight 0, as R's
+    ``plot.lm`` does for a weighted fit (R's Pearson residuals of a weighted GLM include them).
     """
     from scipy import stats
 
-    r = np.asarray(y, float) - np.asarray(y_hat, float)
+    y_hat = np.asarray(y_hat, float)
+    r = np.asarray(y, float) - y_hat
     kind = "raw"
     if pearson_scale is not None:
         r, kind = r / pearson_scale, "Pearson"
+    if weights is not None:
+        w = np.asarray(weights, float)
+        keep = w > 0
+        r, y_hat = r[keep] * np.sqrt(w[keep]), y_hat[keep]
+        kind = "weighted" if kind == "raw" else kind
     fig, (a1, a2, a3) = subplots(1, 3, size=(3.0, 2.7))
     a1.scatter(y_hat, r, s=8, alpha=0.6)
     a1.axhline(0, color="0.3", lw=1)
@@ -191,36 +200,42 @@ def column_features(X: np.ndarray, feature_names: Sequence[str]) -> list[Feature
 
 
 def _mean_prediction(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
-                     cols: Sequence[int], settings: np.ndarray) -> np.ndarray:
-    """``(g,)``: the mean prediction over the rows of ``X`` with ``X[:, cols]`` set to each row
-    of ``settings (g, len(cols))`` (one call of ``predict`` on ``g * n`` rows)."""
+                     cols: Sequence[int], settings: np.ndarray,
+                     weights: np.ndarray | None = None) -> np.ndarray:
+    """``(g,)``: the mean prediction over the rows of ``X`` (weighted by ``weights (n,)`` when
+    given) with ``X[:, cols]`` set to each row of ``settings (g, len(cols))`` (one call of
+    ``predict`` on ``g * n`` rows)."""
     Xg = np.repeat(X[None, :, :], len(settings), axis=0)  # (g, n, p)
     Xg[:, :, list(cols)] = settings[:, None, :]
     pred = np.asarray(predict(Xg.reshape(-1, X.shape[1])), float).reshape(len(settings), -1)
-    return pred.mean(axis=1)
+    return np.average(pred, axis=1, weights=weights)
 
 
 def partial_dependence(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, j: int,
-                       grid_size: int = 40) -> tuple[np.ndarray, np.ndarray]:
-    """``(grid, pd)``: the mean prediction over the data with feature ``j`` set to each grid value
-    (Friedman's partial dependence), grid = 2.5%..97.5% quantiles of ``X[:, j]``."""
+                       grid_size: int = 40, weights: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """``(grid, pd)``: the mean prediction over the data (weighted by ``weights``) with feature
+    ``j`` set to each grid value (Friedman's partial dependence), grid = 2.5%..97.5% quantiles of
+    ``X[:, j]``."""
     grid = np.unique(np.quantile(X[:, j], np.linspace(0.025, 0.975, grid_size)))
-    return grid, _mean_prediction(predict, X, [j], grid[:, None])
+    return grid, _mean_prediction(predict, X, [j], grid[:, None], weights)
 
 
 def feature_dependence(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
-                       feature: Feature, grid_size: int = 40) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, pd)``: partial dependence on one :class:`Feature`. ``x`` is the quantile grid of a
-    numeric feature, the distinct values of a binary one, the level positions ``0..L-1`` of a
-    categorical one (``pd[0]`` at the baseline: every dummy 0; ``pd[k]``: dummy k alone 1)."""
+                       feature: Feature, grid_size: int = 40,
+                       weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, pd)``: partial dependence on one :class:`Feature` (a mean over the rows weighted by
+    ``weights`` when given). ``x`` is the quantile grid of a numeric feature, the distinct values
+    of a binary one, the level positions ``0..L-1`` of a categorical one (``pd[0]`` at the
+    baseline: every dummy 0; ``pd[k]``: dummy k alone 1)."""
     if feature.kind == "numeric":
-        return partial_dependence(predict, X, feature.columns[0], grid_size)
+        return partial_dependence(predict, X, feature.columns[0], grid_size, weights)
     if feature.kind == "binary":
         values = np.unique(X[:, feature.columns[0]])
-        return values, _mean_prediction(predict, X, feature.columns, values[:, None])
+        return values, _mean_prediction(predict, X, feature.columns, values[:, None], weights)
     k = len(feature.columns)
     settings = np.vstack([np.zeros((1, k)), np.eye(k)])  # baseline, then each level
-    return np.arange(k + 1.0), _mean_prediction(predict, X, feature.columns, settings)
+    return np.arange(k + 1.0), _mean_prediction(predict, X, feature.columns, settings, weights)
 
 
 def _draw_dependence(ax: Any, feature: Feature, x: np.ndarray, pd_: np.ndarray, shift: float,
@@ -244,9 +259,10 @@ def _draw_dependence(ax: Any, feature: Feature, x: np.ndarray, pd_: np.ndarray, 
 
 
 def _by_effect(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
-               features: Sequence[Feature]) -> list[tuple[Feature, tuple[np.ndarray, np.ndarray]]]:
+               features: Sequence[Feature], weights: np.ndarray | None = None
+               ) -> list[tuple[Feature, tuple[np.ndarray, np.ndarray]]]:
     """Each feature with ``predict``'s partial dependence, the largest effect (max - min) first."""
-    curves = [(f, feature_dependence(predict, X, f)) for f in features]
+    curves = [(f, feature_dependence(predict, X, f, weights=weights)) for f in features]
     size = [float(np.ptp(pd_)) if pd_.size and np.all(np.isfinite(pd_)) else -1.0
             for _, (_, pd_) in curves]
     return [curves[i] for i in sorted(range(len(curves)), key=lambda i: -size[i])]
@@ -255,21 +271,29 @@ def _by_effect(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray,
 @styled
 def partial_effects(models: Mapping[str, Callable[[np.ndarray], np.ndarray]], X: np.ndarray,
                     feature_names: Sequence[str], max_features: int = 6,
-                    features: Sequence[Feature] | None = None) -> Figure:
+                    features: Sequence[Feature] | None = None,
+                    weights: np.ndarray | None = None) -> Figure:
     """Partial dependence of each model's prediction on the ``max_features`` features with the
     largest effect (max - min of the partial dependence) of the *first* model, largest first.
 
     ``features`` groups the columns of ``X`` into original features (e.g. a categorical one and
-    its dummies); default :func:`column_features`, one per column. At most 300 rows are used.
+    its dummies); default :func:`column_features`, one per column. ``weights (n,)`` makes the
+    means over the rows weighted ones (rows of weight 0 are left out). At most 300 rows are used.
     """
     features = column_features(X, feature_names) if features is None else list(features)
-    Xs = X if X.shape[0] <= 300 else X[np.random.default_rng(0).choice(X.shape[0], 300, False)]
-    ranked = _by_effect(next(iter(models.values())), Xs, features)[:max_features]
+    if weights is not None:
+        keep = np.asarray(weights, float) > 0
+        X, weights = X[keep], np.asarray(weights, float)[keep]
+    rows = (np.arange(X.shape[0]) if X.shape[0] <= 300 else
+            np.random.default_rng(0).choice(X.shape[0], 300, False))
+    Xs, ws = X[rows], None if weights is None else weights[rows]
+    ranked = _by_effect(next(iter(models.values())), Xs, features, ws)[:max_features]
     fig, axes = subplots(1, max(len(ranked), 1), size=(2.8, 2.6), sharey=True)
     axes = np.atleast_1d(axes)
     for ax, (feature, first_curve) in zip(axes, ranked):
         for k, ((name, predict), color) in enumerate(zip(models.items(), PALETTE * 2)):
-            x, pd_ = first_curve if k == 0 else feature_dependence(predict, Xs, feature)
+            x, pd_ = (first_curve if k == 0 else
+                      feature_dependence(predict, Xs, feature, weights=ws))
             _draw_dependence(ax, feature, x, pd_, 0.1 * (k - (len(models) - 1) / 2),
                              color=color, label=name)
         ax.set_xlabel(feature.name)
