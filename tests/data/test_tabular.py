@@ -176,6 +176,17 @@ def test_identifier_and_date_columns_are_refused_with_what_to_do():
     ("semi_three.csv", "sales;units\n1,234;5\n12,500;6\n",
      {"sales": [1.234, 12.5], "units": [5, 6]}),
     ("en_half.csv", 'x,y\n"1,234.5",1\n.5,2\n', {"x": [1234.5, 0.5], "y": [1, 2]}),
+    # digits grouped by spaces: French "1 234,5" (also no-break and narrow no-break spaces),
+    # SI "1 234.5"; a unit ("12 kg") stays text
+    ("fr_spaces.csv", "ventes;x\n1 234,5;0,5\n12 000;1\n-1 000 000,25;2\n",
+     {"ventes": [1234.5, 12000.0, -1000000.25], "x": [0.5, 1.0, 2.0]}),
+    ("fr_nbsp.csv", "ventes;x\n1\u00a0234,5;0,5\n12\u00a0000;1\n",
+     {"ventes": [1234.5, 12000.0], "x": [0.5, 1.0]}),
+    ("fr_narrow.csv", "ventes;x\n1\u202f234,5;0,5\n-12\u202f000;1\n",
+     {"ventes": [1234.5, -12000.0], "x": [0.5, 1.0]}),
+    ("si_spaces.csv", 'id,sales\n1,1 234.5\n2,12 000\n3,5.5\n',
+     {"id": [1, 2, 3], "sales": [1234.5, 12000.0, 5.5]}),
+    ("units.csv", "w;y\n12 kg;1\n3 kg;2\n", {"w": ["12 kg", "3 kg"], "y": [1, 2]}),
     # text and dates are not numbers and do not sway the choice
     ("dates.csv", "day;v\n2025-01-02;1,5\n2025-01-03;2,5\n",
      {"day": ["2025-01-02", "2025-01-03"], "v": [1.5, 2.5]}),

@@ -14,21 +14,31 @@ from pathlib import Path
 
 _CANDIDATES = (",", ";", "\t", "|")
 _EXP = r"(?:[eE][-+]?\d+)?"
+# the spaces French, Swiss and SI styles group digits with: space, no-break, narrow no-break
+_SPACES = (" ", "\u00a0", "\u202f")
+
+
+def _shape(decimal: str, thousands: str | None) -> re.Pattern[str]:
+    """A number written with ``decimal`` and, when given, ``thousands`` between groups of 3."""
+    d = re.escape(decimal)
+    whole = r"\d+" if thousands is None else \
+        rf"(?:\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+|\d+)"
+    return re.compile(rf"^[-+]?(?:{whole}(?:{d}\d*)?|{d}\d+){_EXP}$")
+
+
 # number shapes per (decimal mark, thousands mark); the first convention in the separator's
 # order (_ORDER) that reads every number-like field wins
-_MARKS = {
-    (".", None): re.compile(rf"^[-+]?(?:\d+(?:\.\d*)?|\.\d+){_EXP}$"),
-    (",", None): re.compile(rf"^[-+]?(?:\d+(?:,\d*)?|,\d+){_EXP}$"),
-    (",", "."): re.compile(rf"^[-+]?(?:(?:\d{{1,3}}(?:\.\d{{3}})+|\d+)(?:,\d*)?|,\d+){_EXP}$"),
-    (".", ","): re.compile(rf"^[-+]?(?:(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\.\d*)?|\.\d+){_EXP}$"),
-}
-# A ";" file is continental: "1,234" is a decimal comma, "1.234,5" has a thousands point. Any
-# other separator is English first: "12,500" in a tab file is twelve thousand five hundred,
-# and only a comma that cannot be a thousands mark ("1,5") makes the decimal comma. A ","
-# file cannot have a decimal comma, only quoted thousands commas ("1,234.5").
-_ORDER = {";": ((".", None), (",", None), (",", "."), (".", ",")),
-          ",": ((".", None), (".", ","))}
-_ENGLISH_FIRST = ((".", None), (".", ","), (",", None), (",", "."))
+_CONTINENTAL = ((",", None), (",", "."), *((",", s) for s in _SPACES))
+_ENGLISH = ((".", None), (".", ","), *((".", s) for s in _SPACES))
+# A ";" file is continental: "1,234" is a decimal comma, "1.234,5" has a thousands point and
+# "1 234,5" a thousands space. Any other separator is English first: "12,500" in a tab file is
+# twelve thousand five hundred, and only a comma that cannot be a thousands mark ("1,5") makes
+# the decimal comma. A "," file cannot have a decimal comma, only quoted thousands commas
+# ("1,234.5") or spaces ("1 234.5").
+_ORDER = {";": (_ENGLISH[0], *_CONTINENTAL, *_ENGLISH[1:]),
+          ",": _ENGLISH}
+_ENGLISH_FIRST = (*_ENGLISH, *_CONTINENTAL)
+_MARKS = {m: _shape(*m) for m in _ENGLISH_FIRST}
 
 
 def _field_counts(lines: list[str], sep: str) -> list[int]:
@@ -62,6 +72,8 @@ def _number_marks(fields: list[str], sep: str) -> dict[str, str]:
             opts = {"decimal": decimal} if decimal != "." else {}
             if thousands and any(thousands in f for f in numbers):
                 opts["thousands"] = thousands
+                if not thousands.isascii():  # the C parser takes one-byte marks only
+                    opts["engine"] = "python"
             return opts
     return {}
 
@@ -73,7 +85,8 @@ def csv_options(path: str | Path, max_lines: int = 50) -> dict[str, str]:
     Number marks (:func:`_number_marks`): a ``;``-separated file whose numbers are written
     ``1,5`` or ``1,234`` uses the decimal comma, ``1.234,5`` adds the thousands point; other
     separators read ``12,500`` as a thousands comma and ``1,5`` as a decimal comma; a
-    ``,``-separated file reads quoted ``"1,234.5"`` with the thousands comma. Where one
+    ``,``-separated file reads quoted ``"1,234.5"`` with the thousands comma. Digits grouped
+    by a space (also a no-break or narrow no-break one: ``1 234,5``) read as thousands. Where one
     convention reads every number (``1.5``, ``1.234``), the plainer one wins.
     """
     p = Path(path)

@@ -53,7 +53,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
     The separator of a ``.csv``/``.txt`` file is found from its first lines (``,`` ``;`` tab
     ``|``, and whitespace for ``.txt``), and so are its decimal and thousands marks (``1,5``,
-    ``1.234,5``, quoted ``"1,234.5"``; :func:`reglab.data._sniff.csv_options`).
+    ``1.234,5``, quoted ``"1,234.5"``, ``1 234,5``; :func:`reglab.data._sniff.csv_options`).
     """
     p = Path(path)
     if not p.exists():
