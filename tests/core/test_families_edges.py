@@ -193,3 +193,23 @@ def test_every_family_link_is_finite_at_its_extremes(name, link, dtype):
         y = np.full_like(eta, yv)
         for out in (fam.loss(y, eta), fam.pointwise_loss(y, eta), *fam.gradient_hessian(y, eta)):
             assert out.dtype == dtype and np.all(np.isfinite(out)), (yv, out)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_categorical_loss_of_labels_is_that_of_their_one_hot_rows_exactly(dtype, rng):
+    """Integer labels take the one term -log mu_y instead of the one-hot sum: the same numbers
+    (bitwise), also where other classes' log mu is -1e4; bad labels are named as before."""
+    fam = get_family("categorical")
+    eta = (rng.normal(size=(200, 7)) * 4).astype(dtype)
+    eta[0] = [1e4, -1e4, 0, 0, 0, 0, 0]
+    labels = rng.integers(0, 7, 200)
+    labels[0] = 2
+    onehot = np.eye(7, dtype=dtype)[labels]
+    for y in (labels, labels.astype(dtype)):
+        a, b = fam.pointwise_loss(y, eta), fam.pointwise_loss(onehot, eta)
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert float(a[0]) == pytest.approx(1e4, rel=1e-6)
+    with pytest.raises(ValueError, match=r"categorical family: y\[3\] = 7 is invalid; expected "
+                                         r"a class label in 0\.\.6"):
+        fam.loss(np.r_[labels[:3], 7, labels[4:]], eta)

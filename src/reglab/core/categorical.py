@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import _xp
 from ._family_base import Family, check_weights, first_bad, ylog, ylogmu
 from .softmax import log_softmax, softmax
@@ -71,8 +73,17 @@ class Categorical(Family):
 
     def pointwise_loss(self, y, eta):
         eta = _xp.as_float(eta)
-        y = self._as_matrix(y, eta.shape[-1], eta.dtype)
         logmu = log_softmax(eta, axis=-1)
+        if isinstance(eta, np.ndarray) and np.ndim(y) == 1 and eta.ndim == 2:
+            # integer labels: the one-hot sum -sum_k y_k log mu_k is the one term -log mu_y
+            # (the same number, without the (n, K) one-hot matrix)
+            labels = np.asarray(y)
+            k = eta.shape[-1]
+            bad = (labels < 0) | (labels >= k) | (np.round(labels) != labels)
+            first_bad(bad, labels, f"a class label in 0..{k - 1}", "categorical")
+            rows = np.arange(labels.shape[0])
+            return -logmu[rows, labels.astype(np.intp)]
+        y = self._as_matrix(y, eta.shape[-1], eta.dtype)
         return 0.5 * self._unit_deviance(_xp.namespace(eta), y, None, logmu, None)
 
     def loglik(self, y, mu, sample_weight=None, scale=1.0):
