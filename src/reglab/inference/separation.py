@@ -44,17 +44,29 @@ class Separation:
     columns: list[str]
     direction: np.ndarray
     label: str = ""  # multinomial: the class separated from the others, when it is one class
+    constant: float | None = None  # the response's one value (0 or 1) when it is constant
 
     def message(self) -> str:
         kind = "complete" if self.complete else "quasi-complete"
         what = f"separation of class {self.label} from the others" if self.label else "separation"
         if not self.columns:
-            return (f"{kind} {what} by the intercept alone: every response is on one side; "
-                    "the intercept estimate diverges")
+            sign = "+" if self.constant == 1 else "-"
+            return (f"{kind} {what} by the intercept alone: the response is constant "
+                    f"({self._constant_text()}); the intercept estimate diverges (to {sign}inf) "
+                    "and the maximum-likelihood estimate does not exist. Check the response "
+                    "column")
         cols = ", ".join(repr(c) for c in self.columns)
-        return (f"{kind} {what}: column(s) {cols} separate the outcomes; the maximum-"
+        const = ("" if self.constant is None
+                 else f" (the response is constant: {self._constant_text()})")
+        return (f"{kind} {what}: column(s) {cols} separate the outcomes{const}; the maximum-"
                 "likelihood estimate does not exist (coefficients diverge). Drop or merge those "
                 "columns, or use a penalty (alpha > 0)")
+
+    def _constant_text(self) -> str:
+        if self.label:  # the response of one class against the rest
+            return (f"every response is class {self.label}" if self.constant == 1
+                    else f"no response is class {self.label}")
+        return f"every response is {self.constant:g}"
 
 
 def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
@@ -70,8 +82,16 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     names, Z, y = _design(X, y, fit_intercept, column_names, sample_weight)
     succ = y > 0
     fail = y < 1
-    S = np.vstack([Z[succ], -Z[fail]])  # rows s_i x_i^T
     q = Z.shape[1]
+    # a constant response (every row a success, or every row a failure) is the one case where
+    # the intercept alone separates: a row with 0 < y < 1, or two rows of opposite outcomes,
+    # pin the intercept's margin at 0. Say so, instead of blaming some column
+    constant = 1.0 if not fail.any() else 0.0 if not succ.any() else None
+    if constant is not None and fit_intercept:
+        direction = np.zeros(q)
+        direction[0] = 1.0 if constant else -1.0
+        return Separation(True, True, [], direction, constant=constant)
+    S = np.vstack([Z[succ], -Z[fail]])  # rows s_i x_i^T
     beta = _lp(S, [(-1.0, 1.0)] * q)
     margin = S @ beta
     # margins are >= -1e-9 (LP feasibility); any clearly positive one is a separated row
@@ -81,7 +101,7 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     complete = _max_min_margin(S) > tol
     k = int(fit_intercept)
     cols = [names[j - k] for j in range(k, q) if beta[j] != 0]
-    return Separation(True, complete, cols, beta)
+    return Separation(True, complete, cols, beta, constant=constant)
 
 
 def detect_multinomial_separation(X: np.ndarray, codes: np.ndarray, labels: list[str],
@@ -164,7 +184,9 @@ def _minimal_direction(S, beta, fit_intercept: bool, tol: float) -> np.ndarray:
     q = len(beta)
     beta = np.where(np.abs(beta) > 1e-9, beta, 0.0)
     bounds = [(-1.0, 1.0) if beta[j] != 0 else (0.0, 0.0) for j in range(q)]
-    start = int(fit_intercept)  # the intercept is never "a column" to blame
+    # the intercept is never "a column" to blame; one column is always kept, since the
+    # intercept alone separates only a constant response, which detect_separation handles first
+    start = int(fit_intercept)
     for j in sorted(range(start, q), key=lambda j: abs(beta[j])):
         if beta[j] == 0 or sum(b != (0.0, 0.0) for b in bounds[start:]) <= 1:
             continue
