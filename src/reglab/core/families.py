@@ -311,7 +311,8 @@ class Tweedie(Family):
     def starting_mu(self, y, sample_weight=None):
         y = _xp.as_float(y)
         xp = _xp.namespace(y)
-        return (y + xp.mean(y)) / 2.0 if self.power > 0 else y
+        # R's statmod::tweedie mustart: y, moved off 0 where y is 0 (log links need mu > 0)
+        return y + 0.1 * xp.astype(y == 0, y.dtype) if self.power > 0 else y
 
 
 # Registry at the bottom (style rule 5): tests iterate it.
