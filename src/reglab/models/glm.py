@@ -36,21 +36,14 @@ from reglab.inference import glm_stats as gs
 from reglab.inference.residuals import glm_residuals
 from reglab.inference.separation import SeparationWarning, detect_separation
 from reglab.inference.table import coef_table, format_summary
+from reglab.models._design import check_finite_X, check_numeric_columns, feature_names
 from reglab.models._formula import FormulaMixin
 from reglab.solvers.irls import (
     irls,
     one_blas_thread,
 )
 
-__all__ = ["GLM", "NegativeBinomial"]
-
-def feature_names(X: Any, n_features: int) -> tuple[list[str], np.ndarray | None]:
-    """Term names: DataFrame string columns, else ``x1 .. xp`` (as ``LinearRegression``)."""
-    cols = getattr(X, "columns", None)
-    if cols is not None and len(cols) == n_features and all(isinstance(c, str) for c in cols):
-        return [str(c) for c in cols], np.asarray(cols, dtype=object)
-    return [f"x{j + 1}" for j in range(n_features)], None
-
+__all__ = ["GLM", "NegativeBinomial", "feature_names", "check_finite_X"]
 
 def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarray | None:
     """A float (n,) copy of ``v`` (None passes), with errors naming the row of a bad value."""
@@ -65,15 +58,6 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
         need = "finite and >= 0" if positive else "finite"
         raise ValueError(f"{name} must be {need}; got {float(a[i])!r} at row {i}")
     return a
-
-
-def check_finite_X(Xa: np.ndarray, names: list[str]) -> None:
-    """Raise ValueError naming the row and column of the first NaN/inf in X (n, p)."""
-    bad = np.argwhere(~np.isfinite(Xa))
-    if len(bad):
-        i, j = bad[0]
-        raise ValueError(f"X contains NaN or inf: {float(Xa[i, j])!r} at row {i}, "
-                         f"column {names[j]!r}")
 
 
 def binomial_response(y: np.ndarray, trials: np.ndarray | None, sw: np.ndarray | None):
@@ -157,6 +141,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None, offset=None, trials=None, exposure=None):
         """Fit by IRLS. X (n, p); y (n,) (binomial: 0/1, proportions with ``sample_weight``, counts
         with ``trials``, or (n, 2) successes/failures); offset, exposure (> 0), trials: (n,)."""
+        check_numeric_columns(X, type(self).__name__)
         if self._nb_alpha_by_ml():
             return self._fit_nb_ml(X, y, sample_weight=sample_weight, offset=offset,
                                    trials=trials, exposure=exposure)

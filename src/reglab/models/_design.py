@@ -1,0 +1,47 @@
+"""Design-matrix checks shared by the regression models: term names, numeric columns, finite
+values, each error naming the column and row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["feature_names", "check_numeric_columns", "check_finite_X"]
+
+
+def feature_names(X: Any, n_features: int) -> tuple[list[str], np.ndarray | None]:
+    """Term names: DataFrame string columns, else ``x1 .. xp`` (1-based, like the lecture's x1)."""
+    cols = getattr(X, "columns", None)
+    if cols is not None and len(cols) == n_features and all(isinstance(c, str) for c in cols):
+        return [str(c) for c in cols], np.asarray(cols, dtype=object)
+    return [f"x{j + 1}" for j in range(n_features)], None
+
+
+def check_numeric_columns(X: Any, model: str) -> None:
+    """Refuse DataFrame columns that are not plain numbers: text, and pandas categoricals (even
+    of numbers: their codes are labels, not quantities), naming them and the way out."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    bad = [str(c) for c, dt in X.dtypes.items()
+           if isinstance(dt, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(dt)]
+    if bad:
+        raise ValueError(f"X column(s) {bad} are not numeric (text or categorical); encode them "
+                         f"(one-hot) or use {model}.from_formula, which does")
+
+
+def check_finite_X(Xa: np.ndarray, names: list[str], what: str = "X") -> None:
+    """Raise ValueError naming the column and row of the first NaN/inf in ``Xa`` (n, p) or (n,),
+    and how many there are."""
+    if np.isfinite(np.sum(Xa)):  # one cheap pass; a NaN/inf anywhere makes the sum non-finite
+        return
+    bad = ~np.isfinite(Xa)  # (a finite sum overflowing to inf lands here and passes)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        row, col = int(first[0]), int(first[-1])
+        where = f"column {names[col]!r}, row {row}" if Xa.ndim == 2 else f"row {row}"
+        v = float(Xa[bad][0])
+        label = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+        raise ValueError(f"{what} contains {label} at {where} ({int(bad.sum())} non-finite "
+                         f"value(s)); remove or impute them before fitting")
