@@ -17,18 +17,21 @@ its knots live in the ModelSpec); an estimator may also add names per class by o
 
 from __future__ import annotations
 
+import ast
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from formulaic.errors import DataMismatchWarning
 
 from reglab._warn import user_stacklevel
+from reglab.core._xp import plain
 
 __all__ = ["FormulaMixin", "register_formula_transform", "FORMULA_TRANSFORMS",
            "formula_spec_to_dict", "formula_spec_from_dict",
-           "design_from_formula"]
+           "design_from_formula", "check_formula_levels"]
 
 #: Name -> function available inside every formula (beside ``np`` and formulaic's built-ins).
 FORMULA_TRANSFORMS: dict[str, Callable[..., Any]] = {}
@@ -178,8 +181,11 @@ class FormulaMixin:
             return X
         frame = _check_data(X)
         ctx = _context({**self._formula_context(), **getattr(self, "formula_context_", {})})
+        check_formula_levels(spec, frame)
         try:
-            design = spec.get_model_matrix(frame, context=ctx, na_action="raise")
+            with warnings.catch_warnings():  # an unseen level formulaic would make NaN (all 0)
+                warnings.simplefilter("error", DataMismatchWarning)
+                design = spec.get_model_matrix(frame, context=ctx, na_action="raise")
         except Exception as exc:
             msg = f"cannot apply formula {self.formula_!r} to the new data: {exc}"
             raise ValueError(msg) from exc
@@ -188,6 +194,60 @@ class FormulaMixin:
         if getattr(self, "fit_intercept", False) and "Intercept" in design.columns:
             design = design.drop(columns="Intercept")
         return design
+
+
+def check_formula_levels(spec: Any, data: pd.DataFrame) -> None:
+    """Raise ValueError when a categorical factor of ``spec`` has a level not seen in fitting.
+
+    formulaic would encode such a level as the reference level (all dummies 0) with a generic
+    warning; R (``factor g has new level typo``) and patsy refuse. The message names the column,
+    each unseen level with its first row (``data``'s index label), and the fitted levels, in the
+    words of the CLI's check (``reglab.data.encode``). Missing values are left to the caller's
+    missing-value check. Factors given by an expression that is not a column or ``C(column,
+    ...)`` are left to formulaic's DataMismatchWarning (which ``_formula_transform`` raises).
+    """
+    for name, (kind, state) in spec.encoder_state.items():
+        if getattr(kind, "value", kind) != "categorical" or state.get("categories") is None:
+            continue
+        column = _factor_column(name, data)
+        if column is None:
+            continue
+        values = data[column]
+        unseen = values.notna() & ~values.isin(list(state["categories"]))
+        if unseen.any():
+            raise ValueError(_unseen_message(column, values[unseen], state["categories"]))
+
+
+def _factor_column(name: str, data: pd.DataFrame) -> str | None:
+    """The column of ``data`` that factor ``name`` encodes (``g``, ``C(g, ...)``), or None."""
+    if name in data.columns:
+        return name
+    if name.startswith("`") and name.endswith("`") and name[1:-1] in data.columns:
+        return name[1:-1]
+    try:
+        node = ast.parse(name, mode="eval").body
+    except SyntaxError:
+        return None
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "C"
+            and node.args and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in data.columns):
+        return node.args[0].id
+    return None
+
+
+def _unseen_message(column: str, unseen: pd.Series, levels: list[Any]) -> str:
+    first: dict[Any, Any] = {}  # level -> its first row
+    for row, v in unseen.items():
+        first.setdefault(plain(v), row)
+    known = ", ".join(str(plain(v)) for v in levels)
+    if len(first) == 1:
+        (level, row), = first.items()
+        return (f"column '{column}' has level {level!r} in row {row} that was not in the "
+                f"training data (levels: {known})")
+    shown = ", ".join(f"{v!r} (row {r})" for v, r in list(first.items())[:5])
+    more = f" and {len(first) - 5} more" if len(first) > 5 else ""
+    return (f"column '{column}' has levels {shown}{more} that were not in the training data "
+            f"(levels: {known})")
 
 
 def _rows_of_fit_params(fit_params: Mapping[str, Any] | None, data: pd.DataFrame,
