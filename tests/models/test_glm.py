@@ -392,3 +392,54 @@ def test_poisson_summary_notes_over_dispersion_only_when_the_data_show_it():
     weighted = GLM(family="poisson").fit(X, y_pois, sample_weight=np.full(n, 3.0))
     assert weighted.pearson_chi2_ / weighted.df_resid_ > 2.5 and weighted.weighted_
     assert "NOTE: Pearson" not in weighted.summary()
+
+
+def test_score_takes_the_rows_exposure_and_r_null_model():
+    """score() on counts over exposures: the deviance explained against R's null model (the
+    intercept with the rows' offset). On the training rows 1 - deviance_ / null_deviance_ (1e-12);
+    through scikit-learn's metadata routing in cross_val_score, each fold's score equals
+    statsmodels' fits on that fold (model and offset-only null, 1e-7). Without the exposure the
+    counts would be scored as rates: refused."""
+    import sklearn
+    import statsmodels.api as sm
+    from sklearn.model_selection import KFold, cross_val_score
+
+    rng = np.random.default_rng(15)
+    X = pd.DataFrame({"a": rng.normal(size=200)})
+    ex = rng.uniform(1, 100, 200)
+    y = rng.poisson(ex * np.exp(-2 + 0.3 * X.a))
+    m = GLM().fit(X, y, exposure=ex)
+    assert m.score(X, y, exposure=ex) == pytest.approx(1 - m.deviance_ / m.null_deviance_,
+                                                       rel=1e-12)
+    assert m.score(X, y, offset=np.log(ex)) == pytest.approx(m.score(X, y, exposure=ex),
+                                                             rel=1e-14)
+    with pytest.raises(ValueError, match=r"this GLM was fitted with an offset or exposure: pass "
+                                         r"the scored rows' offset= or exposure= to score\(\)"):
+        m.score(X, y)
+    folds = KFold(4, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = GLM().set_fit_request(exposure=True).set_score_request(exposure=True)
+        got = cross_val_score(est, X, y, cv=folds, params={"exposure": ex})
+    want = []
+    for train, test in folds.split(X):
+        fit = sm.GLM(y[train], sm.add_constant(X.iloc[train]), family=sm.families.Poisson(),
+                     exposure=ex[train]).fit(tol=1e-12)
+        mu = fit.predict(sm.add_constant(X.iloc[test]), exposure=ex[test])
+        null = sm.GLM(y[test], np.ones(len(test)), family=sm.families.Poisson(),
+                      exposure=ex[test]).fit(tol=1e-12)
+        dev = sm.families.Poisson().deviance(y[test], mu)
+        want.append(1 - dev / null.deviance)
+    np.testing.assert_allclose(got, want, rtol=1e-7)
+
+
+def test_text_and_categorical_columns_are_refused_by_name():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.normal(size=30), "g": pd.Categorical(rng.integers(1, 4, 30)),
+                      "t": rng.choice(["u", "v"], 30)})
+    y = rng.poisson(2.0, 30)
+    with pytest.raises(ValueError, match=r"^X column\(s\) \['g', 't'\] are not numeric \(text or "
+                                         r"categorical\); encode them \(one-hot\) or use "
+                                         r"GLM\.from_formula, which does$"):
+        GLM().fit(X, y)
+    with pytest.raises(ValueError, match=r"\['g'\] are not numeric .* NegativeBinomial\.from"):
+        NegativeBinomial().fit(X[["a", "g"]], y)

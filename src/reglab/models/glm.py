@@ -60,6 +60,16 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
     return a
 
 
+def _offset(n: int, offset: Any, exposure: Any, family: Any) -> np.ndarray | None:
+    """The rows' offset plus ``log(exposure)`` (a log-link model's), or None without either."""
+    off = check_vector(offset, n, "offset")
+    if exposure is None:
+        return off
+    _log_link_for_exposure(family)
+    log_e = np.log(check_vector(exposure, n, "exposure", positive=True))
+    return log_e if off is None else off + log_e
+
+
 def binomial_response(y: np.ndarray, trials: np.ndarray | None, sw: np.ndarray | None):
     """Counts of successes and ``trials`` (or R's two-column ``cbind(successes, failures)``) to
     proportions ``y / trials`` with prior weights ``sample_weight * trials``."""
@@ -156,11 +166,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         y, sw = binomial_response(y, check_vector(trials, n, "trials", True), sw)
         y = check_vector(y, n, "y")
         family.check_y(y)
-        off = check_vector(offset, n, "offset")
-        if exposure is not None:
-            _log_link_for_exposure(family)
-            ex = check_vector(exposure, n, "exposure", positive=True)
-            off = np.log(ex) if off is None else off + np.log(ex)
+        off = _offset(n, offset, exposure, family)
         q = Xa.shape[1] + int(self.fit_intercept)
         nobs = n if sw is None else int((sw > 0).sum())
         if nobs == 0:
@@ -222,6 +228,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         self.fitted_values_, self.separation_ = res.mu.copy(), sep
         self.loss_curve_ = list(getattr(res, "loss_curve", res.deviance_path))
         self._train = (y, sw)
+        self.offset_used_ = off is not None  # score() then needs the scored rows' offset
         self.weighted_ = bool(sw is not None and np.any(sw != 1))  # fitted with prior weights
 
     # -- inference and prediction -------------------------------------------------------------
@@ -252,11 +259,9 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         check_finite_X(Xa, self.params_.index[int(self.fit_intercept):].tolist())
         eta = Xa @ self.coef_ + self.intercept_
         n = Xa.shape[0]
-        if offset is not None:
-            eta = eta + check_vector(offset, n, "offset")
-        if exposure is not None:
-            _log_link_for_exposure(self.family_)
-            eta = eta + np.log(check_vector(exposure, n, "exposure", positive=True))
+        off = _offset(n, offset, exposure, self.family_)
+        if off is not None:
+            eta = eta + off
         D = np.column_stack([np.ones(n), Xa]) if self.fit_intercept else Xa
         return eta, D
 
@@ -303,13 +308,23 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         y, sw = self._train
         return glm_residuals(self.family_, y, self.fitted_values_, kind, sw)
 
-    def score(self, X, y, sample_weight=None):
-        """Fraction of deviance explained ``1 - D(y, mu) / D(y, mean(y))`` on (X, y)."""
-        mu = self.predict(X)
-        y = np.asarray(y, dtype=float)
-        ybar = np.average(y, weights=sample_weight)
-        d1 = self.family_.deviance(y, mu, sample_weight=sample_weight)
-        d0 = self.family_.deviance(y, np.full_like(y, ybar), sample_weight=sample_weight)
+    def score(self, X, y, sample_weight=None, offset=None, exposure=None):
+        """Fraction of deviance explained on (X, y): ``1 - D(y, mu) / D_null``, with R's null
+        model (the intercept alone, plus the rows' offset; on the training rows this is
+        ``1 - deviance_ / null_deviance_``). A model fitted with an offset or exposure needs the
+        rows' own (``offset=``, ``exposure=``: with scikit-learn's metadata routing,
+        ``set_score_request(exposure=True)``), else the counts would be scored as rates."""
+        check_is_fitted(self, "params_")
+        if getattr(self, "offset_used_", False) and offset is None and exposure is None:
+            raise ValueError("this GLM was fitted with an offset or exposure: pass the scored "
+                             "rows' offset= or exposure= to score()")
+        eta, _ = self._linear_predictor(X, offset, exposure)
+        mu = np.asarray(self.family_.link.inverse(eta))
+        y = check_vector(y, len(eta), "y")
+        sw = check_vector(sample_weight, len(y), "sample_weight", positive=True)
+        off = _offset(len(y), offset, exposure, self.family_)
+        d1 = self.family_.deviance(y, mu, sample_weight=sw)
+        d0, _ = gs.null_deviance(y, self.family_, sw, off, self.fit_intercept)
         return float(1 - d1 / d0) if d0 > 0 else float(d1 == 0)
 
     def summary(self, level: float = 0.95) -> str:
