@@ -23,7 +23,9 @@ from reglab.core import _jit
 from reglab.core.init import get_initializer
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
 
-_FORMAT_VERSION = 1
+# version 2 stores the training record (history); version 1 files (loss curve only) still load
+_FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 
 class _BaseMLP(BaseEstimator):
@@ -70,11 +72,16 @@ class _BaseMLP(BaseEstimator):
 
     def _new_trainer(self, network: Sequential, callbacks: list) -> Trainer:
         opt = "sgd" if self.optimizer == "lbfgs" else self.optimizer
-        return Trainer(network, loss=self._loss(), optimizer=opt,
+        # a fresh trainer (after a load, an unpickle or an L-BFGS run) continues the record:
+        # its epochs are appended to the ones already run, and numbered after them
+        self._history_before = list(getattr(self, "history_", []))
+        trainer = Trainer(network, loss=self._loss(), optimizer=opt,
                        learning_rate=self.learning_rate, alpha=self.alpha,
                        batch_size=self.batch_size, shuffle=self.shuffle,
                        random_state=self._seed(1), callbacks=callbacks, verbose=self.verbose,
                        beta=self.momentum)
+        trainer.epoch = len(self._history_before)
+        return trainer
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> _BaseMLP:
         self._validate_params()
@@ -158,15 +165,20 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _record(self, trainer: Trainer) -> None:
-        self.history_ = list(trainer.history)
-        self.loss_curve_ = [h["loss"] for h in trainer.history]
-        self.n_iter_ = len(trainer.history)
+        self.history_ = [*getattr(self, "_history_before", []), *trainer.history]
+        self._set_record()
+
+    def _set_record(self) -> None:
+        """Derive loss_curve_, n_iter_, best_loss_, validation_scores_ from history_."""
+        self.loss_curve_ = [h["loss"] for h in self.history_]
+        self.n_iter_ = len(self.history_)
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
-        self.validation_scores_ = [h["val_score"] for h in trainer.history if "val_score" in h]
+        self.validation_scores_ = [h["val_score"] for h in self.history_ if "val_score" in h]
 
     def __getstate__(self) -> dict:
         # the optimizer is a chain of closures (not picklable): a pickled estimator keeps its
         # weights and history, and a later warm start / partial_fit starts a fresh optimizer
+        # whose epochs are appended to the history (_new_trainer)
         state = super().__getstate__()
         state.pop("_trainer", None)
         return state
@@ -274,7 +286,7 @@ class _BaseMLP(BaseEstimator):
         out = {"format": f"reglab.models.{type(self).__name__}", "version": _FORMAT_VERSION,
                "params": params, "network": self.network_.to_dict(as_lists),
                "n_features_in": int(self.n_features_in_), "loss_curve": list(self.loss_curve_),
-               "n_iter": int(self.n_iter_)}
+               "n_iter": int(self.n_iter_), "history": [dict(h) for h in self.history_]}
         if hasattr(self, "feature_names_in_"):
             out["feature_names_in"] = [str(c) for c in self.feature_names_in_]
         if hasattr(self, "classes_"):
@@ -284,8 +296,8 @@ class _BaseMLP(BaseEstimator):
     @classmethod
     def from_dict(cls, data: dict) -> _BaseMLP:
         expected = f"reglab.models.{cls.__name__}"
-        if data.get("format") != expected or data.get("version") != _FORMAT_VERSION:
-            raise ValueError(f"not a {expected} v{_FORMAT_VERSION} dict: format="
+        if data.get("format") != expected or data.get("version") not in _READABLE_VERSIONS:
+            raise ValueError(f"not a {expected} v1/v{_FORMAT_VERSION} dict: format="
                              f"{data.get('format')!r}, version={data.get('version')!r}")
         params = dict(data["params"])
         if isinstance(params.get("hidden_layer_sizes"), list):
@@ -295,9 +307,13 @@ class _BaseMLP(BaseEstimator):
         est.n_features_in_ = int(data["n_features_in"])
         if "feature_names_in" in data:
             est.feature_names_in_ = np.asarray(data["feature_names_in"], dtype=object)
-        est.loss_curve_ = list(data["loss_curve"])
-        est.n_iter_ = int(data["n_iter"])
-        est.history_, est._trainer = [], None
+        if "history" in data:
+            est.history_ = [dict(h) for h in data["history"]]
+        else:  # version 1 kept only the loss curve: one entry per epoch with its loss
+            est.history_ = [{"epoch": i, "loss": float(v)}
+                            for i, v in enumerate(data["loss_curve"], 1)]
+        est._set_record()
+        est._trainer = None
         if "classes" in data:
             est.classes_ = np.asarray(data["classes"])
         return est
