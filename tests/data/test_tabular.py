@@ -210,3 +210,16 @@ def test_read_table_takes_a_byte_order_mark_and_falls_back_to_windows_1252(tmp_p
     note = "latin.csv is not UTF-8 (invalid continuation byte at byte 4); read it as Windows-1252"
     assert df.attrs["reglab_notes"] == [note]
     assert prepare(df, "ventes").notes[0] == note
+
+
+@pytest.mark.parametrize("big", [1e10, 3e8])
+def test_class_code_hint_never_allocates_the_value_range(big):
+    # review 6 finding 1: {0, 1, 1e10} allocated np.arange(0, 1e10 + 1) (74.5 GiB) and crashed
+    import time
+
+    df = pd.DataFrame({"x": np.arange(6, dtype=float), "k": [0, 1, big, 1, 0, big]})
+    start = time.perf_counter()
+    p = prepare(df, "k")
+    assert time.perf_counter() - start < 0.5
+    assert p.task == "counts"
+    assert not any("class codes" in n for n in p.notes)  # 0, 1, big: not consecutive

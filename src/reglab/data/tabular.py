@@ -313,8 +313,10 @@ def prepare(df: pd.DataFrame, target: str | None, *, features: list[str] | None 
     y, task, classes = _target(df, target, task)
     if given is None and task == "counts":
         levels = np.unique(y)
-        if 3 <= levels.size <= 10 and np.array_equal(levels, np.arange(levels[0], levels[-1] + 1)) \
-                and levels[0] in (0, 1):
+        # consecutive integers <=> the span equals the count minus one (levels are sorted and
+        # distinct); never np.arange over the span, which for counts like 1e10 is 75 GiB
+        if 3 <= levels.size <= 10 and levels[0] in (0, 1) \
+                and levels[-1] - levels[0] == levels.size - 1:
             # 0..K-1 (or 1..K) with few values: as often class codes as small counts
             notes.append(f"target '{target}' holds only the integers {int(levels[0])}.."
                          f"{int(levels[-1])}: modelled as counts; if they are class codes, "
