@@ -174,10 +174,18 @@ def test_nb_pearson_residuals_use_the_fitted_nb_variance(monkeypatch):
     scale, words = pearson_scale(nb, mu, "counts")
     np.testing.assert_allclose(scale, np.sqrt(mu + alpha * mu**2), rtol=1e-12, atol=0)
     assert f"negative binomial variance mu + alpha mu^2, alpha = {alpha:.3g}" in words
-    # a model without a variance function keeps the task's (Poisson) variance
+    # a model without a variance function (least squares, a forest) keeps raw residuals: it is
+    # judged by its own constant-variance assumption, not one the task suggests
     scale, words = pearson_scale(_Additive({}), mu, "counts")
-    np.testing.assert_allclose(scale, np.sqrt(mu), rtol=1e-12)
-    assert "Poisson variance mu" in words
+    assert scale is None and words == ("raw residuals (the model assumes a constant variance or "
+                                       "has no variance function)")
+    # a network trained with a Poisson head: its family's variance
+    from reglab.models import MLPRegressor
+
+    net = MLPRegressor((4,), family="poisson", max_iter=2, random_state=0)
+    with pytest.warns(Warning):
+        net.fit(df[["x"]], df["y"])
+    np.testing.assert_allclose(pearson_scale(net, mu)[0], np.sqrt(mu), rtol=1e-12)
     # the report passes those scales to the figure and names the variance in each caption
     data = prepare(df, "y")
     seen = {}
@@ -189,13 +197,12 @@ def test_nb_pearson_residuals_use_the_fitted_nb_variance(monkeypatch):
                                 RungResult("linear", None, oof=mu, model=_Additive({}))])
     np.testing.assert_allclose(seen["negative binomial GLM"], np.sqrt(mu + alpha * mu**2),
                                rtol=1e-12, atol=0)
-    np.testing.assert_allclose(seen["linear"], np.sqrt(mu), rtol=1e-12)
+    assert seen["linear"] is None
     html = rep.html()
     assert f"negative binomial GLM, as Pearson residuals (y - mu) / sqrt(V(mu)) with the " \
            f"negative binomial variance mu + alpha mu^2, alpha = {alpha:.3g} from the fit on " \
            "all rows" in html
-    assert "linear, as Pearson residuals (y - mu) / sqrt(V(mu)) with the Poisson variance " \
-           "mu" in html
+    assert "linear, raw residuals (the model assumes a constant variance" in html
 
 
 def test_gaussian_family_and_nonpositive_means_give_raw_residuals():

@@ -1,6 +1,11 @@
 """Residual scales for the reports: Pearson residuals with the model's own variance function
-(its family, NB2's fitted alpha, a Bayesian NB's posterior alpha) or the task's default, and the
-words the captions use for them."""
+(its family, NB2's fitted alpha, a Bayesian NB's posterior alpha), raw residuals for a model
+that assumes a constant variance or has no variance function (a least-squares line, a forest),
+and the words the captions use for them.
+
+A model is judged by its own assumptions: scaling a least-squares fit's residuals by a Poisson
+or Gamma variance would hide the very funnel that says its constant variance is wrong.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,6 @@ _VARIANCE = {"gaussian": ("Gaussian", "1"), "poisson": ("Poisson", "mu"),
              "negative_binomial": ("negative binomial", "mu + alpha mu^2"),
              "tweedie": ("Tweedie", "mu^power"), "binomial": ("binomial", "mu (1 - mu)"),
              "bernoulli": ("Bernoulli", "mu (1 - mu)")}
-# the task's variance for a model without a variance function: sqrt(V(mu)) = mu^power
-_TASK_VARIANCE = {"counts": ("Poisson", "mu", 0.5), "positive": ("Gamma", "mu^2", 1.0)}
 _PEARSON = "as Pearson residuals (y - mu) / sqrt(V(mu)) with the"
 
 
@@ -35,16 +38,19 @@ def _family_words(fam: Any) -> str:
                                             else " of the model's family")
 
 
-def pearson_scale(model: Any, mu: np.ndarray, task: str) -> tuple[np.ndarray | None, str]:
+def pearson_scale(model: Any, mu: np.ndarray, task: str = "") -> tuple[np.ndarray | None, str]:
     """``(sqrt(V(mu)) or None, words)`` for the residuals of ``model``'s predictions ``mu (n,)``.
 
     V is the variance function of the refitted model's ``family_`` when it has one (GLM,
-    NegativeBinomial: ``mu + alpha mu^2`` with the fitted alpha, GAM), else the task's
-    (Poisson ``mu`` for counts, Gamma ``mu^2`` for positive); None (raw residuals) where there is
-    no such variance, it is constant (Gaussian) or it is not positive at every ``mu``.
+    NegativeBinomial: ``mu + alpha mu^2`` with the fitted alpha, GAM, a network's family head),
+    or a Bayesian NB's with its posterior-mean alpha; None (raw residuals) for a model without
+    one (least squares, a forest), a constant one (Gaussian), or one that is not positive at
+    every ``mu``. ``task`` is not used to invent a variance the model does not assume.
     """
     final = _final(model)
     fam = getattr(final, "family_", None)
+    if fam is None and hasattr(final, "loss_curve_") and callable(getattr(final, "_head", None)):
+        fam = final._head()  # a fitted network regressor: the family head it was trained with
     alpha = getattr(final, "dispersion_", None)
     if fam is None and getattr(final, "family", None) == "negative_binomial" and alpha is not None:
         # a Bayesian NB model: its posterior-mean alpha in NB2's variance
@@ -52,6 +58,7 @@ def pearson_scale(model: Any, mu: np.ndarray, task: str) -> tuple[np.ndarray | N
             return np.sqrt(mu + float(alpha) * mu**2), (
                 f"{_PEARSON} negative binomial variance mu + alpha mu^2, alpha = "
                 f"{float(alpha):.3g} (posterior mean, fit on all rows)")
+        return None, "raw residuals (some predicted means are <= 0: no negative binomial variance)"
     if fam is not None and callable(getattr(fam, "variance", None)):
         if getattr(fam, "name", "") == "gaussian":
             return None, "raw residuals (the model's Gaussian variance is constant)"
@@ -61,22 +68,12 @@ def pearson_scale(model: Any, mu: np.ndarray, task: str) -> tuple[np.ndarray | N
             return np.sqrt(var), f"{_PEARSON} {_family_words(fam)}"
         return None, f"raw residuals (the model's {_family_words(fam)} is not positive at " \
                      "every prediction)"
-    if task not in _TASK_VARIANCE:
-        return None, "raw residuals"
-    title, formula, power = _TASK_VARIANCE[task]
-    if not np.all(mu > 0):
-        return None, f"raw residuals (some predicted means are <= 0: no {title} variance)"
-    return mu**power, (f"{_PEARSON} {title} variance {formula} (the {task} task's default: "
-                       "the model has no variance function)")
+    return None, "raw residuals (the model assumes a constant variance or has no variance function)"
 
 
-def scaling_words(task: str) -> str:
-    """How the residual panels of a ``task`` are scaled, for the section text."""
-    own = "for a model with its own variance function, that one (its family, fitted on all rows)"
-    if task not in _TASK_VARIANCE:
-        return (": raw residuals, or Pearson residuals (y - mu) / sqrt(V(mu)) with the variance "
-                "function of a model that has a non-constant one (its family, fitted on all "
-                "rows).")
-    title, formula, _ = _TASK_VARIANCE[task]
-    return (f", {_PEARSON} {title} variance {formula} (the {task} task's default) or, {own}; raw "
-            "residuals where the variance is not positive at every predicted mean.")
+def scaling_words(task: str = "") -> str:
+    """How the residual panels are scaled, for the section text."""
+    return (": Pearson residuals (y - mu) / sqrt(V(mu)) with the variance function of a model "
+            "that has a non-constant one (its family, fitted on all rows), raw residuals for a "
+            "model that assumes a constant variance or has none (least squares, a forest): each "
+            "model judged by its own assumptions.")
