@@ -22,8 +22,6 @@ from reglab.models._mlp_base import _BaseMLP
 
 __all__ = ["MLPRegressor", "MLPClassifier"]
 
-_LOG_LINK = ("gamma", "inverse_gaussian")
-
 
 _COMMON_DOC = """
     Parameters
@@ -87,10 +85,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _head(self) -> Any:
         from reglab.nn import get_head
 
-        if isinstance(self.family, str) and self.family in _LOG_LINK:
-            # the canonical (inverse) links need eta > 0, which an unconstrained network output
-            # cannot promise; the log link keeps mu > 0 for every eta
-            return get_head(self.family, link="log")
+        # (gamma and inverse_gaussian by name get the log link there; a family object whose
+        # link cannot keep mu valid for every eta is refused there)
         return get_head(self.family)
 
     def _n_outputs(self) -> int:

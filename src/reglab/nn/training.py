@@ -34,7 +34,7 @@ from reglab.core.optimizers import (
 )
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
-from reglab.nn.heads import get_head
+from reglab.nn.heads import get_head, mean_range_note
 from reglab.nn.network import CHUNK, Sequential
 
 __all__ = ["Trainer", "DivergenceError", "get_head"]
@@ -275,7 +275,7 @@ class Trainer:
                         break
             loss = self._visited_loss(y, sample_weight, visited, etas) + penalty / done
         if not math.isfinite(loss) or not all(_finite(p) for p in self.network.parameters()):
-            self._diverged(snapshot, loss)
+            self._diverged(snapshot, loss, etas)
         return loss
 
     def _batch(self, X: Any, y: Any, sample_weight: Any, idx: Any) -> tuple[Any, Any, Any]:
@@ -299,14 +299,18 @@ class Trainer:
             sv = None if sample_weight is None else xp.take(sample_weight, r, axis=0)
         return self._data_loss(yv, eta, sv)
 
-    def _diverged(self, snapshot: list[np.ndarray], loss: float) -> None:
+    def _diverged(self, snapshot: list[np.ndarray], loss: float, etas: list) -> None:
         self.network.set_flat(np.concatenate([s.reshape(-1).astype(np.float64)
                                               for s in snapshot]))
         self._cursor = self._n_seen or 0  # the next call starts a fresh epoch
         lr = self.learning_rate if not callable(self.learning_rate) else "a schedule"
+        # a mean outside the family's range (a head whose link allows it) is not the step size
+        eta = np.concatenate(etas) if all(isinstance(e, np.ndarray) for e in etas) else None
+        note = mean_range_note(self.head, eta) if loss != loss and eta is not None else ""
         raise DivergenceError(
             f"training diverged in epoch {self.epoch + 1}: the loss became {loss}; the network "
-            f"keeps its weights from before that epoch. Try a smaller learning rate (now {lr}).")
+            f"keeps its weights from before that epoch." +
+            (note or f" Try a smaller learning rate (now {lr})."))
 
     # ------------------------------------------------------------------ full training -----------
     def fit(self, X: Any, y: Any, sample_weight: Any = None, epochs: int = 200,
