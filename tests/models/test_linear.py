@@ -9,7 +9,7 @@ import pytest
 import statsmodels.api as sm
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from reglab.models.linear import AliasedColumnsWarning, LinearRegression
+from reglab.models.linear import AliasedColumnsWarning, LinearRegression, PerfectFitWarning
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +211,8 @@ def test_saturated_fit_warns_and_has_nan_inference():
 
 def test_numpy_input_gets_x1_names_and_perfect_line():
     x = np.linspace(0, 1, 20)[:, None]
-    m = LinearRegression().fit(x, 0.5 * x[:, 0] + 2)
+    with pytest.warns(PerfectFitWarning):  # an exact line: R's "essentially perfect fit"
+        m = LinearRegression().fit(x, 0.5 * x[:, 0] + 2)
     assert list(m.params_.index) == ["Intercept", "x1"]
     assert m.coef_[0] == pytest.approx(0.5, abs=1e-12) and m.intercept_ == pytest.approx(2.0)
     assert not hasattr(m, "feature_names_in_")
@@ -229,6 +230,7 @@ def _expected_failures(estimator):
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AliasedColumnsWarning)
+        warnings.simplefilter("ignore", PerfectFitWarning)  # sklearn's toy data fit exactly
         check(estimator)
 
 

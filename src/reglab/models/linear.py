@@ -36,11 +36,19 @@ from reglab.core._xp import plain
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._formula import FormulaMixin
 
-__all__ = ["LinearRegression", "AliasedColumnsWarning", "least_squares"]
+__all__ = ["LinearRegression", "AliasedColumnsWarning", "PerfectFitWarning", "least_squares"]
 
 
 class AliasedColumnsWarning(UserWarning):
     """Some design columns are linear combinations of earlier ones; their coefficients are NaN."""
+
+
+class PerfectFitWarning(RuntimeWarning):
+    """The residual variance is round-off: standard errors, t, F and p values are unreliable."""
+
+
+PERFECT_FIT = ("essentially perfect fit: the residual variance is below 1e-30 (mean(fitted)^2 + "
+               "var(fitted)), so standard errors, t, F and p values are round-off and unreliable")
 
 
 def _feature_names(X, n_features: int) -> tuple[list[str], np.ndarray | None]:
@@ -220,7 +228,8 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
     cov_params_ : DataFrame (n_terms, n_terms). aliased_ : list of aliased term names.
     rank_, df_resid_, df_model_, nobs_, scale_ (= dispersion_ = sigma^2), sigma_,
     deviance_ (RSS), null_deviance_ (TSS), rsquared_, rsquared_adj_, fvalue_, f_pvalue_,
-    llf_, aic_, bic_, resid_ (n,), fitted_values_ (n,).
+    llf_, aic_, bic_, resid_ (n,), fitted_values_ (n,), perfect_fit_ (R's "essentially perfect fit"
+    test of summary.lm, which warns PerfectFitWarning at fit).
     """
 
     def __init__(self, fit_intercept: bool = True, solver: str = "qr", tol: float = 1e-7):
@@ -256,6 +265,8 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
                           "excluded from the fit", AliasedColumnsWarning,
                           stacklevel=user_stacklevel())
         stats_ = _inference(Xa, ya, w, sol, self.fit_intercept, n_eff)
+        if stats_["perfect_fit"]:
+            warnings.warn(PERFECT_FIT, PerfectFitWarning, stacklevel=user_stacklevel())
         self._set_fitted(sol, stats_, terms, Xa.shape[1], fnames)
         return self
 
@@ -353,6 +364,8 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
                          f"{self.df_resid_} DF,  p-value: {self.f_pvalue_:.4g}")
         lines.append(f"Log-likelihood: {self.llf_:.4f} (df={self.rank_ + 1}),  AIC: "
                      f"{self.aic_:.4f},  BIC: {self.bic_:.4f}")
+        if getattr(self, "perfect_fit_", False):  # (absent from models saved before it)
+            lines.append("WARNING: " + PERFECT_FIT)
         return format_summary(title, self.coef_table(level), lines)
 
 
@@ -383,8 +396,12 @@ def _inference(X, y, w, sol, intercept: bool, n: int) -> dict:
         llf = 0.5 * (np.sum(np.log(w[pos])) - n * (math.log(2 * math.pi) + 1 - math.log(n)
                                                    + np.log(rss)))
     k = rank + 1
-    return {"cov": sol["unscaled_cov"] * scale, "scale": scale, "sigma": math.sqrt(scale)
-            if df_resid > 0 else np.nan, "df_resid": df_resid, "df_model": df_model, "nobs": n,
+    # summary.lm's test: resvar < (mean(f)^2 + var(f)) * 1e-30, f the fitted values of every row
+    perfect = bool(np.isfinite(scale) and len(fitted) > 1
+                   and scale < (np.mean(fitted) ** 2 + np.var(fitted, ddof=1)) * 1e-30)
+    return {"perfect_fit": perfect, "cov": sol["unscaled_cov"] * scale, "scale": scale,
+            "sigma": math.sqrt(scale) if df_resid > 0 else np.nan, "df_resid": df_resid,
+            "df_model": df_model, "nobs": n,
             "deviance": float(rss), "null_deviance": tss, "rsquared": r2, "rsquared_adj": r2_adj,
             "fvalue": fvalue, "f_pvalue": f_p, "llf": float(llf), "aic": float(-2 * llf + 2 * k),
             "bic": float(-2 * llf + math.log(n) * k), "resid": resid, "fitted_values": fitted}
