@@ -22,6 +22,7 @@ from reglab._warn import user_stacklevel
 from reglab.core import _jit
 from reglab.core.init import get_initializer
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
+from reglab.nn.network import dtype_name
 
 # version 2 stores the training record (history); version 1 files (loss curve only) still load
 _FORMAT_VERSION = 2
@@ -35,8 +36,7 @@ class _BaseMLP(BaseEstimator):
         return validate_data(self, X, reset=reset, dtype=np.dtype(self.dtype), order="C")
 
     def _validate_params(self) -> None:
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        dtype_name(self.dtype)  # np.float32 / np.dtype / "float32": ValueError for others
         sizes = [self.hidden_layer_sizes] if np.ndim(self.hidden_layer_sizes) == 0 else \
             list(self.hidden_layer_sizes)
         if any(int(h) < 1 for h in sizes):
@@ -281,6 +281,7 @@ class _BaseMLP(BaseEstimator):
                   for k, v in self.get_params().items()}
         if not isinstance(params.get("random_state"), int | type(None)):
             params["random_state"] = None
+        params["dtype"] = dtype_name(params["dtype"])  # np.float32 (a type) is not data
         if hasattr(params.get("family"), "to_dict"):
             params["family"] = params["family"].to_dict()
         out = {"format": f"reglab.models.{type(self).__name__}", "version": _FORMAT_VERSION,

@@ -58,9 +58,8 @@ class Sequential:
                                  f"{nxt.n_in} inputs")
         # None means NumPy (and keeps the network picklable: modules cannot be pickled)
         self._xp = None if xp is None or xp is np else xp
-        self.dtype = np.dtype(dtype) if self.xp is np else getattr(self.xp, str(dtype))
-        if str(dtype) not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        name = dtype_name(dtype)
+        self.dtype = np.dtype(name) if self.xp is np else getattr(self.xp, name)
         self.random_state = random_state
         for prev, layer in zip([None, *self.layers], self.layers):
             if isinstance(layer, Activation):
@@ -339,6 +338,18 @@ def layer_from_spec(spec: dict) -> Layer:
     if kind == "Dropout":
         return Dropout(spec["rate"])
     raise ValueError(f"unknown layer type {kind!r} in spec {spec}")
+
+
+def dtype_name(dtype: Any) -> str:
+    """``"float32"`` or ``"float64"`` for any spelling NumPy reads (``"float32"``, ``np.float32``,
+    ``np.dtype("float32")``, ``"f4"``); ValueError for anything else."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = str(dtype)
+    if name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name
 
 
 def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: int = 1,
