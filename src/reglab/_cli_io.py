@@ -240,3 +240,34 @@ def leaderboard_table(board) -> Table:
     for r in rows:
         t.add_row(*r)
     return t
+
+
+def verbatim_rows(source: str, df):
+    """``(frame, sep, decimal)`` for writing predictions next to the input rows: the input's
+    cells as the text they were (IDs keep their leading zeros, ``TRUE`` stays ``TRUE``) under the
+    parsed frame's column names, and the file's own separator and decimal mark; the parsed frame
+    itself (``,`` and ``.``) for Parquet, built-in data, or a file that does not read back the
+    same shape."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from reglab.data._sniff import csv_options
+
+    p = Path(source)
+    if source.startswith("builtin:") or p.suffix.lower() not in (".csv", ".txt", ".tsv"):
+        return df.copy(), ",", "."
+    opts = csv_options(p)
+    sep = opts["sep"]
+    text = {"sep": sep, "dtype": str, "keep_default_na": False, "skipinitialspace": True}
+    try:
+        try:
+            raw = pd.read_csv(p, **text)
+        except UnicodeDecodeError:
+            raw = pd.read_csv(p, encoding="cp1252", **text)
+    except (ValueError, OSError):
+        return df.copy(), ",", "."
+    if raw.shape != df.shape:
+        return df.copy(), ",", "."
+    raw.columns, raw.index = df.columns, df.index
+    return raw, ("," if sep == r"\s+" else sep), opts.get("decimal", ".")

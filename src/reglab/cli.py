@@ -30,6 +30,7 @@ from reglab._cli_io import (
     out,
     side_columns,
     split_list,
+    verbatim_rows,
 )
 from reglab._cli_models import (
     ERROR_MODELS,
@@ -263,7 +264,7 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     extra = {}
     if mf.meta.get("exposure"):  # fitted with --exposure: the new rows need theirs
         extra["exposure"] = exposure_values(df, mf.meta["exposure"], df.index[keep])
-    res = df.copy()
+    res, sep, decimal = verbatim_rows(data, df)
     if level is not None and not interval:
         raise UserError("--level sets the level of --interval; give --interval too")
     if interval and schema["classes"]:
@@ -290,9 +291,9 @@ def predict(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
             res[f"{schema['target']}_lower"] = spread(np.asarray(lower, float), keep)
             res[f"{schema['target']}_upper"] = spread(np.asarray(upper, float), keep)
     if output is None:
-        sys.stdout.write(res.to_csv(index=False))
+        sys.stdout.write(res.to_csv(index=False, sep=sep, decimal=decimal))
         return
-    res.to_csv(output, index=False)
+    res.to_csv(output, index=False, sep=sep, decimal=decimal)
     out.print(f"{len(res)} predictions written to {output}")
 
 

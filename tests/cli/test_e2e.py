@@ -171,6 +171,32 @@ def test_predict_with_missing_feature_values(tmp_path, run):
     assert code == 1 and "every row has a missing feature value" in err
 
 
+def test_predict_copies_the_input_cells_verbatim_in_the_files_own_convention(tmp_path, run):
+    """The columns predict passes through keep their text (IDs with leading zeros, TRUE, a
+    missing cell), and a ';' file with decimal commas comes back as one: an analyst joins the
+    predictions back on the ID. The predictions themselves are the model's (1e-12)."""
+    (tmp_path / "eu.csv").write_text("id;flag;x;y\n007;TRUE;1,5;2,25\n008;FALSE;2,5;3,5\n"
+                                     "009;TRUE;3,5;5,1\n010;;4,5;6,0\n")
+    code, _, err = run("fit", tmp_path / "eu.csv", "-t", "y", "--features", "x", "--model",
+                       "linear", "--save", tmp_path / "m.reglab", "-q")
+    assert code == 0, err
+    code, out, err = run("predict", tmp_path / "m.reglab", tmp_path / "eu.csv", "--interval",
+                         "confidence", "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0] == "id;flag;x;y;y_predicted;y_lower;y_upper"
+    assert [ln.split(";")[:4] for ln in lines[1:]] == [
+        ["007", "TRUE", "1,5", "2,25"], ["008", "FALSE", "2,5", "3,5"],
+        ["009", "TRUE", "3,5", "5,1"], ["010", "", "4,5", "6,0"]]
+    got = pd.read_csv(tmp_path / "p.csv", sep=";", decimal=",", dtype={"id": str})
+    from reglab.io import load_model
+
+    ref = load_model(tmp_path / "m.reglab").model.predict(pd.DataFrame({"x": [1.5, 2.5, 3.5,
+                                                                            4.5]}))
+    np.testing.assert_allclose(got["y_predicted"], ref, rtol=1e-12)
+    assert (got["y_lower"] < got["y_predicted"]).all() and got["id"].tolist()[0] == "007"
+
+
 def test_classifier_predict_skip_missing_leaves_labels_empty(tmp_path, run):
     d = load_dataset("spector")
     d.to_csv(tmp_path / "s.csv", index=False)
