@@ -223,3 +223,49 @@ def test_class_code_hint_never_allocates_the_value_range(big):
     assert time.perf_counter() - start < 0.5
     assert p.task == "counts"
     assert not any("class codes" in n for n in p.notes)  # 0, 1, big: not consecutive
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".xlsm", ".ods", ".XLSX"])
+def test_spreadsheets_are_refused_with_what_to_do(tmp_path, suffix):
+    # review 6 finding 7: 'PK\x03\x04garbage' in fake.xlsx was "a header but no data rows"
+    p = tmp_path / f"book{suffix}"
+    p.write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(DataError) as err:
+        read_table(p)
+    assert str(err.value) == (f"{p} is an Excel/ODS spreadsheet, which reglab does not read: "
+                              "export the sheet as CSV (or Parquet) and pass that file")
+
+
+def test_binary_and_utf16_files_are_not_read_as_text(tmp_path):
+    import zipfile
+
+    z = tmp_path / "packed.csv"  # a zip whatever its name: NUL bytes in its header
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+        f.writestr("a.xml", "x" * 2000)
+    with pytest.raises(DataError) as err:
+        read_table(z)
+    assert str(err.value) == (f"{z} does not look like delimited text (byte 5 is a NUL, as in "
+                              "binary files): reglab reads delimited text (CSV, TSV) and Parquet "
+                              "files")
+    odd = tmp_path / "odd.dat"  # no NUL, but 0x81 is neither UTF-8 nor Windows-1252
+    odd.write_bytes(b"x,y\n1,2\n\x98\x81,3\n")
+    with pytest.raises(DataError) as err:
+        read_table(odd)
+    assert str(err.value) == (f"{odd} does not look like delimited text (byte 9, 0x81, is "
+                              "neither UTF-8 nor Windows-1252): reglab reads delimited text "
+                              "(CSV, TSV) and Parquet files")
+    u16 = tmp_path / "unicode.txt"
+    u16.write_bytes("x\ty\n1\t2\n".encode("utf-16"))
+    with pytest.raises(DataError) as err:
+        read_table(u16)
+    assert str(err.value) == (f"{u16} is UTF-16 text (Excel's 'Unicode text'); save it as CSV "
+                              "UTF-8: reglab reads delimited text (CSV, TSV) and Parquet files")
+
+
+def test_windows_1252_note_names_the_byte_of_the_file_not_of_a_parser_chunk(tmp_path):
+    p = tmp_path / "late.csv"  # pandas decodes in 256 KiB chunks: its offset was 0 here
+    p.write_bytes(b"x,y\n" + b"1,2\n" * 250_000 + "\u00e9,3\n".encode("cp1252"))
+    df = read_table(p)
+    assert df.attrs["reglab_notes"] == ["late.csv is not UTF-8 (invalid continuation byte at "
+                                        "byte 1000004); read it as Windows-1252"]
+    assert df["x"].iloc[-1] == "\u00e9"

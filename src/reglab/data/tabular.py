@@ -12,13 +12,13 @@ regression tasks, int64 class codes ``0..n_classes-1`` for the classification ta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from reglab.data._sniff import csv_options
+from reglab.data._errors import DataError
+from reglab.data._read import read_table
 
 __all__ = ["DataError", "Prepared", "TASKS", "read_table", "prepare", "encode", "detect_task"]
 
@@ -27,10 +27,6 @@ CLASSIFICATION = ("binary", "multiclass")
 # More distinct text values than this in a feature column is almost always an identifier, and
 # one-hot encoding it would make a column per row.
 MAX_LEVELS = 50
-
-
-class DataError(ValueError):
-    """Bad input data; the message names the file, column, row or value."""
 
 
 @dataclass
@@ -46,54 +42,6 @@ class Prepared:
     schema: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     frame: pd.DataFrame | None = None  # the rows used (after dropping missing), original columns
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (``.csv``, ``.txt``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
-
-    The separator of a ``.csv``/``.txt`` file is found from its first lines (``,`` ``;`` tab
-    ``|``, and whitespace for ``.txt``), and so are its decimal and thousands marks (``1,5``,
-    ``1.234,5``, quoted ``"1,234.5"``, ``1 234,5``; :func:`reglab.data._sniff.csv_options`).
-    """
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"file not found: {p}")
-    if p.is_dir():
-        raise DataError(f"{p} is a directory, not a data file")
-    if p.stat().st_size == 0:
-        raise DataError(f"file {p} is empty")
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            df = pd.read_parquet(p)
-        else:
-            df = _read_text(p)
-    except pd.errors.EmptyDataError as exc:
-        raise DataError(f"file {p} has no columns (is it empty?)") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read {p}: {first}") from exc
-    if df.shape[0] == 0:
-        raise DataError(f"file {p} has a header but no data rows")
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
-
-
-def _read_text(p: Path) -> pd.DataFrame:
-    """A delimited text file in UTF-8 (a byte-order mark is fine), else in Windows-1252, the
-    encoding spreadsheets on Windows write (``Température``); the fallback leaves a note in
-    ``df.attrs["reglab_notes"]``, which :func:`prepare` passes on."""
-    opts = csv_options(p)
-    try:
-        return pd.read_csv(p, **opts)
-    except UnicodeDecodeError as exc:
-        why = f"{exc.reason} at byte {exc.start}"
-        try:
-            df = pd.read_csv(p, encoding="cp1252", **opts)
-        except UnicodeDecodeError:
-            raise exc from None
-    df.attrs["reglab_notes"] = [f"{p.name} is not UTF-8 ({why}); read it as Windows-1252"]
-    return df
 
 
 def _as_numeric(s: pd.Series) -> pd.Series | None:

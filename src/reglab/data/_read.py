@@ -1,0 +1,102 @@
+"""Reading a delimited text or Parquet file into a DataFrame, with errors that say what to do.
+
+Any suffix but Parquet's and the spreadsheets' is read as delimited text: its separator and number
+marks are sniffed (:func:`reglab.data._sniff.csv_options`), UTF-8 first, then Windows-1252.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from reglab.data._errors import DataError
+from reglab.data._sniff import csv_options
+
+__all__ = ["read_table"]
+
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
+_NOT_TEXT = "reglab reads delimited text (CSV, TSV) and Parquet files"
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (``.csv``, ``.txt``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
+
+    The separator of a ``.csv``/``.txt`` file is found from its first lines (``,`` ``;`` tab
+    ``|``, and whitespace for ``.txt``), and so are its decimal and thousands marks (``1,5``,
+    ``1.234,5``, quoted ``"1,234.5"``, ``1 234,5``; :func:`reglab.data._sniff.csv_options`).
+    Excel/ODS workbooks and binary files are refused with a :class:`DataError` saying so.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"file not found: {p}")
+    if p.is_dir():
+        raise DataError(f"{p} is a directory, not a data file")
+    if p.stat().st_size == 0:
+        raise DataError(f"file {p} is empty")
+    suffix = p.suffix.lower()
+    if suffix in SPREADSHEETS:
+        raise DataError(f"{p} is an Excel/ODS spreadsheet, which reglab does not read: export "
+                        "the sheet as CSV (or Parquet) and pass that file")
+    try:
+        if suffix in (".parquet", ".pq"):
+            df = pd.read_parquet(p)
+        else:
+            df = _read_text(p)
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"file {p} has no columns (is it empty?)") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read {p}: {first}") from exc
+    if df.shape[0] == 0:
+        raise DataError(f"file {p} has a header but no data rows")
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _check_text(p: Path) -> None:
+    """Refuse a file whose first 64 KiB are not text: UTF-16 (Excel's "Unicode text") or a NUL
+    byte, which no UTF-8 or Windows-1252 text file holds (zip, gzip, images, workbooks)."""
+    with open(p, "rb") as f:
+        head = f.read(1 << 16)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{p} is UTF-16 text (Excel's 'Unicode text'); save it as CSV UTF-8: "
+                        f"{_NOT_TEXT}")
+    if (i := head.find(b"\x00")) >= 0:
+        raise DataError(f"{p} does not look like delimited text (byte {i} is a NUL, as in "
+                        f"binary files): {_NOT_TEXT}")
+
+
+def _read_text(p: Path) -> pd.DataFrame:
+    """A delimited text file in UTF-8 (a byte-order mark is fine), else in Windows-1252, the
+    encoding spreadsheets on Windows write (``Température``); the fallback leaves a note in
+    ``df.attrs["reglab_notes"]``, which :func:`prepare` passes on."""
+    _check_text(p)
+    opts = csv_options(p)
+    try:
+        return pd.read_csv(p, **opts)
+    except UnicodeDecodeError:
+        # pandas decodes in chunks, so its error's offset is within a chunk: find the file's own
+        data = p.read_bytes()
+    pos, why = _undecodable(data, "utf-8")
+    try:
+        df = pd.read_csv(p, encoding="cp1252", **opts)
+    except UnicodeDecodeError:
+        # 0x81, 0x8d, 0x8f, 0x90 and 0x9d are undefined in Windows-1252
+        bad, _ = _undecodable(data, "cp1252")
+        raise DataError(f"{p} does not look like delimited text (byte {bad}, 0x{data[bad]:02x}, "
+                        f"is neither UTF-8 nor Windows-1252): {_NOT_TEXT}") from None
+    df.attrs["reglab_notes"] = [f"{p.name} is not UTF-8 ({why} at byte {pos}); read it as "
+                                "Windows-1252"]
+    return df
+
+
+def _undecodable(data: bytes, encoding: str) -> tuple[int, str]:
+    """The offset of the first byte of ``data`` that ``encoding`` cannot decode, and why."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start, exc.reason
+    return -1, "decodes"  # pandas failed where Python does not: name no byte
