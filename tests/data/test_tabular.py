@@ -269,3 +269,15 @@ def test_windows_1252_note_names_the_byte_of_the_file_not_of_a_parser_chunk(tmp_
     assert df.attrs["reglab_notes"] == ["late.csv is not UTF-8 (invalid continuation byte at "
                                         "byte 1000004); read it as Windows-1252"]
     assert df["x"].iloc[-1] == "\u00e9"
+
+
+def test_quoted_header_with_spaces_around_the_separator(tmp_path):
+    # review 6 item 11: the header read as ['id ', ' "income " ', 'x '] with the quotes kept
+    p = tmp_path / "quoted.csv"
+    p.write_text('"id" , "income " ,"x ",g\n0,"19,461",63.08, a\n1,"18,069",64.92, b\n'
+                 '2, "1,000", 1.5,"  c"\n')
+    df = read_table(p)
+    assert df.columns.tolist() == ["id", "income", "x", "g"]
+    np.testing.assert_array_equal(df["income"], [19461, 18069, 1000])
+    np.testing.assert_array_equal(df["x"], [63.08, 64.92, 1.5])
+    assert df["g"].tolist() == ["a", "b", "  c"]  # spaces inside quotes are data

@@ -75,6 +75,10 @@ def _read_text(p: Path) -> pd.DataFrame:
     ``df.attrs["reglab_notes"]``, which :func:`prepare` passes on."""
     _check_text(p)
     opts = csv_options(p)
+    if opts["sep"] != r"\s+":
+        # spaces after a separator are layout, not data: `"id" , "income "` is the columns id
+        # and income (quotes dropped, names stripped below), `a, b` the levels 'a' and 'b'
+        opts["skipinitialspace"] = True
     try:
         return pd.read_csv(p, **opts)
     except UnicodeDecodeError:
