@@ -24,7 +24,8 @@ def _expected_failures(estimator):
     return {}
 
 
-CHECKED = [LogisticRegression(), LogisticRegression(alpha=0.01), SoftmaxRegression()]
+CHECKED = [LogisticRegression(), LogisticRegression(alpha=0.01), SoftmaxRegression(),
+           SoftmaxRegression(alpha=0.01)]
 
 
 @parametrize_with_checks(CHECKED, expected_failed_checks=_expected_failures)
@@ -219,3 +220,102 @@ def test_softmax_fit_on_a_dataframe_warns_nothing_about_feature_names():
         warnings.simplefilter("error")
         m = SoftmaxRegression().fit(X, y)
     np.testing.assert_allclose(m.predict_proba(X).sum(axis=1), 1.0, rtol=1e-12)
+
+
+def _three_classes(n=400, seed=7):
+    # columns on different scales and one off-centre (x2 ~ 5 +- 3), as real data are
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * [1.0, 3.0, 0.5] + [0.0, 5.0, 0.0]
+    Z = 0.5 * X @ rng.normal(size=(3, 3))
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    return X, np.array([rng.choice(3, p=p) for p in P])
+
+
+def test_penalized_softmax_is_sklearns_symmetric_penalty():
+    """alpha/2 sum_k ||beta_k||^2 over all K classes = scikit-learn's multinomial penalty with
+    C = 1 / (alpha n). Both sides are Newton methods run to tol 1e-12 or tighter (quadratic
+    convergence); measured: probabilities 1.5e-13, coefficients 1.8e-13 apart."""
+    X, yk = _three_classes()
+    alpha, n = 0.01, len(yk)
+    sk = SkLogistic(C=1 / (alpha * n), solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    sk.fit(X, yk)
+    m = SoftmaxRegression(alpha=alpha, tol=1e-14).fit(X, yk)
+    np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(m.coef_, sk.coef_, rtol=0, atol=1e-10)
+    # the intercepts are identified up to a common shift: reglab centres them
+    np.testing.assert_allclose(m.intercept_, sk.intercept_ - sk.intercept_.mean(), atol=1e-10)
+    assert abs(m.intercept_.sum()) < 1e-12 and np.abs(m.coef_.sum(axis=0)).max() < 1e-10
+    assert list(m.params_.columns) == ["0", "1", "2"]  # all K classes: no baseline
+    # the first-order solvers reach the same optimum (lbfgs stops at gtol 1e-12 on the mean
+    # loss, gd at max|grad| < 1e-10; measured 3.3e-9 and 1.8e-9 in probability)
+    for solver in ("lbfgs", "gd"):
+        f = SoftmaxRegression(alpha=alpha, solver=solver, learning_rate=1.0, max_iter=1000)
+        f.fit(X, yk)
+        np.testing.assert_allclose(f.predict_proba(X), sk.predict_proba(X), rtol=0, atol=1e-7)
+
+
+def test_penalized_softmax_does_not_depend_on_the_label_order():
+    """Renaming class 'a' to 'z' moves it from first (the old baseline) to last; the fitted
+    probabilities must not change (with the K - 1 baseline penalty they moved by 0.04; now
+    2e-16, coefficients 3.5e-15)."""
+    X, yk = _three_classes(seed=3)
+    pa = SoftmaxRegression(alpha=0.004).fit(X, np.array(["a", "b", "c"])[yk])
+    pb = SoftmaxRegression(alpha=0.004).fit(X, np.array(["z", "b", "c"])[yk])
+    np.testing.assert_allclose(pa.predict_proba(X), pb.predict_proba(X)[:, [2, 0, 1]],
+                               rtol=0, atol=1e-8)
+    np.testing.assert_allclose(pa.coef_, pb.coef_[[2, 0, 1]], rtol=0, atol=1e-8)
+
+
+def test_penalized_softmax_reports_no_standard_errors():
+    X, yk = _three_classes()
+    m = SoftmaxRegression(alpha=0.01).fit(X, yk)
+    assert m.std_errors_.isna().all().all() and m.pvalues_.isna().all().all()
+    assert m.cov_params_.shape == (12, 12) and m.cov_params_.isna().all().all()
+    text = m.summary()
+    assert "symmetric L2 penalty on all classes" in text
+    assert ("Penalized fit (alpha = 0.01): estimates shrunk toward 0; no standard errors, z or "
+            "p-values (Wald tests need the unpenalized MLE)") in text
+    # the model dimension is still (K - 1) q: AIC counts 8 parameters
+    np.testing.assert_allclose(m.aic_, m.deviance_ + 2 * 8, rtol=1e-12)
+
+
+def test_penalized_softmax_with_two_classes_is_logistic_with_half_the_alpha():
+    """K = 2: beta_1 = -beta_0 = b / 2, so the symmetric penalty alpha/2 (2 ||b/2||^2) is
+    LogisticRegression's with alpha / 2 (both Newton fits at tol 1e-14)."""
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(300, 2))
+    y = (rng.random(300) < 1 / (1 + np.exp(-(X @ [1.0, -1.5])))).astype(int)
+    s = SoftmaxRegression(alpha=0.02, tol=1e-14).fit(X, y)
+    lr = LogisticRegression(alpha=0.01, tol=1e-14).fit(X, y)
+    np.testing.assert_allclose(s.decision_function(X), lr.decision_function(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("est, y", [
+    (LogisticRegression(solver="sgd", random_state=0), "binary"),
+    (SoftmaxRegression(solver="sgd", random_state=0), "three"),
+])
+def test_unconverged_sgd_warns(est, y):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    eta = 0.5 + X @ [1.0, -2.0, 0.5]
+    yy = ((rng.random(500) < 1 / (1 + np.exp(-eta))).astype(int) if y == "binary"
+          else np.digitize(eta + rng.normal(size=500), [-0.5, 0.5]))
+    with pytest.warns(ConvergenceWarning, match=r"^SGD did not settle in 100 epochs: the last "
+                      r"epoch changed the objective by \S+ \(relative\) > tol=1e-06; the "
+                      r"coefficients are not the optimum: raise max_iter \(epochs\), or use "
+                      r"solver='irls' or 'lbfgs'$"):
+        est.fit(X, yy)
+    assert not est.converged_ and est.n_iter_ == 100
+
+
+@pytest.mark.parametrize("est", [LogisticRegression(), SoftmaxRegression()])
+@pytest.mark.parametrize("column", [pd.Categorical([1, 2, 3] * 20), ["u", "v", "w"] * 20])
+def test_non_numeric_columns_are_refused(est, column):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "g": column})
+    y = rng.integers(0, 2, 60)
+    name = type(est).__name__
+    with pytest.raises(ValueError) as err:
+        est.fit(X, y)
+    assert str(err.value) == (f"X column(s) ['g'] are not numeric (text or categorical); encode "
+                              f"them (one-hot) or use {name}.from_formula, which does")

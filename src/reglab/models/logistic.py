@@ -4,13 +4,17 @@ A logistic regression is a single neuron with a sigmoid activation trained on th
 (the lecture's ``A = W^T X + b``, ``H = sigmoid(A)``, ``E = H - Y``, ``dW = X E^T / m``, written
 batch-first here as ``X^T (mu - y) / n``). In GLM terms it is the binomial family with its canonical
 logit link, and ``mu - y`` is the family's gradient with respect to eta. Softmax regression is the
-categorical family with the multinomial-logit link; the first class is the baseline (its
-coefficients are fixed at 0) so that the coefficients are identifiable and have standard errors,
-as in R's ``nnet::multinom`` and statsmodels' ``MNLogit``.
+categorical family with the multinomial-logit link. Unpenalized, the first class is the baseline
+(its coefficients are fixed at 0) so that the coefficients are identifiable and have standard
+errors, as in R's ``nnet::multinom`` and statsmodels' ``MNLogit``.
 
 Solvers: ``"irls"`` (Newton / Fisher scoring, default, inference-grade), ``"lbfgs"``, ``"gd"`` (the
 lecture's vectorised batch gradient descent) and ``"sgd"`` (mini-batch). ``alpha`` is an L2 penalty
-``alpha/2 ||beta||^2`` on the mean cross-entropy (scikit-learn's convention, intercept free).
+``alpha/2 ||beta||^2`` on the mean cross-entropy (scikit-learn's convention, intercept free). For
+softmax it is scikit-learn's symmetric multinomial penalty ``alpha/2 sum_k ||beta_k||^2`` over all
+K classes: penalising K - 1 vectors against a baseline would make the fit depend on which label
+sorts first. A penalized softmax fit therefore has K free coefficient vectors (they sum to 0 over
+the classes at the optimum; the intercepts are centred to sum to 0) and no standard errors.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from reglab.core.softmax import softmax
 from reglab.inference import glm_stats as gs
 from reglab.inference.separation import SeparationWarning, detect_multinomial_separation
 from reglab.inference.table import coef_table, format_summary
+from reglab.models._design import check_numeric_columns
 from reglab.models._formula import FormulaMixin
 from reglab.models.glm import GLM, check_finite_X, check_vector, feature_names
 from reglab.solvers.irls import irls_state
@@ -77,14 +82,14 @@ def _positive_weight_classes(codes, sample_weight, who) -> None:
                          f"got {len(np.unique(codes[w > 0]))} class")
 
 
-def _first_order(est, X, y, family, sw, P, m: int = 1):
+def _first_order(est, X, y, family, sw, P, m: int = 1, baseline: bool = True):
     opts = {"tol": est.tol, "max_iter": est.max_iter, "learning_rate": est.learning_rate,
             "batch_size": est.batch_size, "random_state": est.random_state}
     if est.solver == "lbfgs":
         opts.update(tol=min(est.tol, 1e-6) * 1e-2, max_iter=est.max_iter * 10)
     elif est.solver == "gd":
         opts.update(max_iter=est.max_iter * 100)
-    return solve_first_order(est.solver, X, y, family, sw, P, est.fit_intercept, m, opts)
+    return solve_first_order(est.solver, X, y, family, sw, P, est.fit_intercept, m, opts, baseline)
 
 
 class LogisticRegression(ClassifierMixin, GLM):
@@ -169,7 +174,12 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
 
     Fitted: classes_ (K,), coef_ (K, p) and intercept_ (K,) (row 0 is the baseline: zeros);
     params_, std_errors_, zvalues_, pvalues_: DataFrames (terms x classes_[1:]); cov_params_
-    ((q (K-1)) square, MultiIndex (term, class)); deviance_, null_deviance_, llf_, aic_, bic_,
+    ((q (K-1)) square, MultiIndex (term, class)).
+    With ``alpha > 0`` (scikit-learn's symmetric penalty ``alpha/2 sum_k ||beta_k||^2`` over all K
+    classes, intercepts free and centred to sum to 0): no baseline, params_ is terms x classes_
+    (all K), and std_errors_, zvalues_, pvalues_ and cov_params_ are NaN: a ridge estimate is
+    shrunk toward 0 by design, and Wald tests around it are not valid (R's glmnet and statsmodels'
+    ``fit_regularized`` report none either). Also: deviance_, null_deviance_, llf_, aic_, bic_,
     df_resid_, df_null_, dispersion_ (1), nobs_, n_iter_, converged_, family_, loss_curve_,
     separation_ (None, or the :class:`~reglab.inference.separation.Separation` found when an
     unpenalized fit did not converge or fitted a probability of 1: the MLE then does not exist,
@@ -194,6 +204,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
             raise ValueError(f"solver must be one of {SOLVERS}; got {self.solver!r}")
         if self.alpha < 0:
             raise ValueError(f"alpha must be >= 0; got {self.alpha!r}")
+        check_numeric_columns(X, type(self).__name__)
         Xa = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
         names, _ = feature_names(X, Xa.shape[1])
         check_finite_X(Xa, names)
@@ -205,20 +216,21 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         family = get_family("categorical")
         m, q = len(classes) - 1, Xa.shape[1] + int(self.fit_intercept)
         nobs = Xa.shape[0] if sw is None else int((sw > 0).sum())
-        if nobs * m < q * m or nobs < 2:
+        if (nobs < q and not self.alpha) or nobs < 2:  # a ridge estimate exists even then
             raise ValueError(f"{nobs} samples are too few for {q * m} coefficients")
-        P = None
+        P, baseline = None, not self.alpha  # a penalized fit: all K classes, symmetric
         if self.alpha:
             total = Xa.shape[0] if sw is None else float(sw.sum())
             P = self.alpha * total * np.diag([0.0] * int(self.fit_intercept) + [1.0] * Xa.shape[1])
-        obj = GLMObjective(Xa, codes, family, sw, P, self.fit_intercept, n_outputs=m)
+            m += 1
+        obj = GLMObjective(Xa, codes, family, sw, P, self.fit_intercept, m, baseline)
         if self.solver == "irls":
             out, H = multinomial_newton(obj, np.zeros(q * m), tol=self.tol,
                                         max_iter=self.max_iter)
         else:
-            out = _first_order(self, Xa, codes, family, sw, P, m)
+            out = _first_order(self, Xa, codes, family, sw, P, m, baseline)
             out.loss = obj.value_and_grad(out.theta)[0]
-            H = multinomial_information(obj, out.theta.reshape(q, m))
+            H = multinomial_information(obj, out.theta.reshape(q, m)) if baseline else None
         self._set_fitted(obj, out, H, classes, names, nobs)
         self.separation_ = self._separation(Xa, codes, sw, names)
         return self
@@ -243,9 +255,12 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
     def _set_fitted(self, obj, out, H, classes, names, nobs):
         q, m = obj.q, obj.m
         terms = (["Intercept"] if self.fit_intercept else []) + names
-        Theta = out.theta.reshape(q, m)
-        cov = gs.covariance(H)
-        cls = [str(c) for c in classes[1:]]
+        Theta = out.theta.reshape(q, m).copy()
+        if not obj.baseline and self.fit_intercept:
+            Theta[0] -= Theta[0].mean()  # a common shift of the intercepts changes no probability
+        # penalized (symmetric) fit: no standard errors (see the class docstring)
+        cov = gs.covariance(H) if obj.baseline else np.full((q * m, q * m), np.nan)
+        cls = [str(c) for c in classes[len(classes) - m:]]
         self.params_ = pd.DataFrame(Theta, index=terms, columns=cls)
         var = np.diag(cov)
         se = np.sqrt(np.where(var >= 0, var, np.nan))  # pinv of a separated fit can dip below 0
@@ -255,7 +270,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
                                      index=terms, columns=cls)
         mi = pd.MultiIndex.from_product([terms, cls], names=["term", "class"])
         self.cov_params_ = pd.DataFrame(cov, index=mi, columns=mi)
-        full = np.vstack([np.zeros((1, q)), Theta.T])  # (K, q), baseline row first
+        full = np.vstack([np.zeros((1, q)), Theta.T]) if obj.baseline else Theta.T  # (K, q)
         self.intercept_ = full[:, 0].copy() if self.fit_intercept else np.zeros(len(classes))
         self.coef_ = full[:, int(self.fit_intercept):].copy()
         self.classes_, self.family_ = classes, obj.family
@@ -264,6 +279,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         freq = np.bincount(obj.y, weights=obj.sw, minlength=len(classes)) / obj.total
         self.null_deviance_ = -2.0 * float(obj.total * (freq[freq > 0] @ np.log(freq[freq > 0])))
         self.llf_ = -0.5 * self.deviance_  # 0/1 outcomes: the saturated log-likelihood is 0
+        m = len(classes) - 1  # the model's dimension counts K - 1 free vectors either way
         self.aic_, self.bic_ = gs.information_criteria(self.llf_, q * m, nobs)
         self.nobs_, self.df_resid_, self.df_model_ = nobs, nobs - q * m, (q - 1) * m
         self.df_null_, self.dispersion_ = nobs - m * int(self.fit_intercept), 1.0
@@ -277,9 +293,10 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         return Xa @ self.coef_.T + self.intercept_
 
     def decision_function(self, X) -> np.ndarray:
-        """Linear predictors (n, K), baseline column 0; (n,) log-odds of classes_[1] if K = 2."""
+        """Linear predictors (n, K) (column 0 is 0 in the baseline parameterisation); (n,)
+        log-odds of classes_[1] if K = 2."""
         eta = self._eta(X)
-        return eta[:, 1] if eta.shape[1] == 2 else eta
+        return eta[:, 1] - eta[:, 0] if eta.shape[1] == 2 else eta
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n, K) = softmax(eta)."""
@@ -300,12 +317,17 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
     def summary(self, level: float = 0.95) -> str:
         """R-like text summary (``nnet::multinom`` coefficients with Wald z tests)."""
         check_is_fitted(self, "params_")
-        title = (f"Softmax (multinomial logit) regression, baseline class "
-                 f"{plain(self.classes_[0])!r}, solver {self.solver}")
+        penalized = self.params_.shape[1] == len(self.classes_)
+        title = ("Softmax (multinomial logit) regression, "
+                 + ("symmetric L2 penalty on all classes" if penalized else
+                    f"baseline class {plain(self.classes_[0])!r}") + f", solver {self.solver}")
         lines = [f"Residual deviance: {self.deviance_:.4f}  (null {self.null_deviance_:.4f})",
                  f"Log-likelihood: {self.llf_:.4f},  AIC: {self.aic_:.4f},  BIC: {self.bic_:.4f}",
                  f"Iterations: {self.n_iter_} ({'' if self.converged_ else 'NOT '}converged)"]
         if getattr(self, "separation_", None) is not None:
             lines.append("WARNING: " + self.separation_.message())
+        if penalized:
+            lines.append(f"Penalized fit (alpha = {self.alpha:g}): estimates shrunk toward 0; no "
+                         "standard errors, z or p-values (Wald tests need the unpenalized MLE)")
         return format_summary(title, self.coef_table(level), lines)
 

@@ -1,9 +1,11 @@
 r"""Gradient-based solvers on the GLM objective: L-BFGS, batch gradient descent, (mini-batch) SGD,
 and Newton's method for the multinomial (softmax) model.
 
-The objective, for coefficients ``Theta`` of shape (q, m) (``m = 1`` for one linear predictor,
-``m = K - 1`` for a categorical family with the first class as baseline, whose column of ``eta`` is
-0), prior weights ``w`` and a penalty ``P`` (q, q) shared by every output column:
+The objective, for coefficients ``Theta`` of shape (q, m) (``m = 1`` for one linear predictor;
+for a categorical family ``m = K - 1`` with the first class as baseline, whose column of ``eta`` is
+0, or ``m = K`` in the symmetric parameterisation, ``baseline=False``, which a ridge penalty needs
+to be invariant to relabelling the classes), prior weights ``w`` and a penalty ``P`` (q, q) shared
+by every output column:
 
 .. math::
 
@@ -37,24 +39,26 @@ __all__ = ["GLMObjective", "SolverResult", "lbfgs", "gradient_descent_glm", "sgd
 class GLMObjective:
     """``f`` and ``grad f`` above. X: (n, p); y: (n,) (categorical: integer labels 0..K-1);
     ``n_outputs`` = m; ``penalty`` (q, q) or None; the intercept is ``Theta[0]`` when
-    ``fit_intercept``. ``theta`` is passed flat, shape (q * m,)."""
+    ``fit_intercept``. ``theta`` is passed flat, shape (q * m,). ``baseline`` (categorical only):
+    eta's column 0 is fixed at 0 and ``m = K - 1``; False: all ``m = K`` columns are free."""
 
     def __init__(self, X, y, family, sample_weight=None, penalty=None, fit_intercept=True,
-                 n_outputs: int = 1):
+                 n_outputs: int = 1, baseline: bool = True):
         self.X, self.y, self.family = X, y, family
         self.sw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         self.total = float(self.sw.sum())
         self.fit_intercept, self.m = fit_intercept, n_outputs
         self.q = X.shape[1] + int(fit_intercept)
         self.P = penalty
+        self.baseline = baseline and family.name == "categorical"
 
     def eta(self, Theta: np.ndarray, rows=None) -> np.ndarray:
         X = self.X if rows is None else self.X[rows]
         k = int(self.fit_intercept)
         E = X @ Theta[k:] + (Theta[0] if k else 0.0)
-        if self.family.name == "categorical":  # baseline class: eta_0 = 0
+        if self.baseline:  # baseline class: eta_0 = 0
             return np.column_stack([np.zeros(E.shape[0]), E])
-        return E[:, 0]
+        return E if self.family.name == "categorical" else E[:, 0]
 
     def value_and_grad(self, theta: np.ndarray, rows=None) -> tuple[float, np.ndarray]:
         Theta = theta.reshape(self.q, self.m)
@@ -65,7 +69,7 @@ class GLMObjective:
         scale = self.total if rows is None else float(sw.sum())
         f = float(self.family.loss(y, eta, sample_weight=sw)) * float(sw.sum())
         g = np.asarray(self.family.gradient_hessian(y, eta, sample_weight=sw)[0])
-        G = g[:, 1:] if g.ndim == 2 else g[:, None]
+        G = (g[:, 1:] if self.baseline else g) if g.ndim == 2 else g[:, None]
         grad = np.vstack([G.sum(axis=0)[None, :], X.T @ G]) if self.fit_intercept else X.T @ G
         if self.P is not None:
             # the penalty is shared out per row in proportion to the batch's weight
@@ -134,8 +138,9 @@ def sgd_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: float = 0.1,
     """Mini-batch SGD with step ``lr / sqrt(1 + epoch)``; per epoch a fresh permutation of rows.
 
     The loss curve holds the full objective after each epoch; stops early when an epoch changes
-    it by less than ``tol`` (relative). SGD hovers around the optimum: use it for teaching and
-    for data too large for Newton, not for inference-grade coefficients.
+    it by less than ``tol`` (relative), else warns (ConvergenceWarning) after ``n_epochs``. SGD
+    hovers around the optimum: use it for teaching and for data too large for Newton, not for
+    inference-grade coefficients.
     """
     rng = np.random.default_rng(random_state)
     n = obj.X.shape[0]
@@ -148,17 +153,24 @@ def sgd_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: float = 0.1,
         curve.append(obj.value_and_grad(theta)[0])
         if abs(curve[-2] - curve[-1]) <= tol * (abs(curve[-1]) + 1e-12):
             return SolverResult(theta, curve[-1], epoch, True, "loss settled", curve)
-    return SolverResult(theta, curve[-1], n_epochs, False, f"ran {n_epochs} epochs", curve)
+    change = abs(curve[-2] - curve[-1]) / (abs(curve[-1]) + 1e-12)
+    msg = (f"SGD did not settle in {n_epochs} epochs: the last epoch changed the objective by "
+           f"{change:.3g} (relative) > tol={tol:g}")
+    warnings.warn(msg + "; the coefficients are not the optimum: raise max_iter (epochs), or use "
+                  "solver='irls' or 'lbfgs'", ConvergenceWarning, stacklevel=user_stacklevel())
+    return SolverResult(theta, curve[-1], n_epochs, False, msg, curve)
 
 
 def multinomial_information(obj: GLMObjective, Theta: np.ndarray) -> np.ndarray:
-    """Fisher information of the baseline-softmax model, (q m, q m), plus the penalty.
+    """Fisher information of the softmax model, (q m, q m), plus the penalty.
 
-    Block (k, l) = ``X~^T diag(w p_k (delta_kl - p_l)) X~`` over the non-baseline classes.
+    Block (k, l) = ``X~^T diag(w p_k (delta_kl - p_l)) X~`` over the non-baseline classes (all K
+    classes when ``obj.baseline`` is False: then singular along a common shift of all columns).
     """
     eta = obj.eta(Theta)
     e = np.exp(eta - eta.max(axis=1, keepdims=True))
-    p = (e / e.sum(axis=1, keepdims=True))[:, 1:]
+    p = e / e.sum(axis=1, keepdims=True)
+    p = p[:, 1:] if obj.baseline else p
     Xt = np.column_stack([np.ones(obj.X.shape[0]), obj.X]) if obj.fit_intercept else obj.X
     q, m = obj.q, obj.m
     H = np.empty((q * m, q * m))
@@ -179,15 +191,23 @@ def multinomial_newton(obj: GLMObjective, theta0: np.ndarray, tol: float = 1e-10
 
     Returns the result and the (q m, q m) information at the solution (for standard errors).
     Converged when the relative change of the objective is below ``tol``.
+
+    In the symmetric parameterisation (``obj.baseline`` False, all K columns) the objective does
+    not change when every intercept moves by the same amount, so the information is singular
+    along ``u`` (1/sqrt(K) on the intercepts). The gradient is orthogonal to ``u``; solving with
+    ``H + u u^T`` gives the Newton step within the intercepts-sum-to-zero subspace.
     """
     theta, curve = theta0.copy(), []
     f, g = obj.value_and_grad(theta)
     H = multinomial_information(obj, theta.reshape(obj.q, obj.m))
+    shift = np.zeros((obj.q * obj.m, obj.q * obj.m))
+    if not obj.baseline and obj.fit_intercept:
+        shift[:obj.m, :obj.m] = 1.0 / obj.m  # u u^T; theta row-major: intercepts are 0..m-1
     for it in range(1, max_iter + 1):
         try:
-            step = sla.cho_solve(sla.cho_factor(H), g * obj.total)
+            step = sla.cho_solve(sla.cho_factor(H + shift), g * obj.total)
         except np.linalg.LinAlgError:  # separated classes: the information is singular
-            step = np.linalg.lstsq(H, g * obj.total, rcond=None)[0]
+            step = np.linalg.lstsq(H + shift, g * obj.total, rcond=None)[0]
         t = 1.0
         for _ in range(40):
             f_new, g_new = obj.value_and_grad(theta - t * step)
@@ -224,18 +244,19 @@ def _standardizer(X: np.ndarray, fit_intercept: bool) -> tuple[np.ndarray, np.nd
 
 def solve_first_order(solver: str, X, y, family, sample_weight=None, penalty=None,
                       fit_intercept: bool = True, n_outputs: int = 1,
-                      options: dict | None = None) -> SolverResult:
+                      options: dict | None = None, baseline: bool = True) -> SolverResult:
     """Run ``"lbfgs"``, ``"gd"`` or ``"sgd"`` on standardised columns and map the result back.
 
     Standardising (``z = (x - mean) / sd``) is a change of coordinates, so the optimum is the same;
     the penalty is carried over exactly as ``T^T P T``. It makes the first-order methods converge
     in tens of iterations where raw columns (ages, incomes) need thousands.
-    ``options``: ``tol``, ``max_iter``, ``learning_rate``, ``batch_size``, ``random_state``.
+    ``options``: ``tol``, ``max_iter``, ``learning_rate``, ``batch_size``, ``random_state``;
+    ``baseline``: as :class:`GLMObjective`'s.
     """
     opt = dict(options or {})
     Z, T = _standardizer(X, fit_intercept)
     P = None if penalty is None else T.T @ penalty @ T
-    obj = GLMObjective(Z, y, family, sample_weight, P, fit_intercept, n_outputs)
+    obj = GLMObjective(Z, y, family, sample_weight, P, fit_intercept, n_outputs, baseline)
     theta0 = np.zeros(obj.q * n_outputs)
     if solver == "lbfgs":
         out = lbfgs(obj, theta0, tol=opt.get("tol", 1e-10), max_iter=opt.get("max_iter", 1000))
