@@ -141,14 +141,32 @@ def model_name(choice: str, model) -> str:
     return f"{title} ({', '.join(parts)})" if parts else title
 
 
-def describe(model, title: str = "") -> str:
+def describe(model, title: str = "", schema: dict | None = None) -> str:
     """The model's summary; for a compare pipeline, that of its final estimator, under
-    ``title`` (what the summary is of, e.g. "fitted on standardised features")."""
+    ``title`` (what the summary is of, e.g. "fitted on standardised features"); for classes
+    (``schema``), followed by the key from the class codes the model saw to the labels."""
     from reglab._ladder import _final
 
     final = _final(model)
     text = str(final.summary()) if hasattr(final, "summary") else repr(model)
-    return f"{title}\n\n{text}" if title else text
+    text = f"{title}\n\n{text}" if title else text
+    key = class_key(schema)
+    return f"{text}\n{key}" if key else text
+
+
+def class_key(schema: dict | None) -> str:
+    """``"class codes: 0 = 'no', 1 = 'yes' (...)"``: what the numbered classes of a classifier's
+    summary are (the models are fitted on the codes 0..K-1 of the sorted labels); "" otherwise."""
+    classes = (schema or {}).get("classes")
+    if not classes:
+        return ""
+    codes = ", ".join(f"{k} = {c!r}" for k, c in enumerate(classes))
+    target = schema.get("target", "y")
+    if len(classes) == 2:
+        return (f"class codes: {codes} (a probability or log-odds in the summary is of "
+                f"{target} = {classes[1]!r})")
+    return (f"class codes: {codes} (the summary's numbered classes; a softmax model's "
+            f"coefficients are against the baseline {classes[0]!r})")
 
 
 def save_with_meta(model, path, prepared, name: str, summary: str, source: str,

@@ -37,6 +37,7 @@ from reglab._cli_models import (
     EXPOSURE_MODELS,
     MODEL_CHOICES,
     build_model,
+    class_key,
     compare_exposure,
     complete_rows,
     describe,
@@ -149,7 +150,8 @@ def compare(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builti
         scored = f"held-out {result.primary} {best.scores[result.primary]:.4g}"
         title = best.name + summary_qualifier(best.model, exposure)
         path = save_with_meta(best.model, save_best, prepared, best.name,
-                              describe(best.model, title), data, exposure, weights,
+                              describe(best.model, title, prepared.schema), data, exposure,
+                              weights,
                               compare=scored)
         out.print(f"best model ({best.name}, {scored}) saved to {path}")
 
@@ -215,7 +217,7 @@ def fit(data: Annotated[str, typer.Argument(help="CSV/Parquet file or builtin:NA
         est.fit(X, prepared.y, **errors)
     for w in caught:
         note(f"warning: {w.message}")
-    text = describe(est)
+    text = describe(est, schema=prepared.schema)
     out.print(text, markup=False)
     if save is not None:
         path = save_with_meta(est, save, prepared, model, text, data, exposure, weights)
@@ -318,7 +320,11 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
     if meta.get("weights"):
         out.print(f"weights column: {meta['weights']} (fitted with these row weights)",
                   markup=False)
-    out.print(meta.get("summary") or describe(mf.model), markup=False)  # as written at save
+    text = meta.get("summary") or describe(mf.model)  # as written at save
+    key = class_key(schema)
+    if key and key not in text:  # a file written before the key was part of the summary
+        text = f"{text}\n{key}"
+    out.print(text, markup=False)
 
 
 @app.command()

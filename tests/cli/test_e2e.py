@@ -111,6 +111,24 @@ def test_classifier_predict_writes_labels_and_probabilities(tmp_path, run):
     code, out, err = run("predict", tmp_path / "s.reglab", tmp_path / "s.csv")
     assert code == 0, err
     assert "GRADE_predicted" in out.splitlines()[0]
+    # the summaries say which label each class code is (the models see the codes 0..K-1)
+    df = pd.DataFrame({"x": np.arange(12.0), "pet": ["dog", "cat", "fish"] * 4,
+                       "ok": ["yes", "no"] * 6})
+    df.to_csv(tmp_path / "pets.csv", index=False)
+    code, out, err = run("fit", tmp_path / "pets.csv", "-t", "ok", "--drop", "pet", "--model",
+                         "logistic", "--save", tmp_path / "ok.reglab", "-q")
+    assert code == 0, err
+    key = ("class codes: 0 = 'no', 1 = 'yes' (a probability or log-odds in the summary is of "
+           "ok = 'yes')")
+    assert out.splitlines()[-2] == key  # under the summary, above "model saved to"
+    code, out, err = run("summary", tmp_path / "ok.reglab")
+    assert out.rstrip().endswith(key)
+    code, out, err = run("fit", tmp_path / "pets.csv", "-t", "pet", "--drop", "ok", "--model",
+                         "softmax", "-q")
+    assert code == 0, err
+    assert out.rstrip().endswith("class codes: 0 = 'cat', 1 = 'dog', 2 = 'fish' (the summary's "
+                                 "numbered classes; a softmax model's coefficients are against "
+                                 "the baseline 'cat')")
 
 
 def test_builtin_error_columns_are_not_features_and_nb_recovers_alpha(tmp_path, run):
