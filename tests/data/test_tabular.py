@@ -281,3 +281,21 @@ def test_quoted_header_with_spaces_around_the_separator(tmp_path):
     np.testing.assert_array_equal(df["income"], [19461, 18069, 1000])
     np.testing.assert_array_equal(df["x"], [63.08, 64.92, 1.5])
     assert df["g"].tolist() == ["a", "b", "  c"]  # spaces inside quotes are data
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    ("x,x,y", "columns 1 and 2 both named 'x'"),
+    ("x,y,x ,z,z,z", "columns 1 and 3 both named 'x'; columns 4, 5 and 6 all named 'z'"),
+])
+def test_duplicated_column_names_are_refused_naming_them(tmp_path, header, message):
+    # review 6 finding 9: 'x,x,y' was fitted as 'x' and 'x.1' without a word
+    p = tmp_path / "dup.csv"
+    width = len(header.split(","))
+    p.write_text(header + "\n" + ",".join(["1"] * width) + "\n" + ",".join(["2"] * width) + "\n")
+    with pytest.raises(DataError) as err:
+        read_table(p)
+    assert str(err.value) == (f"{p} has duplicated column names: {message}; give each column its "
+                              "own name")
+    # pandas' own 'x.1' in a header is a name like any other
+    p.write_text("x,x.1,y\n1,2,3\n2,3,5\n")
+    assert read_table(p).columns.tolist() == ["x", "x.1", "y"]

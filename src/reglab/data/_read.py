@@ -52,8 +52,26 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"cannot read {p}: {first}") from exc
     if df.shape[0] == 0:
         raise DataError(f"file {p} has a header but no data rows")
+    _check_unique(p, df.attrs.pop("reglab_header", None) or list(df.columns))
     df.columns = [str(c).strip() for c in df.columns]
     return df
+
+
+def _check_unique(p: Path, header: list) -> None:
+    """Refuse a header that names two columns alike (after stripping spaces). pandas would read
+    ``x,x`` as ``x`` and ``x.1``, R's read.csv as ``x`` and ``x.1`` too: a model would then fit a
+    column the file does not name, so the user renames them instead (a note would also have to
+    make predict mangle the same way, silently)."""
+    where: dict[str, list[int]] = {}
+    for i, name in enumerate(header, start=1):
+        if isinstance(name, str) or not pd.isna(name):
+            where.setdefault(str(name).strip(), []).append(i)
+    dups = [(name, cols) for name, cols in where.items() if len(cols) > 1]
+    if dups:
+        parts = [f"columns {', '.join(map(str, cols[:-1]))} and {cols[-1]} "
+                 f"{'both' if len(cols) == 2 else 'all'} named {name!r}" for name, cols in dups]
+        raise DataError(f"{p} has duplicated column names: {'; '.join(parts)}; give each column "
+                        "its own name")
 
 
 def _check_text(p: Path) -> None:
@@ -80,7 +98,9 @@ def _read_text(p: Path) -> pd.DataFrame:
         # and income (quotes dropped, names stripped below), `a, b` the levels 'a' and 'b'
         opts["skipinitialspace"] = True
     try:
-        return pd.read_csv(p, **opts)
+        df = pd.read_csv(p, **opts)
+        df.attrs["reglab_header"] = _header(p, opts)
+        return df
     except UnicodeDecodeError:
         # pandas decodes in chunks, so its error's offset is within a chunk: find the file's own
         data = p.read_bytes()
@@ -92,9 +112,15 @@ def _read_text(p: Path) -> pd.DataFrame:
         bad, _ = _undecodable(data, "cp1252")
         raise DataError(f"{p} does not look like delimited text (byte {bad}, 0x{data[bad]:02x}, "
                         f"is neither UTF-8 nor Windows-1252): {_NOT_TEXT}") from None
+    df.attrs["reglab_header"] = _header(p, {**opts, "encoding": "cp1252"})
     df.attrs["reglab_notes"] = [f"{p.name} is not UTF-8 ({why} at byte {pos}); read it as "
                                 "Windows-1252"]
     return df
+
+
+def _header(p: Path, opts: dict) -> list:
+    """The header's names as written (``read_csv`` renames a repeated ``x`` to ``x.1``)."""
+    return pd.read_csv(p, header=None, nrows=1, dtype=str, **opts).iloc[0].tolist()
 
 
 def _undecodable(data: bytes, encoding: str) -> tuple[int, str]:
