@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from reglab import MLPClassifier, MLPRegressor
 from reglab.io import load_model, save_model
+from reglab.models.perceptron import Perceptron
 from reglab.nn import Sequential, build_network
 
 RNG = np.random.default_rng(0)
@@ -42,3 +43,51 @@ def test_other_dtypes_are_refused_by_name():
     with pytest.raises(ValueError) as err:
         MLPRegressor(dtype="float16").fit(X, Y)
     assert str(err.value) == "dtype must be 'float32' or 'float64', got 'float16'"
+
+
+NAN_MSG = ("X contains NaN at column 'x2', row 3 (1 non-finite value(s)); remove or impute them "
+           "before fitting")
+
+
+def _with_nan():
+    Xn = X.copy()
+    Xn[3, 1] = np.nan
+    return Xn
+
+
+@pytest.mark.parametrize("make", [lambda: MLPRegressor((4,), max_iter=2),
+                                  lambda: MLPClassifier((4,), max_iter=2),
+                                  lambda: Perceptron(max_iter=2)])
+def test_nan_in_X_is_named_by_column_and_row(make):
+    y = Y > 0
+    with pytest.raises(ValueError) as err:
+        make().fit(_with_nan(), y)
+    assert str(err.value) == NAN_MSG
+    frame = pd.DataFrame(_with_nan(), columns=["a", "b", "c"])
+    frame.iloc[0, 2] = np.inf
+    with pytest.raises(ValueError) as err:
+        make().fit(frame, y)
+    assert str(err.value) == ("X contains inf at column 'c', row 0 (2 non-finite value(s)); "
+                              "remove or impute them before fitting")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = make().fit(X, y)
+    with pytest.raises(ValueError) as err:
+        fitted.predict(_with_nan())
+    assert str(err.value) == NAN_MSG
+
+
+def test_text_target_of_a_regressor_names_the_row():
+    with pytest.raises(ValueError) as err:
+        MLPRegressor((4,)).fit(X[:5], ["1.5", "2", "3", "a", "b"])
+    assert str(err.value) == ("MLPRegressor: y (the target) must be numeric, but row 3 is 'a'; a "
+                              "regressor predicts numbers (MLPClassifier predicts labels)")
+
+
+@pytest.mark.parametrize("make", [MLPClassifier, Perceptron])
+def test_missing_label_is_named_by_row(make):
+    labels = ["a"] * 10 + [None] + ["b"] * 9
+    with pytest.raises(ValueError) as err:
+        make().fit(X[:20], labels)
+    assert str(err.value) == (f"{make.__name__}: y has a missing label (None) at row 10; drop "
+                              "that row or give it a label")

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -21,6 +22,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from reglab._warn import user_stacklevel
 from reglab.core import _jit
 from reglab.core.init import get_initializer
+from reglab.models._design import check_finite_X, feature_names
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
 from reglab.nn.network import dtype_name
 
@@ -29,11 +31,29 @@ _FORMAT_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
 
 
+def validate_finite_X(est: BaseEstimator, X: Any, reset: bool, dtype: Any) -> np.ndarray:
+    """scikit-learn's ``validate_data``, with the first NaN/inf named by column and row
+    (``check_finite_X``, as the linear models) instead of scikit-learn's generic message."""
+    Xa = validate_data(est, X, reset=reset, dtype=dtype, order="C", ensure_all_finite=False)
+    check_finite_X(Xa, feature_names(X, Xa.shape[1])[0])
+    return Xa
+
+
+def check_labels(y: np.ndarray, model: str) -> None:
+    """Refuse a missing label (None or NaN among labels), naming its row: sorting the labels
+    would fail with a bare TypeError ('<' between NoneType and str)."""
+    if y.dtype == object:
+        missing = np.flatnonzero(pd.isna(y))
+        if missing.size:
+            raise ValueError(f"{model}: y has a missing label ({y[missing[0]]!r}) at row "
+                             f"{missing[0]}; drop that row or give it a label")
+
+
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses supply ``_prepare_y`` / ``_n_outputs`` / ``_loss``."""
 
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        return validate_data(self, X, reset=reset, dtype=np.dtype(self.dtype), order="C")
+        return validate_finite_X(self, X, reset, np.dtype(self.dtype))
 
     def _validate_params(self) -> None:
         dtype_name(self.dtype)  # np.float32 / np.dtype / "float32": ValueError for others

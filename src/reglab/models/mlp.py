@@ -18,9 +18,20 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from reglab.core._xp import plain
-from reglab.models._mlp_base import _BaseMLP
+from reglab.models._mlp_base import _BaseMLP, check_labels
 
 __all__ = ["MLPRegressor", "MLPClassifier"]
+
+
+def _not_numeric(y: np.ndarray, model: str) -> str:
+    """The message for a regressor's target that is not all numbers, naming the first bad row."""
+    for i, v in enumerate(y.tolist()):
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return (f"{model}: y (the target) must be numeric, but row {i} is {v!r}; a regressor "
+                    f"predicts numbers (MLPClassifier predicts labels)")
+    return f"{model}: y (the target) must be numeric, got dtype {y.dtype}"
 
 
 _COMMON_DOC = """
@@ -99,7 +110,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")
-        y = column_or_1d(np.asarray(y), warn=True).astype(np.dtype(self.dtype))
+        y = column_or_1d(np.asarray(y), warn=True)
+        try:
+            y = y.astype(np.dtype(self.dtype))
+        except (TypeError, ValueError):
+            raise ValueError(_not_numeric(y, type(self).__name__)) from None
         bad = np.flatnonzero(~np.isfinite(y))
         if bad.size:
             raise ValueError(f"y contains a non-finite value {y[bad[0]]} at row {bad[0]}")
@@ -159,6 +174,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")
         y = column_or_1d(y, warn=True)
+        check_labels(y, type(self).__name__)
         check_classification_targets(y)
         if first:
             given = self.__dict__.pop("_classes_arg", None)

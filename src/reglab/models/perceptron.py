@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from reglab.core._xp import plain
 from reglab.core.activations import get_activation
+from reglab.models._mlp_base import check_labels, validate_finite_X
 
 __all__ = ["Perceptron"]
 
@@ -61,6 +62,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def _targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         """``(n, K)`` 0/1 targets (``K = 1`` for two classes)."""
         y = column_or_1d(y, warn=True)
+        check_labels(y, "Perceptron")
         check_classification_targets(y)
         if first:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
@@ -103,7 +105,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         if int(self.max_iter) < 1:
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
         first = not (hasattr(self, "_W") and (incremental or self.warm_start))
-        X = validate_data(self, X, reset=first, dtype=np.float64)
+        X = validate_finite_X(self, X, first, np.float64)
         T = self._targets(y, first, classes)
         if X.shape[0] != T.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {T.shape[0]}")
@@ -143,7 +145,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores ``X @ w + b``: ``(n_samples,)`` for two classes, else ``(n, n_classes)``."""
         check_is_fitted(self, "_W")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_finite_X(self, X, False, np.float64)
         z = X @ self._W + self._b
         return z[:, 0] if z.shape[1] == 1 else z
 
