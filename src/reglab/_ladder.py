@@ -332,21 +332,31 @@ RUNGS: list[Rung] = [
 ERROR_TASKS = tuple(dict.fromkeys(t for r in RUNGS if r.needs_errors for t in r.tasks))
 
 
+# `reglab fit --model` names (underscores read as spaces) -> the rung names they stand for
+_FIT_NAMES = {"forest": ("random forest",),
+              "glm": ("gamma glm (log link)", "poisson glm", "negative binomial glm"),
+              "eiv": ("errors-in-variables (bayesian)",),
+              "bayesian glm": ("bayesian nb glm (measurement errors)",)}
+
+
 def ladder(task: str, *, errors: bool = False, names: list[str] | None = None) -> list[Rung]:
     """The rungs that fit ``task`` (the errors-in-variables rung only when ``errors``).
 
     ``names`` keeps the rungs named exactly so (case-insensitive) or, failing that, whose name
-    starts with it, e.g. ``["linear", "poisson", "mlp"]``; an unknown name raises ValueError
-    listing the choices.
+    starts with it, e.g. ``["linear", "poisson", "mlp"]``; ``reglab fit``'s model names work too
+    (``forest``, ``negative_binomial``, ``glm`` for the GLM rungs, ``eiv``, ``bayesian_glm``); an
+    unknown name raises ValueError listing the choices.
     """
     rungs = [r for r in RUNGS if task in r.tasks and (errors or not r.needs_errors)]
     if not names:
         return rungs
     chosen: set[str] = set()
-    for n in (n.strip().lower() for n in names if n.strip()):
-        # an exact name wins ("gam" is the GAM, not also "Gamma GLM"), else every prefix match
-        hits = ([r.name for r in rungs if r.name.lower() == n]
-                or [r.name for r in rungs if r.name.lower().startswith(n)])
+    for n in (n.strip().lower().replace("_", " ") for n in names if n.strip()):
+        # an exact name wins ("gam" is the GAM, not also "Gamma GLM"), else every prefix match;
+        # the names `reglab fit --model` uses name their rungs too
+        wanted = _FIT_NAMES.get(n, (n,))
+        hits = ([r.name for r in rungs if r.name.lower() in wanted]
+                or [r.name for r in rungs if r.name.lower().startswith(wanted)])
         if not hits:
             raise ValueError(f"no model {n!r} for task {task}; choose from "
                              + ", ".join(r.name for r in rungs))

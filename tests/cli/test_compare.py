@@ -99,6 +99,18 @@ def test_ladder_selection():
     assert len(ladder("binary", names=["poly", "random"])) == 2
     with pytest.raises(ValueError, match="no model 'poisson' for task binary"):
         ladder("binary", names=["poisson"])
+    # the names `reglab fit --model` uses pick their rungs too
+    def picked(task, *names):
+        return [r.name for r in ladder(task, errors=True, names=list(names))]
+
+    assert picked("continuous", "forest") == ["random forest"]
+    assert picked("counts", "negative_binomial") == ["negative binomial GLM"]
+    assert picked("counts", "glm") == ["Poisson GLM", "negative binomial GLM"]
+    assert picked("positive", "glm") == ["Gamma GLM (log link)"]
+    assert picked("continuous", "eiv") == ["errors-in-variables (Bayesian)"]
+    assert picked("counts", "bayesian_glm") == ["Bayesian NB GLM (measurement errors)"]
+    with pytest.raises(ValueError, match="no model 'eiv' for task counts"):
+        ladder("counts", names=["eiv"])
 
 
 def test_compare_checks_folds_and_rare_classes():
