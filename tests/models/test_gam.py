@@ -29,8 +29,10 @@ from reglab.models.gam import GAM, InvalidMeanWarning, f, l, s, te
 def _expected_failures(estimator):
     # 15 rows x 30 features: 30 smooths keep 30 unpenalized linear parts + intercept, more
     # coefficients than rows, so no smoothing parameter identifies the model (mgcv refuses too).
+    # Nor would weight 2 equal a repeated row: weights are prior weights (n counts rows, as R's
+    # glm and mgcv; tests/models/test_gam_weights.py).
     return {"check_sample_weight_equivalence_on_dense_data":
-            "30 smooths on 15 rows: more unpenalized coefficients than data"}
+            "30 smooths on 15 rows: more unpenalized coefficients than data; prior weights"}
 
 
 @parametrize_with_checks([GAM(k=6)], expected_failed_checks=_expected_failures)

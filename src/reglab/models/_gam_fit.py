@@ -14,7 +14,7 @@ reused). For the Gaussian family with identity link the fit is one penalized lea
 
 With ``H = X'WX + S_lambda`` and ``G = X'WX`` (W the Fisher weights at the fit), the effective
 degrees of freedom are ``tau = tr(H^{-1} G)`` (per coefficient: ``diag(H^{-1} G)``). Criteria
-minimised over ``rho = log(lambda)`` (``n`` = sum of the frequency weights):
+minimised over ``rho = log(lambda)``, with ``n`` = the number of rows of positive weight:
 
 - GCV (unknown scale):  ``n D / (n - tau)^2``
 - UBRE (known scale, an AIC):  ``D / n + 2 tau / n - 1``
@@ -23,6 +23,15 @@ minimised over ``rho = log(lambda)`` (``n`` = sum of the frequency weights):
   - M_p log(2 pi phi) / 2``, with ``M_p`` = dimension of the null space of ``S_lambda``. For
   the Gaussian family ``phi`` is profiled out exactly, ``phi = (D + beta'S beta) / (n - M_p)``;
   for other unknown-scale families it is minimised numerically.
+
+Sample weights are *prior* weights, as in R's ``glm`` and mgcv: row ``i`` has dispersion
+``phi / w_i`` (``Var(y_i) = phi V(mu_i) / w_i``), ``D`` is the weighted deviance and
+``l`` the log-likelihood with those per-row dispersions (for known-scale families the weights
+multiply the log density, as R's family ``aic`` and mgcv's saturated likelihood do: a binomial
+weight counts trials). Rows of weight 0 count nowhere. For an estimated scale, multiplying every
+weight by ``c`` leaves ``beta`` and ``tau`` unchanged and scales ``lambda``, ``phi`` and ``D`` by
+``c`` (the penalty is on the scale of the weighted deviance, as mgcv's ``sp``); REML, with its
+``-sum(log w_i) / 2``, is unchanged. (``GAM`` therefore fits with weights of mean 1.)
 
 Search (on a working linear model, O(p^3) per trial): a grid over a common shift of all
 ``rho``, L-BFGS-B from the best grid point, then each ``rho_j`` tried at its bounds (GCV/UBRE can
@@ -42,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 from threadpoolctl import ThreadpoolController
 
 from reglab._warn import user_stacklevel
@@ -162,9 +171,13 @@ class WorkingModel:
     weighted residual sum of squares ``zz - 2 beta'b + beta'G beta``.
     """
 
-    def __init__(self, G, b, zz, n, penalties: Penalties, scale_known: bool):
+    def __init__(self, G, b, zz, n, penalties: Penalties, scale_known: bool,
+                 w: np.ndarray | None = None):
         self.G, self.b, self.zz, self.n, self.pen = G, b, zz, n, penalties
         self.scale_known = scale_known
+        # weights w (n,): REML's -sum(log w_i) / 2 (y_i ~ N(mu_i, phi / w_i)); a constant in
+        # lambda, it makes the criterion invariant to w -> c w
+        self.half_logw = 0.0 if w is None else 0.5 * float(np.log(w[w > 0]).sum())
 
     def fit(self, lam: np.ndarray) -> PenalizedFit:
         S = self.pen.matrix(lam)
@@ -187,7 +200,8 @@ class WorkingModel:
             return math.inf
         # an exact fit has phi = 0 (REML -> -inf); the floor keeps the search comparable
         phi = max((fit.deviance + fit.penalty) / (n - Mp), 1e-300)
-        return 0.5 * (n - Mp) * (1.0 + math.log(2.0 * math.pi * phi)) + half_logdet
+        return (0.5 * (n - Mp) * (1.0 + math.log(2.0 * math.pi * phi)) + half_logdet
+                - self.half_logw)
 
     def criterion(self, rho: np.ndarray, method: str) -> float:
         try:
@@ -275,7 +289,9 @@ class Engine:
     def __init__(self, X, y, sample_weight, family, penalties: Penalties, names=None):
         self.X, self.y, self.sw, self.family, self.pen = X, y, sample_weight, family, penalties
         self.names = names  # column names for IRLS's messages, e.g. "s(age)[3]"
-        self.n = float(sample_weight.sum())  # frequency weights: weight 2 = a repeated row
+        # prior weights (R's glm, mgcv): n counts rows, not weight; weight 0 rows count nowhere
+        self.n = float(np.count_nonzero(sample_weight > 0))
+        self._groups = None  # rows by distinct weight, for the prior-weight log-likelihood
         self.scale_known = bool(family.scale_fixed)
         self.closed_form = family.name == "gaussian" and family.link.name == "identity"
         self._start = None
@@ -293,7 +309,7 @@ class Engine:
         Xs = X if np.all(w == 1.0) else X * np.sqrt(w)[:, None]
         G[1:, 1:] = Xs.T @ Xs
         b = np.concatenate([[wz.sum()], X.T @ wz])
-        return WorkingModel(G, b, float(wz @ z), self.n, self.pen, self.scale_known)
+        return WorkingModel(G, b, float(wz @ z), self.n, self.pen, self.scale_known, w)
 
     def start_rho(self) -> np.ndarray:
         """``log`` of the lambda that makes each penalty as large as its block of X'X."""
@@ -377,8 +393,31 @@ class Engine:
 
     def _reml_at(self, fit: PenalizedFit, phi: float) -> float:
         Mp = fit.beta.size - self.pen.rank
-        ll = float(self.family.loglik(self.y, fit.mu, sample_weight=self.sw, scale=phi))
+        ll = self._loglik(fit.mu, phi)
         return -ll + fit.penalty / (2.0 * phi) - 0.5 * Mp * math.log(2.0 * math.pi * phi)
+
+    def _loglik(self, mu: np.ndarray, phi: float) -> float:
+        """``sum_i log p(y_i | mu_i, phi / w_i)``: prior weights divide the dispersion. The
+        Gaussian's ``loglik`` reads weights so already, and a known-scale family's weights
+        multiply the log density (R's ``aic``). Gamma and inverse Gaussian: ``l(y; y) - D /
+        (2 phi)`` with the saturated ``l(y; y)`` in closed form; any other family (``loglik``
+        takes one scale) is summed over the rows of each distinct weight."""
+        fam, y, w = self.family, self.y, self.sw
+        if fam.scale_fixed or getattr(fam, "_precision_weights", False):
+            return float(fam.loglik(y, mu, sample_weight=w, scale=phi))
+        saturated = _SATURATED.get(fam.name)
+        if saturated is not None:
+            pos = w > 0
+            return (float(saturated(y[pos], w[pos] / phi).sum())
+                    - 0.5 * float(fam.deviance(y, mu, sample_weight=w)) / phi)
+        if self._groups is None:
+            pos = np.flatnonzero(w > 0)
+            vals, inv = np.unique(w[pos], return_inverse=True)
+            order = np.argsort(inv, kind="stable")
+            cuts = np.cumsum(np.bincount(inv))[:-1]
+            self._groups = list(zip(vals, np.split(pos[order], cuts)))
+        return sum(float(fam.loglik(y[rows], mu[rows], scale=phi / v))
+                   for v, rows in self._groups)
 
 
 def gcv_ubre(method: str, deviance: float, edf: float, n: int) -> float:
@@ -414,3 +453,17 @@ def smooth_test(beta: np.ndarray, V: np.ndarray, Xj: np.ndarray, edf: float,
         return T, float(stats.chi2.sf(T, r)), r
     return T / r, float(stats.f.sf(T / r, r, resid_df)), r
 
+
+def _gamma_saturated(y: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``log p(y | mu = y)`` of a gamma of shape ``a`` (n,): ``a log a - lgamma(a) - log y - a``."""
+    return a * np.log(a) - special.gammaln(a) - np.log(y) - a
+
+
+def _inverse_gaussian_saturated(y: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``log p(y | mu = y)`` of an inverse Gaussian of shape ``a`` (n,):
+    ``(log a - log(2 pi) - 3 log y) / 2``."""
+    return 0.5 * (np.log(a) - math.log(2.0 * math.pi) - 3.0 * np.log(y))
+
+
+# saturated log-likelihoods at per-row precision a_i = w_i / phi (Engine._loglik)
+_SATURATED = {"gamma": _gamma_saturated, "inverse_gaussian": _inverse_gaussian_saturated}

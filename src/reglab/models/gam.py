@@ -18,8 +18,12 @@ Inference follows Wood (2017, *Generalized Additive Models*, ch. 6): the Bayesia
 :func:`reglab.models._gam_fit.smooth_test`.
 
 Shapes: ``X`` is ``(n_samples, n_features)`` (array or DataFrame; factor columns may hold
-strings); ``y`` and ``sample_weight`` are ``(n_samples,)``. Sample weights are frequency
-weights: ``n = sum(sample_weight)`` in GCV/UBRE/REML (so weight 2 equals a repeated row).
+strings); ``y`` and ``sample_weight`` are ``(n_samples,)``. Sample weights are prior weights,
+as in R's ``glm`` and mgcv: row ``i`` has dispersion ``phi / w_i``, and ``n`` (in GCV/UBRE/REML,
+``df_resid_``, the scale and everything built on them) is the number of rows of positive weight.
+Rows of weight 0 are left out before anything is fitted (knots, centring, factor levels, default
+bases). Multiplying every weight by ``c`` changes no coefficient, edf or (estimated-scale)
+standard error; ``lam_`` and ``scale_`` scale by ``c``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from reglab.core.families import get_family
+from reglab.inference.glm_stats import r_loglik
 from reglab.models import _gam_fit, _gam_io, _gam_report
 from reglab.models._gam_formula import apply_formula, default_terms, formula_design
 from reglab.models._gam_report import InvalidMeanWarning
@@ -157,7 +162,8 @@ class GAM(RegressorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         """Fit by penalized IRLS with automatically chosen (or fixed) smoothing parameters.
 
-        X : (n_samples, n_features); y : (n_samples,); sample_weight : (n_samples,) >= 0.
+        X : (n_samples, n_features); y : (n_samples,); sample_weight : (n_samples,) >= 0,
+        prior weights (row ``i`` has dispersion ``phi / w_i``; rows of weight 0 are left out).
         A failed fit (bad input, invalid parameters) leaves a fitted estimator unchanged.
         """
         new = clone(self)
@@ -168,6 +174,12 @@ class GAM(RegressorMixin, BaseEstimator):
                               ensure_min_samples=2)
         family = new._family()
         y, sw = new._check_y(y, family, sample_weight, Xa.shape[0])
+        keep = sw > 0
+        if keep.sum() == 1:
+            raise ValueError(f"only row {int(np.flatnonzero(keep)[0])} has a positive "
+                             "sample_weight; a GAM needs at least 2 such rows")
+        if not keep.all():  # prior weights: a row of weight 0 counts nowhere, knots included
+            Xa, y, sw = Xa[keep], y[keep], sw[keep]
         # Small problems are p x p algebra, where BLAS threads only contend for the cores.
         small = Xa.shape[0] * max(Xa.shape[1] * new.k, 1) ** 2 < 5e7
         with _gam_fit.blas_threads(1 if small else None):
@@ -208,11 +220,17 @@ class GAM(RegressorMixin, BaseEstimator):
         names = [nm for t in self.terms_ for nm in (
             t.coef_names if isinstance(t, Factor) else [t.label] if t.basis_size == 1
             else [f"{t.label}[{i + 1}]" for i in range(t.basis_size)])]
-        engine = _gam_fit.Engine(D, y, sw, family, pens, names)
+        # An estimated scale makes w -> c w change nothing but lambda and phi (times c): fit with
+        # weights of mean 1, so that every tolerance sees the same problem whatever c is. (A
+        # known scale has no such symmetry: there a weight counts, as a binomial's trials.)
+        unit = 1.0 if family.scale_fixed else float(sw.mean())
+        engine = _gam_fit.Engine(D, y, sw / unit, family, pens, names)
         self.method_, lam = self._smoothing(engine)
+        if self.method_ == "fixed":
+            lam = lam / unit
         fit = engine.fit(lam, tol=self.tol, max_iter=self.max_iter)
         self.n_iter_ = engine.n_outer
-        self._store(engine, fit, family, X, D, y, sw)
+        self._store(engine, fit, family, X, D, y, sw, unit)
 
     def _smoothing(self, engine) -> tuple[str, np.ndarray]:
         m = engine.pen.m
@@ -233,10 +251,13 @@ class GAM(RegressorMixin, BaseEstimator):
                              f"{engine.family.name} family estimates it: use 'gcv' or 'reml'")
         return method, (engine.select(method) if m else np.zeros(0))
 
-    def _store(self, engine, fit, family, X, D, y, sw) -> None:
-        n, tau = float(sw.sum()), fit.edf
+    def _store(self, engine, fit, family, X, D, y, sw, unit) -> None:
+        """Fitted attributes; ``fit`` is on weights ``sw / unit`` (its lambda, deviance and
+        ``H`` are ``1 / unit`` times those of ``sw``)."""
+        n, tau = int(np.count_nonzero(sw > 0)), fit.edf  # prior weights: n counts rows
         mu = family.mean(fit.eta) if engine.closed_form else fit.mu
-        self.lam_, self.intercept_, self.coef_ = fit.lam, float(fit.beta[0]), fit.beta[1:].copy()
+        self.lam_, self.intercept_, self.coef_ = fit.lam * unit, float(fit.beta[0]), \
+            fit.beta[1:].copy()
         self.deviance_ = float(family.deviance(y, mu, sample_weight=sw))
         ybar = np.full_like(y, np.average(y, weights=sw))
         self.null_deviance_ = float(family.deviance(y, ybar, sample_weight=sw))
@@ -248,16 +269,16 @@ class GAM(RegressorMixin, BaseEstimator):
         else:
             pearson = np.sum(sw * (y - mu) ** 2 / family.variance(mu))
             self.scale_ = float(pearson / max(self.df_resid_, 1e-12))
-        hinv = fit.hinv()
-        edf = np.diag(hinv @ fit.gram)
+        hinv = fit.hinv() / unit
+        edf = np.diag(hinv @ fit.gram) * unit
         self.edf_ = {t.label: float(edf[sl].sum()) for t, sl in zip(self.terms_, self.slices_)}
         self.edf_total_ = float(edf.sum())
         self.Vp_ = hinv * self.scale_
-        self.score_ = engine.score(fit, self.method_) if self.method_ != "fixed" else math.nan
-        # AIC as R's family aic: the scale at its ML value deviance / n, one df for it.
-        phi = 1.0 if engine.scale_known else self.deviance_ / n
-        if phi > 0:
-            ll = float(family.loglik(y, mu, sample_weight=sw, scale=phi))
+        self.score_ = math.nan if self.method_ == "fixed" else \
+            engine.score(fit, self.method_) * (unit if self.method_ == "gcv" else 1.0)
+        # AIC as the GLM's (R's family aic): the scale at R's plug-in value, one df for it.
+        if engine.scale_known or self.deviance_ > 0:
+            ll = r_loglik(family, y, mu, sw, self.deviance_, n)
             self.aic_ = -2.0 * ll + 2.0 * (tau + (0 if engine.scale_known else 1))
         else:  # an exact fit: the likelihood is unbounded (R reports -Inf)
             self.aic_ = -math.inf
