@@ -126,10 +126,10 @@ def test_features_and_drop_choose_the_columns(tmp_path, run, command):
     code, _, err = run(command, p, "--target", "y", "-q", "-o" if command == "compare" else
                        "--model", tmp_path / "rep" if command == "compare" else "linear")
     assert code == 1 and len(err.strip().splitlines()) == 1
-    assert ("error: feature columns 'id' (80 values, e.g. 'row0'), 'day' (80 values, e.g. "
-            "'2025-01-01'; dates: convert them to a number (e.g. days since the first)) have too "
-            "many distinct text values to one-hot encode: leave them out (--drop id,day) or "
-            "choose the features (--features A,B)") in err
+    assert ("error: feature columns 'id' (80 distinct values in 80 rows, e.g. 'row0'), 'day' "
+            "(dates, e.g. '2025-01-01') cannot be one-hot encoded: convert dates to a number "
+            "(e.g. days since the first), or leave them out (--drop id,day) or choose the "
+            "features (--features A,B)") in err
     extra = ["--no-report", "-o", tmp_path / "rep"] if command == "compare" else \
         ["--model", "linear"]
     code, out, err = run(command, p, "--target", "y", "--drop", "id, day", *extra)

@@ -140,16 +140,75 @@ def test_identifier_and_date_columns_are_refused_with_what_to_do():
     n = 60
     df = pd.DataFrame({"id": [f"S{i}" for i in range(n)], "x": np.arange(n, dtype=float),
                        "y": np.arange(n, dtype=float) % 7})
-    with pytest.raises(DataError, match=r"feature column 'id' has 60 distinct text values "
-                                        r"\(e\.g\. 'S0'\); too many to one-hot encode: leave it "
-                                        r"out \(--drop id\) or choose the features"):
+    with pytest.raises(DataError) as err:
         prepare(df, "y")
+    assert str(err.value) == ("feature column 'id' has 60 distinct text values in 60 rows (e.g. "
+                              "'S0'); too many to one-hot encode: leave it out (--drop id) or "
+                              "choose the features (--features A,B)")
     days = pd.date_range("2025-01-01", periods=n).strftime("%Y-%m-%d")
-    with pytest.raises(DataError, match="they look like dates; convert them to a number"):
+    with pytest.raises(DataError) as err:
         prepare(df.assign(id=days), "y")  # one column: the single-column wording
+    assert str(err.value) == ("feature column 'id' looks like dates (e.g. '2025-01-01'): convert "
+                              "them to a number (e.g. days since the first) or leave it out "
+                              "(--drop id) or choose the features (--features A,B)")
     # the library's way out: exclude= or features=
     assert prepare(df, "y", exclude=["id"]).feature_names == ["x"]
     assert prepare(df, "y", features=["x"]).feature_names == ["x"]
+
+
+def _small(**columns):
+    """40 rows (review 6's mixed.csv/units.csv size): x, y and the given text columns."""
+    rng = np.random.default_rng(6)
+    return pd.DataFrame({"x": rng.normal(size=40), "y": rng.normal(size=40), **columns})
+
+
+def test_small_tables_refuse_identifiers_dates_and_numbers_with_units():
+    # review 6 finding 4: each was one-hot encoded (39-40 dummies in 40 rows) without a word
+    ids = [f"P{i:04d}" for i in range(40)]
+    with pytest.raises(DataError) as err:
+        prepare(_small(id=ids), "y")
+    assert str(err.value) == ("feature column 'id' has 40 distinct text values in 40 rows (e.g. "
+                              "'P0000'); too many to one-hot encode: leave it out (--drop id) or "
+                              "choose the features (--features A,B)")
+    # 21 values in 40 rows is over half: an identifier; 20 (two rows a level) is a factor
+    with pytest.raises(DataError, match="has 21 distinct text values in 40 rows"):
+        prepare(_small(id=[f"P{i % 21}" for i in range(40)]), "y")
+    assert len(prepare(_small(g=[f"P{i % 20}" for i in range(40)]), "y").feature_names) == 20
+    # dates whatever their count: three visit days
+    visits = [f"2024-0{1 + i % 3}-15" for i in range(40)]
+    with pytest.raises(DataError) as err:
+        prepare(_small(visit=visits), "y")
+    assert str(err.value) == ("feature column 'visit' looks like dates (e.g. '2024-01-15'): "
+                              "convert them to a number (e.g. days since the first) or leave it "
+                              "out (--drop visit) or choose the features (--features A,B)")
+    weights = [f"{60 + 0.1 * i:.1f} kg" for i in range(40)]
+    with pytest.raises(DataError) as err:
+        prepare(_small(weight=weights), "y")
+    assert str(err.value) == ("feature column 'weight' looks like numbers with the unit 'kg' "
+                              "(e.g. '60.0 kg'): strip the unit so that they read as numbers, or "
+                              "leave it out (--drop weight) or choose the features (--features "
+                              "A,B)")
+    with pytest.raises(DataError) as err:  # several: one message naming them all
+        prepare(_small(id=ids, visit=visits, dose=["5mg", "10mg"] * 20), "y")
+    assert str(err.value) == ("feature columns 'id' (40 distinct values in 40 rows, e.g. "
+                              "'P0000'), 'visit' (dates, e.g. '2024-01-15'), 'dose' (numbers "
+                              "with the unit 'mg', e.g. '5mg') cannot be one-hot encoded: convert "
+                              "dates to a number (e.g. days since the first), strip units, or "
+                              "leave them out (--drop id,visit,dose) or choose the features "
+                              "(--features A,B)")
+
+
+@pytest.mark.parametrize("levels", [
+    ["a", "b", "c"],                      # a genuine 3-level factor in 40 rows still encodes
+    ["Jan", "March", "May"],              # month names: pandas reads them as dates of year 1
+    ["1-2", "3-4", "5-6"],                # ranges, e.g. age groups
+    ["1st", "2nd", "3rd"],                # different suffixes: not a unit
+    ["group 1", "group 2", "group 3"],    # the number comes last
+])
+def test_small_factors_still_encode(levels):
+    p = prepare(_small(g=[levels[i % 3] for i in range(40)]), "y")
+    assert p.feature_names == ["x", f"g[{levels[1]}]", f"g[{levels[2]}]"]
+    assert f"one-hot encoded 'g' (3 levels; baseline {levels[0]!r})" in p.notes
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [

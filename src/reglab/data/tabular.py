@@ -19,14 +19,12 @@ import pandas as pd
 
 from reglab.data._errors import DataError
 from reglab.data._read import read_table
+from reglab.data._text_columns import refuse_unencodable
 
 __all__ = ["DataError", "Prepared", "TASKS", "read_table", "prepare", "encode", "detect_task"]
 
 TASKS = ("continuous", "positive", "counts", "binary", "multiclass")
 CLASSIFICATION = ("binary", "multiclass")
-# More distinct text values than this in a feature column is almost always an identifier, and
-# one-hot encoding it would make a column per row.
-MAX_LEVELS = 50
 
 
 @dataclass
@@ -156,47 +154,17 @@ def _missing_policy(df: pd.DataFrame, cols: list[str], drop: bool,
     return df.loc[~rows]
 
 
-def _looks_like_dates(s: pd.Series) -> bool:
-    """True when most of the first 50 non-missing values of a text column parse as dates."""
-    import warnings
-
-    head = s.dropna().astype(str).head(50)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas warns when it must guess the format per value
-        parsed = pd.to_datetime(head, errors="coerce", format="mixed")
-    return bool(len(head)) and float(parsed.notna().mean()) >= 0.9
-
-
 def _feature_spec(df: pd.DataFrame, features: list[str]) -> list[dict[str, Any]]:
-    spec, wide = [], []
+    spec, text = [], {}
     for c in features:
         s = df[c]
         if _as_numeric(s) is not None:
             spec.append({"name": c, "kind": "numeric"})
             continue
-        levels = sorted({str(v) for v in s.dropna()})
-        if len(levels) > MAX_LEVELS:
-            wide.append((c, len(levels), levels[0], _looks_like_dates(s)))
-        spec.append({"name": c, "kind": "categorical", "levels": levels})
-    if wide:
-        raise DataError(_too_many_levels(wide))
+        text[c] = sorted({str(v) for v in s.dropna()})
+        spec.append({"name": c, "kind": "categorical", "levels": text[c]})
+    refuse_unencodable(df, text)
     return spec
-
-
-def _too_many_levels(wide: list[tuple[str, int, str, bool]]) -> str:
-    """One message for every text column with too many distinct values to one-hot encode."""
-    dates = "convert them to a number (e.g. days since the first)"
-    fix = (f"leave {'it' if len(wide) == 1 else 'them'} out (--drop "
-           f"{','.join(c for c, *_ in wide)}) or choose the features (--features A,B)")
-    if len(wide) == 1:
-        c, n, first, is_date = wide[0]
-        what = f"they look like dates; {dates} or " if is_date else ""
-        return (f"feature column '{c}' has {n} distinct text values (e.g. {first!r}); too many "
-                f"to one-hot encode: {what}{fix}")
-    parts = [f"'{c}' ({n} values, e.g. {first!r}{'; dates: ' + dates if is_date else ''})"
-             for c, n, first, is_date in wide]
-    return (f"feature columns {', '.join(parts)} have too many distinct text values to one-hot "
-            f"encode: {fix}")
 
 
 def _formula_parts(formula: str, target: str | None) -> tuple[str, str, list[str]]:
