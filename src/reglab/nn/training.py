@@ -32,6 +32,7 @@ from reglab.core.optimizers import (
     apply_updates,
     get_optimizer,
 )
+from reglab.nn._checks import check_learning_rate, check_training_data
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
 from reglab.nn.heads import get_head, mean_range_note
@@ -71,6 +72,7 @@ class Trainer:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {alpha}")
+        check_learning_rate(learning_rate)
         self.network, self.head = network, get_head(loss)
         self.alpha, self.batch_size, self.shuffle = float(alpha), int(batch_size), shuffle
         self.learning_rate = learning_rate
@@ -237,6 +239,7 @@ class Trainer:
         of the batch losses) plus the mean penalty. Raises :class:`DivergenceError` naming the
         epoch if the loss stops being finite.
         """
+        check_training_data(self.network, self.head, X, y, sample_weight)
         n = X.shape[0]
         if n == 0:
             raise ValueError("cannot train on 0 samples")
