@@ -91,3 +91,34 @@ def test_missing_label_is_named_by_row(make):
         make().fit(X[:20], labels)
     assert str(err.value) == (f"{make.__name__}: y has a missing label (None) at row 10; drop "
                               "that row or give it a label")
+
+
+@pytest.mark.parametrize("lr", ["adaptive", "constant", "invscaling"])
+def test_sklearn_schedule_name_is_explained(lr):
+    with pytest.raises(ValueError) as err:
+        MLPRegressor(learning_rate=lr).fit(X, Y)
+    assert str(err.value) == (
+        f"learning_rate={lr!r}: reglab's learning_rate is the initial step size, a number > 0 "
+        "(scikit-learn's learning_rate_init), not scikit-learn's schedule name ('constant', "
+        "'invscaling', 'adaptive'); give a schedule as a function of the update count, e.g. "
+        "learning_rate=reglab.core.optimizers.cosine_decay(0.01, 1000)")
+    with pytest.raises(ValueError, match=r"^learning_rate must be a number > 0 or a schedule, "
+                                         r"got -0.1$"):
+        MLPRegressor(learning_rate=-0.1).fit(X, Y)
+
+
+def test_callable_schedule_is_used_as_by_the_trainer():
+    """cosine_decay(0.01, 60) drives the steps: the logged lr of epoch k (3 updates of 20 rows
+    per epoch) is the hand-computed 0.005 (1 + cos(pi t / 60)) at t = 3k - 1, to 1e-12."""
+    from reglab.core.optimizers import cosine_decay
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = MLPRegressor((4,), optimizer="sgd", learning_rate=cosine_decay(0.01, 60),
+                         batch_size=20, max_iter=10, random_state=0).fit(X, Y)
+    want = [0.005 * (1 + np.cos(np.pi * (3 * k - 1) / 60)) for k in range(1, 11)]
+    np.testing.assert_allclose([h["lr"] for h in m.history_], want, rtol=1e-12, atol=0)
+    assert "learning_rate a schedule," in m.summary()
+    with pytest.raises(ValueError, match="learning-rate schedule .* cannot be stored as data"):
+        m.to_dict()
+    m.set_params(learning_rate=0.01).to_dict()

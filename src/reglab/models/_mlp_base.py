@@ -49,6 +49,21 @@ def check_labels(y: np.ndarray, model: str) -> None:
                              f"{missing[0]}; drop that row or give it a label")
 
 
+def _check_learning_rate(lr: Any) -> None:
+    """A number > 0 or a schedule (a function of the update count, as for the Trainer); a
+    scikit-learn schedule name is explained (its number is learning_rate_init)."""
+    if isinstance(lr, str):
+        raise ValueError(
+            f"learning_rate={lr!r}: reglab's learning_rate is the initial step size, a number > 0 "
+            f"(scikit-learn's learning_rate_init), not scikit-learn's schedule name ('constant', "
+            f"'invscaling', 'adaptive'); give a schedule as a function of the update count, e.g. "
+            f"learning_rate=reglab.core.optimizers.cosine_decay(0.01, 1000)")
+    if callable(lr):
+        return
+    if isinstance(lr, bool) or not isinstance(lr, int | float | np.number) or not lr > 0:
+        raise ValueError(f"learning_rate must be a number > 0 or a schedule, got {lr!r}")
+
+
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses supply ``_prepare_y`` / ``_n_outputs`` / ``_loss``."""
 
@@ -67,8 +82,7 @@ class _BaseMLP(BaseEstimator):
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(f"validation_fraction must be in (0, 1), got "
                              f"{self.validation_fraction}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        _check_learning_rate(self.learning_rate)
         if self.init not in (None, "auto"):
             get_initializer(self.init)  # raises ValueError naming the unknown initialiser
 
@@ -271,7 +285,8 @@ class _BaseMLP(BaseEstimator):
             opt = f"lbfgs (full batch), alpha {self.alpha:g}"
             ran = f"{self.n_iter_} iteration{'s' if self.n_iter_ != 1 else ''}"
         else:
-            opt = (f"{self.optimizer}, learning_rate {self.learning_rate:g}, batch_size "
+            lr = "a schedule" if callable(self.learning_rate) else f"{self.learning_rate:g}"
+            opt = (f"{self.optimizer}, learning_rate {lr}, batch_size "
                    f"{self.batch_size}, alpha {self.alpha:g}")
             ran = f"{self.n_iter_} epoch{'s' if self.n_iter_ != 1 else ''}"
         # (n_iter_ counts every epoch of warm-started and partial fits together)
@@ -297,6 +312,10 @@ class _BaseMLP(BaseEstimator):
         a Family or loss object given as ``family`` is stored as its ``to_dict()``.
         """
         check_is_fitted(self, "network_")
+        if callable(self.learning_rate):
+            raise ValueError("a model trained with a learning-rate schedule (a function) cannot "
+                             "be stored as data; set_params(learning_rate=<a number>) first: "
+                             "the weights and record are kept, only a later warm start uses it")
         params = {k: (list(v) if isinstance(v, tuple) else v)
                   for k, v in self.get_params().items()}
         if not isinstance(params.get("random_state"), int | type(None)):

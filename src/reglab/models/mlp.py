@@ -41,7 +41,10 @@ _COMMON_DOC = """
     activation : str or list of str (one per hidden layer), default "relu"; any name of
         ``reglab.core.activations``
     optimizer : "adam" (default), "sgd", "momentum", "nesterov", "rmsprop", "adamw", "lbfgs"
-    learning_rate : float, default 1e-3; momentum : float, default 0.9 (momentum / nesterov)
+    learning_rate : float, default 1e-3, the initial step size (scikit-learn's
+        ``learning_rate_init``), or a schedule: a function of the update count such as
+        ``reglab.core.optimizers.cosine_decay(0.01, 1000)``
+    momentum : float in [0, 1), default 0.9 (momentum / nesterov)
     batch_size : int, default 200; max_iter : int, default 200 (epochs; iterations for lbfgs)
     alpha : float, default 0.0, L2 penalty ``alpha/2 * sum ||W||^2`` on the weights
     shuffle : bool, default True
