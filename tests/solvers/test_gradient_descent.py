@@ -1,10 +1,15 @@
-"""Batch/stochastic/mini-batch gradient descent and the geometric tricks reach the closed form."""
+"""Batch/stochastic/mini-batch gradient descent and the geometric tricks reach the closed form (the
+tricks and SGD with a decaying rate or averaging; with a constant rate they hover around it), and
+a run that diverges says so."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
+from reglab.nn import DivergenceError
 from reglab.solvers.gradient_descent import (
     ConvergenceWarning,
     geometric_regression,
@@ -86,9 +91,52 @@ def test_one_vectorised_step_matches_the_lecture_formula(data):
 
 def test_gd_not_converging_warns(data):
     X, y, _, _, _ = data
-    with pytest.warns(ConvergenceWarning, match="did not converge in 3 iterations"):
+    with pytest.warns(ConvergenceWarning) as rec:
         r = gradient_descent(X, y, max_iter=3)
     assert not r.converged and r.n_iter == 3
+    assert str(rec[0].message) == ("gradient descent did not converge in 3 iterations (last step "
+                                   "0.149 > tol=1e-10); raise max_iter or the learning rate, or "
+                                   "standardise X")
+
+
+def test_gd_diverging_says_so_and_gives_the_stable_bound(data):
+    """lr = 3 is above 2 / lambda_max(D^T D / n) (1.92 here, computed independently below): the
+    loss grows, and the warning says to lower the learning rate, not to raise max_iter."""
+    X, y, _, _, _ = data
+    D = np.column_stack([np.ones(len(y)), X])
+    bound = 2 / np.linalg.eigvalsh(D.T @ D / len(y)).max()
+    with pytest.warns(ConvergenceWarning) as rec:
+        r = gradient_descent(X, y, learning_rate=3.0, max_iter=20)
+    assert not r.converged
+    lo, hi = r.trajectory.loss[0], r.trajectory.loss[-1]
+    assert str(rec[0].message) == (f"gradient descent diverged: the loss grew from {lo:.4g} to "
+                                   f"{hi:.4g} in 20 iterations; lower the learning rate (for "
+                                   f"the squared error it must be below 2 / lambda_max = "
+                                   f"{bound:.3g})")
+    assert f"{bound:.3g}" == "1.92"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X, y: geometric_regression(X, y, learning_rate=3.0, n_steps=2000, random_state=0),
+     "square trick diverged at step 353 (epoch 3.53): the loss became inf at learning rate 3; "
+     "each step overshoots further. Try a smaller learning rate (e.g. 0.3)."),
+    (lambda X, y: stochastic_gradient_descent(X, y, learning_rate=3.0, n_epochs=5,
+                                              random_state=0),
+     "sgd diverged at step 358 (epoch 3.58): the parameters grew to 9.89e+153 at learning rate "
+     "3; each step overshoots further. Try a smaller learning rate (e.g. 0.3)."),
+    (lambda X, y: gradient_descent(X, y, learning_rate=3.0, max_iter=2000),
+     "gradient descent diverged at step 471: the loss became inf at learning rate 3; each step "
+     "overshoots further. Try a smaller learning rate (e.g. 0.3)."),
+])
+def test_divergence_raises_naming_step_and_learning_rate(data, call, message):
+    """A learning rate above the stable bound (1.92 here) must not return NaN/inf coefficients
+    with converged=True: the same error as reglab.nn (an ArithmeticError), no RuntimeWarning."""
+    X, y, _, _, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warnings are not what the user sees
+        with pytest.raises(DivergenceError) as err:
+            call(X, y)
+    assert str(err.value) == message and isinstance(err.value, ArithmeticError)
 
 
 def test_sgd_decaying_rate_reaches_ols(data):

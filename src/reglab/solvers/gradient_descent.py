@@ -23,12 +23,16 @@ Solvers:
 
 Every solver returns a :class:`GDResult` whose :class:`Trajectory` holds the parameters and the
 full-data loss at each recorded step (step 0 is the starting line), ready for plots and animations.
+A run whose parameters or recorded loss stop being finite (a learning rate too large: every step
+overshoots further) raises :class:`reglab.nn.DivergenceError` naming the step and the learning
+rate, as ``reglab.nn`` does; no result with NaN/inf is returned.
 Learning rates are floats or schedules ``lr(t)`` of the update count ``t = 0, 1, ...`` (the
 ``reglab.core.optimizers`` schedules fit, as does :func:`inverse_time_decay`).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from reglab._warn import user_stacklevel
+from reglab.nn.training import DivergenceError
 
 try:  # one warning class for the ecosystem, as in solvers.irls
     from sklearn.exceptions import ConvergenceWarning
@@ -49,7 +54,7 @@ except ImportError:  # pragma: no cover - scikit-learn is a hard dependency
 
 __all__ = ["gradient_descent", "stochastic_gradient_descent", "minibatch_gradient_descent",
            "geometric_regression", "GDResult", "Trajectory", "inverse_time_decay",
-           "ConvergenceWarning", "LOSS_NAMES"]
+           "ConvergenceWarning", "DivergenceError", "LOSS_NAMES"]
 
 Schedule = Callable[[int], float]
 
@@ -130,6 +135,28 @@ def _schedule(learning_rate: float | Schedule) -> Schedule:
     if not lr > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
     return lambda t: lr
+
+
+def _check_finite(method: str, t: int, epoch: float | None, lr: Schedule, theta: np.ndarray,
+                  loss: float | None = None) -> None:
+    """Raise DivergenceError at the first update ``t`` whose parameters (their squared norm) or
+    full-data loss (when given) are not finite: the run diverged, and continuing would only
+    return NaN."""
+    if loss is None:
+        if math.isfinite(float(theta @ theta)):  # one cheap test per update; its square
+            return  # overflows about when the loss does (|theta| ~ 1e154)
+        big = float(np.max(np.abs(theta)))
+        what = (f"the parameters became {big}" if not math.isfinite(big)
+                else f"the parameters grew to {big:.3g}")
+    elif math.isfinite(loss):
+        return
+    else:
+        what = f"the loss became {loss}"
+    rate = lr(max(t - 1, 0))
+    raise DivergenceError(
+        f"{method} diverged at step {t}{'' if epoch is None else f' (epoch {epoch:.4g})'}: "
+        f"{what} at learning rate {rate:.3g}; each step overshoots further. Try a smaller "
+        f"learning rate (e.g. {rate / 10:.3g}).")
 
 
 @dataclass
@@ -256,24 +283,44 @@ def gradient_descent(X, y, loss: Any = "squared_error", learning_rate: float | S
     eta = D @ theta
     traj.record(0, 0.0, theta, L.loss(ya, eta, s))
     converged, t = False, 0
-    while t < max_iter:
-        step = lr(t) * (D.T @ L.grad(ya, eta, s)) / n
-        theta = theta - step
-        t += 1
-        eta = D @ theta
-        converged = float(np.max(np.abs(step))) <= tol * max(1.0, float(np.max(np.abs(theta))))
-        if t % record_every == 0 or converged or t == max_iter:
-            traj.record(t, float(t), theta, L.loss(ya, eta, s))
-        if converged:
-            break
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught and named below
+        while t < max_iter:
+            step = lr(t) * (D.T @ L.grad(ya, eta, s)) / n
+            theta = theta - step
+            t += 1
+            _check_finite("gradient descent", t, None, lr, theta)
+            eta = D @ theta
+            converged = (float(np.max(np.abs(step)))
+                         <= tol * max(1.0, float(np.max(np.abs(theta)))))
+            if t % record_every == 0 or converged or t == max_iter:
+                traj.record(t, float(t), theta, L.loss(ya, eta, s))
+                _check_finite("gradient descent", t, None, lr, theta, traj.loss[-1])
+            if converged:
+                break
     if not converged:
-        warnings.warn(f"gradient descent did not converge in {max_iter} iterations (last step "
-                      f"{float(np.max(np.abs(step))):.3g} > tol={tol:g}); raise max_iter or tune "
-                      "learning_rate", ConvergenceWarning, stacklevel=user_stacklevel())
+        _warn_unconverged(traj.loss, max_iter, float(np.max(np.abs(step))), tol, L, D, s, n)
     return GDResult(theta[1:].copy(), float(theta[0]), traj.loss[-1], t, float(t), converged,
                     "batch", L.name, traj.finish())
 
 
+def _warn_unconverged(losses, max_iter, last_step, tol, L, D, s, n) -> None:
+    """ConvergenceWarning: either the run diverged (the loss ended above where it started: a
+    learning rate too large, more iterations would not help) or it is merely slow."""
+    if losses[-1] > losses[0]:
+        bound = ""
+        if isinstance(L, _Squared):  # the stability limit of GD on a quadratic
+            lam = float(np.linalg.eigvalsh(D.T @ (D * s[:, None]) / n)[-1])
+            bound = f" (for the squared error it must be below 2 / lambda_max = {2 / lam:.3g})"
+        msg = (f"gradient descent diverged: the loss grew from {losses[0]:.4g} to "
+               f"{losses[-1]:.4g} in {max_iter} iterations; lower the learning rate{bound}")
+    else:
+        msg = (f"gradient descent did not converge in {max_iter} iterations (last step "
+               f"{last_step:.3g} > tol={tol:g}); raise max_iter or the learning rate, or "
+               "standardise X")
+    warnings.warn(msg, ConvergenceWarning, stacklevel=user_stacklevel())
+
+
+@np.errstate(over="ignore", invalid="ignore")  # divergence is caught and named by _check_finite
 def _stochastic(D, ya, s, L, lr: Schedule, theta, batches, rng, n_epochs: int, average: int | None,
                 record: str, record_every: int, names, method: str) -> GDResult:
     """Shared loop: ``batches(rng)`` yields the row-index arrays of one epoch. ``average``: None,
@@ -289,17 +336,21 @@ def _stochastic(D, ya, s, L, lr: Schedule, theta, batches, rng, n_epochs: int, a
             g = Db.T @ L.grad(ya[rows], Db @ theta, s[rows]) / len(rows)
             theta = theta - lr(t) * g
             t, seen = t + 1, seen + len(rows)
+            _check_finite(method, t, seen / n, lr, theta)
             if average is not None:  # mean of theta_start .. theta_t (skips the start's bias)
                 avg = theta.copy() if t <= start else avg + (theta - avg) / (t - start + 1)
             if record == "step" and t % record_every == 0:
                 cur = avg if average is not None else theta
                 traj.record(t, seen / n, cur, L.loss(ya, D @ cur, s))
+                _check_finite(method, t, seen / n, lr, theta, traj.loss[-1])
         if record == "epoch" and (epoch % record_every == 0 or epoch == n_epochs):
             cur = avg if average is not None else theta
             traj.record(t, float(epoch), cur, L.loss(ya, D @ cur, s))
+            _check_finite(method, t, float(epoch), lr, theta, traj.loss[-1])
     if traj.step[-1] != t:  # always end the path at the returned parameters
         cur = avg if average is not None else theta
         traj.record(t, seen / n, cur, L.loss(ya, D @ cur, s))
+        _check_finite(method, t, seen / n, lr, theta, traj.loss[-1])
     final = avg if average is not None else theta
     return GDResult(final[1:].copy(), float(final[0]), L.loss(ya, D @ final, s), t,
                     float(n_epochs), True, method, L.name, traj.finish())
@@ -320,7 +371,8 @@ def stochastic_gradient_descent(X, y, loss: Any = "squared_error",
     returns (and records) the mean of the iterates after the first epoch, ``average=k`` after
     ``k`` updates.
     ``record="epoch"`` records after every ``record_every`` epochs, ``"step"`` after every
-    ``record_every`` updates. ``converged`` is True: the run length is fixed by ``n_epochs``.
+    ``record_every`` updates. ``converged`` is True: the run length is fixed by ``n_epochs``
+    (it does not mean the iterates settled); a run that diverges raises DivergenceError.
     """
     if record not in ("epoch", "step"):
         raise ValueError(f"record must be 'epoch' or 'step', got {record!r}")
