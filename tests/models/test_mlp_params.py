@@ -122,3 +122,28 @@ def test_callable_schedule_is_used_as_by_the_trainer():
     with pytest.raises(ValueError, match="learning-rate schedule .* cannot be stored as data"):
         m.to_dict()
     m.set_params(learning_rate=0.01).to_dict()
+
+
+@pytest.mark.parametrize("sizes, msg", [
+    ((4.5,), "entry 0 is 4.5 (in (4.5,))"), ("10", "entry 0 is '10' (in '10')"),
+    ((4, 0), "entry 1 is 0 (in (4, 0))"), ((3, -2), "entry 1 is -2 (in (3, -2))"),
+    ((True,), "entry 0 is True (in (True,))")])
+def test_hidden_layer_sizes_must_be_positive_integers(sizes, msg):
+    full = f"hidden_layer_sizes entries must be positive integers; {msg}"
+    for call in (lambda: MLPRegressor(sizes).fit(X, Y),
+                 lambda: MLPClassifier(sizes).fit(X, Y > 0),
+                 lambda: build_network(3, sizes, 1)):
+        with pytest.raises(ValueError) as err:
+            call()
+        assert str(err.value) == full
+
+
+def test_numpy_integer_sizes_and_momentum_range():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = MLPRegressor((np.int64(3), np.int32(2)), max_iter=1, momentum=0.0).fit(X, Y)
+    assert [d.n_out for d in m.network_.dense] == [3, 2, 1]
+    for bad in (1.0, 1.5, -0.1):
+        with pytest.raises(ValueError) as err:
+            MLPRegressor((3,), momentum=bad).fit(X, Y)
+        assert str(err.value) == f"momentum must be in [0, 1), got {bad}"

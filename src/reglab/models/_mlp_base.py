@@ -24,7 +24,7 @@ from reglab.core import _jit
 from reglab.core.init import get_initializer
 from reglab.models._design import check_finite_X, feature_names
 from reglab.nn import EarlyStopping, Sequential, Trainer, build_network, fit_lbfgs
-from reglab.nn.network import dtype_name
+from reglab.nn.network import check_hidden_sizes, dtype_name
 
 # version 2 stores the training record (history); version 1 files (loss curve only) still load
 _FORMAT_VERSION = 2
@@ -72,10 +72,9 @@ class _BaseMLP(BaseEstimator):
 
     def _validate_params(self) -> None:
         dtype_name(self.dtype)  # np.float32 / np.dtype / "float32": ValueError for others
-        sizes = [self.hidden_layer_sizes] if np.ndim(self.hidden_layer_sizes) == 0 else \
-            list(self.hidden_layer_sizes)
-        if any(int(h) < 1 for h in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive, got {self.hidden_layer_sizes}")
+        check_hidden_sizes(self.hidden_layer_sizes)
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         for name in ("max_iter", "batch_size", "n_iter_no_change"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -87,9 +86,7 @@ class _BaseMLP(BaseEstimator):
             get_initializer(self.init)  # raises ValueError naming the unknown initialiser
 
     def _sizes(self) -> tuple[int, ...]:
-        if np.ndim(self.hidden_layer_sizes) == 0:
-            return (int(self.hidden_layer_sizes),)
-        return tuple(int(h) for h in self.hidden_layer_sizes)
+        return check_hidden_sizes(self.hidden_layer_sizes)
 
     def _new_network(self, n_in: int) -> Sequential:
         return build_network(n_in, self._sizes(), self._n_outputs(), activation=self.activation,

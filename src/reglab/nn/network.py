@@ -352,6 +352,17 @@ def dtype_name(dtype: Any) -> str:
     return name
 
 
+def check_hidden_sizes(sizes: Any) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of ints: one size or a sequence of them, each a positive
+    integer (Python or NumPy); 4.5 or "10" is refused naming the entry, not rounded or parsed."""
+    seq = [sizes] if isinstance(sizes, str) or np.ndim(sizes) == 0 else list(sizes)
+    for i, h in enumerate(seq):
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or h < 1:
+            raise ValueError(f"hidden_layer_sizes entries must be positive integers; entry {i} "
+                             f"is {h!r} (in {sizes!r})")
+    return tuple(int(h) for h in seq)
+
+
 def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: int = 1,
                   activation: str | Sequence[str] = "relu", dropout: float | Sequence[float] = 0.0,
                   init: str | None = None, dtype: Any = "float32",
@@ -372,7 +383,7 @@ def build_network(n_in: int, hidden_layer_sizes: Sequence[int] = (100,), n_out: 
     on scikit-learn's digits (one hidden layer of 64, 40 epochs; seeds 0-5) He 0.9759, Glorot
     0.9755, ``"torch"`` 0.9722 (scikit-learn 0.9759). See docs/nn.md.
     """
-    sizes = [int(h) for h in hidden_layer_sizes]
+    sizes = list(check_hidden_sizes(hidden_layer_sizes))
     acts = [activation] * len(sizes) if isinstance(activation, str) else list(activation)
     drops = [dropout] * len(sizes) if np.ndim(dropout) == 0 else list(dropout)
     if len(acts) != len(sizes) or len(drops) != len(sizes):
