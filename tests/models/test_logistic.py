@@ -246,6 +246,16 @@ def test_penalized_softmax_is_sklearns_symmetric_penalty():
     np.testing.assert_allclose(m.intercept_, sk.intercept_ - sk.intercept_.mean(), atol=1e-10)
     assert abs(m.intercept_.sum()) < 1e-12 and np.abs(m.coef_.sum(axis=0)).max() < 1e-10
     assert list(m.params_.columns) == ["0", "1", "2"]  # all K classes: no baseline
+    # prior weights (C = 1 / (alpha sum w)) and no intercept: the same objective (measured 5e-14
+    # and 1.9e-13)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, n)
+    skw = SkLogistic(C=1 / (alpha * w.sum()), solver="newton-cholesky", tol=1e-12)
+    mw = SoftmaxRegression(alpha=alpha, tol=1e-14).fit(X, yk, sample_weight=w)
+    np.testing.assert_allclose(mw.predict_proba(X), skw.fit(X, yk, sample_weight=w)
+                               .predict_proba(X), rtol=0, atol=1e-10)
+    sk0 = SkLogistic(C=1 / (alpha * n), fit_intercept=False, solver="newton-cholesky", tol=1e-12)
+    m0 = SoftmaxRegression(alpha=alpha, fit_intercept=False, tol=1e-14).fit(X, yk)
+    np.testing.assert_allclose(m0.coef_, sk0.fit(X, yk).coef_, rtol=0, atol=1e-10)
     # the first-order solvers reach the same optimum (lbfgs stops at gtol 1e-12 on the mean
     # loss, gd at max|grad| < 1e-10; measured 3.3e-9 and 1.8e-9 in probability)
     for solver in ("lbfgs", "gd"):
