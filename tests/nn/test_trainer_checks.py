@@ -60,3 +60,25 @@ def test_integer_labels_equal_one_hot_bitwise():
     hb = b.fit(X, np.eye(3)[LAB], epochs=3)
     assert [h["loss"] for h in ha] == [h["loss"] for h in hb]
     np.testing.assert_array_equal(a.network.get_flat(), b.network.get_flat())
+
+
+def test_logged_lr_includes_the_reduce_on_plateau_scale():
+    """Full-batch SGD makes one update per epoch, theta_k = theta_{k-1} - lr_k g(theta_{k-1}):
+    the step actually taken, lr_k = -(dtheta . g) / (g . g), must equal the logged lr (to 1e-9
+    relative), and the plateau halves it (1e-6 tiny: the loss barely moves, so it plateaus)."""
+    net = build_network(2, (4,), 1, activation="tanh", random_state=0, dtype="float64")
+    t = Trainer(net, loss="gaussian", optimizer="sgd", learning_rate=1e-6, batch_size=64,
+                shuffle=False, plateau=dict(factor=0.5, patience=2))
+    probe = Trainer(build_network(2, (4,), 1, activation="tanh", dtype="float64"),
+                    loss="gaussian", optimizer="sgd")
+    measured, logged = [], []
+    for _ in range(10):
+        before = net.get_flat()
+        probe.network.set_flat(before)
+        probe.loss_and_gradient(X, Y)
+        g = probe.network.get_flat_grad()
+        t.fit(X, Y, epochs=1)
+        measured.append(-(net.get_flat() - before) @ g / (g @ g))
+        logged.append(t.history[-1]["lr"])
+    np.testing.assert_allclose(logged, measured, rtol=1e-9)
+    assert logged[0] == 1e-6 and min(logged) <= 2.5e-7  # the scale fell at least twice

@@ -393,14 +393,21 @@ def _finite(a: Any) -> bool:
 
 
 def _current_lr(state: Any) -> float | None:
-    """The learning rate last used, found in a (possibly chained) optimizer state."""
-    if isinstance(state, dict):
-        if state.get("last_lr") is not None:
-            return float(state["last_lr"])
+    """The learning rate of the last update, found in a (possibly chained) optimizer state: the
+    step size (schedule) times every reduce-on-plateau scale, which multiplies the updates."""
+    dicts = list(_state_dicts(state))
+    lr = next((d["last_lr"] for d in dicts if d.get("last_lr") is not None), None)
+    if lr is None:
         return None
-    if isinstance(state, list):
+    for d in dicts:
+        if "bad_epochs" in d:  # a reduce_on_plateau state
+            lr *= d["scale"]
+    return float(lr)
+
+
+def _state_dicts(state: Any) -> Any:
+    if isinstance(state, dict):
+        yield state
+    elif isinstance(state, list | tuple):
         for s in state:
-            lr = _current_lr(s)
-            if lr is not None:
-                return lr
-    return None
+            yield from _state_dicts(s)
