@@ -173,18 +173,32 @@ def null_deviance(y, family, sample_weight=None, offset=None, fit_intercept: boo
 
 
 def glm_fit_statistics(X, y, sw, off, res, family, nobs: int, fit_intercept: bool,
-                       extra_params: int = 0) -> dict:
+                       extra_params: int = 0, shift: np.ndarray | None = None) -> dict:
     """Everything R's ``summary.glm``/``logLik`` report, from an IRLS result.
 
     ``extra_params`` counts estimated parameters beyond the coefficients and a free dispersion
     (1 for the negative binomial's alpha). Keys end up as fitted attributes (``deviance_`` ...);
     ``cov`` is the (q, q) covariance and ``cov_params`` the same (for the standard errors).
+    ``shift`` (p,): the column means subtracted from X before IRLS (``res`` is then the fit of
+    the centred design); the covariance is mapped back to the intercept of the original columns,
+    ``A cov A^T`` with ``A = [[1, -shift], [0, I]]``, which stays accurate where inverting the
+    uncentred information would not.
     """
     with np.errstate(divide="ignore", invalid="ignore"):  # separated fits: mu at 0 or 1
-        return _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params)
+        return _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params,
+                               shift)
 
 
-def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params) -> dict:
+def uncentre(shift: np.ndarray) -> np.ndarray:
+    """``A (q, q)`` mapping the coefficients of a design centred by ``shift`` (intercept first)
+    to those of the original columns: ``b0 = b0_c - shift . b``, the slopes unchanged."""
+    A = np.eye(len(shift) + 1)
+    A[0, 1:] = -shift
+    return A
+
+
+def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_params,
+                    shift=None) -> dict:
     q = res.theta.shape[0]
     df_resid = nobs - q
     chi2 = pearson_chi2(family, y, res.mu, sw)
@@ -192,6 +206,9 @@ def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_param
     with np.errstate(invalid="ignore"):
         # R's convention: the information of the last IRLS step (see IRLSResult.step_hessian)
         cov = covariance(res.step_hessian, dispersion if np.isfinite(dispersion) else np.nan)
+        if shift is not None:
+            A = uncentre(shift)
+            cov = A @ cov @ A.T
     table = getattr(res, "y_table", None)
     null_dev, _ = null_deviance(y, family, sw, off, fit_intercept, table)
     llf = r_loglik(family, y, res.mu, sw, res.deviance, nobs, table)

@@ -60,6 +60,23 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
     return a
 
 
+def _centring(X: np.ndarray, ratio: float = 10.0) -> np.ndarray | None:
+    """Shifts for the columns whose mean exceeds ``ratio`` times their spread (a year column,
+    a timestamp), None when there are none. Centring them leaves the model unchanged (the
+    intercept absorbs the shift) but keeps IRLS's normal equations well conditioned: the Gram of
+    a column 1e6 away from 0 with spread 1 has condition ~1e12 and costs ~12 digits. The spread
+    is taken on at most ~10,000 rows; a column constant there is left as it is (the rank check
+    names it)."""
+    n, p = X.shape
+    if p == 0 or n < 2:
+        return None
+    mean = X.mean(axis=0)
+    sample = X if n <= 10_000 else X[:: n // 10_000]
+    spread = sample.std(axis=0)
+    shift = np.where((spread > 0) & (np.abs(mean) > ratio * spread), mean, 0.0)
+    return shift if shift.any() else None
+
+
 def _offset(n: int, offset: Any, exposure: Any, family: Any) -> np.ndarray | None:
     """The rows' offset plus ``log(exposure)`` (a log-link model's), or None without either."""
     off = check_vector(offset, n, "offset")
@@ -174,11 +191,15 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         if nobs < q and not self.alpha:
             raise ValueError(f"{nobs} observations (with positive weight) are fewer than the {q} "
                              "coefficients to estimate (the MLE is not unique; use alpha > 0)")
+        # columns far from 0 relative to their spread (years, timestamps) are centred for IRLS:
+        # the Gram of the raw columns would square their condition number
+        shift = _centring(Xa) if self.fit_intercept else None
+        Xs = Xa if shift is None else Xa - shift
         # one BLAS thread: the O(n) dot products of the statistics are slower multithreaded
         with one_blas_thread():
-            res, family = self._solve(Xa, y, family, sw, off, names)
-            sep = self._separation(Xa, y, sw, res, family, names)
-            self._set_fitted(Xa, y, sw, off, res, family, names, nobs, sep)
+            res, family = self._solve(Xs, y, family, sw, off, names)
+            sep = self._separation(Xs, y, sw, res, family, names)
+            self._set_fitted(Xs, y, sw, off, res, family, names, nobs, sep, shift)
         return self
 
     def _nb_alpha_by_ml(self) -> bool:
@@ -207,14 +228,15 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
             warnings.warn(sep.message(), SeparationWarning, stacklevel=user_stacklevel())
         return sep
 
-    def _set_fitted(self, X, y, sw, off, res, family, names, nobs, sep):
+    def _set_fitted(self, X, y, sw, off, res, family, names, nobs, sep, shift=None):
         terms = (["Intercept"] if self.fit_intercept else []) + names
         st = gs.glm_fit_statistics(X, y, sw, off, res, family, nobs, self.fit_intercept,
-                                   self._extra_params)
+                                   self._extra_params, shift)
+        theta = res.theta if shift is None else gs.uncentre(shift) @ res.theta
         idx = pd.Index(terms)
         self.family_ = family
         self.alpha_estimated_ = bool(self._extra_params)  # NB2 alpha by ML (counted in aic_)
-        self.params_ = pd.Series(res.theta, index=idx, name="Estimate")
+        self.params_ = pd.Series(theta, index=idx, name="Estimate")
         self.std_errors_ = pd.Series(np.sqrt(np.diag(st.pop("cov_params"))), index=idx,
                                      name="Std. Error")
         self.cov_params_ = pd.DataFrame(st.pop("cov"), index=idx, columns=idx)
@@ -223,7 +245,8 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         tab = self.coef_table()
         self.stat_ = tab.iloc[:, 2]
         self.pvalues_ = tab.iloc[:, 3]
-        self.intercept_, self.coef_ = res.intercept, res.coef.copy()
+        self.intercept_ = float(theta[0]) if self.fit_intercept else 0.0
+        self.coef_ = np.array(theta[int(self.fit_intercept):])
         self.n_iter_, self.converged_, self.n_passes_ = res.n_iter, res.converged, res.n_passes
         self.fitted_values_, self.separation_ = res.mu.copy(), sep
         self.loss_curve_ = list(getattr(res, "loss_curve", res.deviance_path))
