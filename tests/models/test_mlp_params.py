@@ -147,3 +147,22 @@ def test_numpy_integer_sizes_and_momentum_range():
         with pytest.raises(ValueError) as err:
             MLPRegressor((3,), momentum=bad).fit(X, Y)
         assert str(err.value) == f"momentum must be in [0, 1), got {bad}"
+
+
+def test_step_activation_warns_once_and_its_layer_does_not_move():
+    with pytest.warns(UserWarning) as rec:
+        m = MLPRegressor((4, 3), activation=["relu", "step"], max_iter=3, random_state=0,
+                         warm_start=True).fit(X, Y)
+    msgs = [str(r.message) for r in rec if r.category is UserWarning]
+    assert msgs == ["activation 'step' in hidden layer 2: its derivative is 0, so "
+                    "backpropagation passes no gradient through it and the weights before it "
+                    "never move; the Perceptron (reglab.models.perceptron.Perceptron) is the "
+                    "model for the step rule"]
+    before = m.coefs_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # a warm-start fit does not warn again
+        warnings.simplefilter("ignore", ConvergenceWarning)  # (a UserWarning subclass)
+        m.fit(X, Y)
+    np.testing.assert_array_equal(m.coefs_[0], before[0])
+    np.testing.assert_array_equal(m.coefs_[1], before[1])
+    assert np.abs(m.coefs_[2] - before[2]).max() > 0  # only the output layer learns

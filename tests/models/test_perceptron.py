@@ -14,6 +14,7 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 1 epoch, 2 errors
 def test_rule_by_hand():
     """Two samples, no shuffling, zero start: every update is w += (y - step(w.x + b)) x."""
     X = np.array([[1.0, 2.0], [2.0, -1.0]])
@@ -93,3 +94,23 @@ def test_summary_shows_weights_by_feature_and_mistakes_per_epoch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(again.predict(X), p.predict(X))
+
+
+def test_non_separable_data_warn_at_max_iter():
+    """XOR is not linearly separable: the rule keeps making mistakes until max_iter."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    with pytest.warns(ConvergenceWarning) as rec:
+        p = Perceptron(max_iter=7, random_state=0).fit(X, [0, 0, 1, 1])
+    assert not p.converged_ and p.n_iter_ == 7
+    assert str(rec[0].message) == (
+        f"Perceptron: {p.errors_[-1]} mistake(s) in the last of max_iter=7 epochs; the data may "
+        "not be linearly separable (then the rule never stops making mistakes), or it needs "
+        "more epochs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # separable (AND): no warning
+        assert Perceptron(random_state=0).fit(X, [0, 1, 0, 0]).converged_
+        p.partial_fit(X, [0, 0, 1, 1])  # one epoch by request: no warning either

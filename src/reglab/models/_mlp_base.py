@@ -64,6 +64,20 @@ def _check_learning_rate(lr: Any) -> None:
         raise ValueError(f"learning_rate must be a number > 0 or a schedule, got {lr!r}")
 
 
+def _warn_step(network: Sequential) -> None:
+    """One UserWarning for hidden step activations: step' = 0, so no gradient gets back."""
+    from reglab.nn.layers import Activation
+
+    acts = [layer.name for layer in network.layers if isinstance(layer, Activation)]
+    steps = [i + 1 for i, name in enumerate(acts) if name == "step"]
+    if steps:
+        warnings.warn(f"activation 'step' in hidden layer {', '.join(map(str, steps))}: its "
+                      "derivative is 0, so backpropagation passes no gradient through it and the "
+                      "weights before it never move; the Perceptron "
+                      "(reglab.models.perceptron.Perceptron) is the model for the step rule",
+                      UserWarning, stacklevel=user_stacklevel())
+
+
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses supply ``_prepare_y`` / ``_n_outputs`` / ``_loss``."""
 
@@ -129,6 +143,7 @@ class _BaseMLP(BaseEstimator):
             sw = None if np.all(sw == sw[0]) else sw
         if first:
             self.network_ = self._new_network(X.shape[1])
+            _warn_step(self.network_)
             self.history_, self.loss_curve_, self.n_iter_ = [], [], 0
             self._trainer = None
         if incremental:

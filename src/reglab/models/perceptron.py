@@ -19,13 +19,16 @@ perceptron per class, all updated on every sample, and ``predict`` takes the lar
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from reglab._warn import user_stacklevel
 from reglab.core._xp import plain
 from reglab.core.activations import get_activation
 from reglab.models._mlp_base import check_labels, validate_finite_X
@@ -125,8 +128,17 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return self
 
     def fit(self, X: Any, y: Any) -> Perceptron:
-        """Up to ``max_iter`` epochs of the perceptron rule; stops after an error-free epoch."""
-        return self._fit(X, y, int(self.max_iter), incremental=False)
+        """Up to ``max_iter`` epochs of the perceptron rule; stops after an error-free epoch.
+
+        Warns ``ConvergenceWarning`` when ``max_iter`` runs out with mistakes left: on data that
+        are not linearly separable the rule never stops making them."""
+        self._fit(X, y, int(self.max_iter), incremental=False)
+        if not self.converged_:
+            warnings.warn(f"Perceptron: {self.errors_[-1]} mistake(s) in the last of max_iter="
+                          f"{int(self.max_iter)} epochs; the data may not be linearly separable "
+                          "(then the rule never stops making mistakes), or it needs more epochs",
+                          ConvergenceWarning, stacklevel=user_stacklevel())
+        return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> Perceptron:
         """Exactly one epoch, continuing from the current weights."""
