@@ -299,3 +299,26 @@ def test_a_tampered_nested_kind_is_refused(tmp_path):
         bad = dict(files, **{"model.json": json.dumps(doc).encode()})
         with pytest.raises(ModelFileError, match=match):
             rio._decode(lambda name, bad=bad: bad[name], "p.reglab")
+
+
+def test_multiindex_frames_and_the_perceptron_round_trip(tmp_path):
+    """A SoftmaxRegression's (class, term) MultiIndex comes back as tuples (was the strings
+    "('a', 'q')", so .loc[("a", "q")] failed), integer class labels as integers; the Perceptron
+    is a registered kind (it was refused) and round-trips exactly."""
+    from reglab.models.logistic import SoftmaxRegression
+    from reglab.models.perceptron import Perceptron
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(90, 2)), columns=["q", "r"])
+    for labels in (np.array(["a", "b", "c"]), np.array([3, 5, 7])):
+        y = labels[rng.integers(0, 3, 90)]
+        s = SoftmaxRegression().fit(X, y)
+        back = load_model(save_model(s, tmp_path / f"s{labels[0]}.reglab")).model
+        pd.testing.assert_frame_equal(back.cov_params_, s.cov_params_, check_exact=True)
+        pd.testing.assert_frame_equal(back.params_, s.params_, check_exact=True)  # (p, K-1)
+        key = (s.cov_params_.index[2], s.cov_params_.index[2])
+        assert back.cov_params_.loc[key] == s.cov_params_.loc[key]
+    p = Perceptron(random_state=0).fit(X, (X.q > 0).astype(int))
+    assert kind_of(p) == "perceptron"
+    back = load_model(save_model(p, tmp_path / "p.reglab", X_check=X)).model
+    np.testing.assert_array_equal(back.decision_function(X), p.decision_function(X))

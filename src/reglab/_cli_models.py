@@ -165,8 +165,8 @@ def class_key(schema: dict | None) -> str:
     if len(classes) == 2:
         return (f"class codes: {codes} (a probability or log-odds in the summary is of "
                 f"{target} = {classes[1]!r})")
-    return (f"class codes: {codes} (the summary's numbered classes; a softmax model's "
-            f"coefficients are against the baseline {classes[0]!r})")
+    return (f"class codes: {codes} (the summary's numbered classes; an unpenalised softmax "
+            f"model's coefficients are against the baseline {classes[0]!r})")
 
 
 def save_with_meta(model, path, prepared, name: str, summary: str, source: str,

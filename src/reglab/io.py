@@ -168,6 +168,7 @@ def _register_known() -> None:
              ("random_forest_regressor", "models.forest", "RandomForestRegressor"),
              ("random_forest_classifier", "models.forest", "RandomForestClassifier"),
              ("mlp_classifier", "models.mlp", "MLPClassifier"),
+             ("perceptron", "models.perceptron", "Perceptron"),
              ("errors_in_variables", "bayes", "ErrorsInVariablesRegression"),
              ("bayesian_glm", "bayes", "BayesianGLM")]
     for kind, module, name in known:
@@ -189,11 +190,11 @@ def _pack(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     """A JSON tree with every array replaced by ``{"__array__": key}`` (stored in ``arrays``)."""
     if isinstance(obj, pd.DataFrame):
         return {"__frame__": {"values": _pack(obj.to_numpy(), arrays),
-                              "index": [str(i) for i in obj.index],
-                              "columns": [str(c) for c in obj.columns]}}
+                              "index": _pack_index(obj.index),
+                              "columns": _pack_index(obj.columns)}}
     if isinstance(obj, pd.Series):
         return {"__series__": {"values": _pack(obj.to_numpy(), arrays),
-                               "index": [str(i) for i in obj.index],
+                               "index": _pack_index(obj.index),
                                "name": None if obj.name is None else str(obj.name)}}
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
@@ -216,6 +217,28 @@ def _pack(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     raise ModelFileError(f"cannot store a value of type {type(obj).__name__}")
 
 
+def _label(v: Any) -> Any:
+    """A MultiIndex level value as JSON keeps it: numbers and strings as they are."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return v if isinstance(v, str | int | float | bool) else str(v)
+
+
+def _pack_index(index: pd.Index) -> list | dict:
+    """Index labels as text; a MultiIndex's tuples as lists of their values (so ``("a", "q")``
+    comes back as the tuple, not the string ``"('a', 'q')"``), with the level names."""
+    if isinstance(index, pd.MultiIndex):
+        return {"tuples": [[_label(v) for v in t] for t in index],
+                "names": [None if n is None else str(n) for n in index.names]}
+    return [str(i) for i in index]
+
+
+def _unpack_index(labels: list | dict) -> pd.Index:
+    if isinstance(labels, dict):
+        return pd.MultiIndex.from_tuples([tuple(t) for t in labels["tuples"]],
+                                         names=labels["names"])
+    return pd.Index(labels)
+
+
 def _unpack(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(obj, dict):
         if set(obj) == {"__array__"}:
@@ -224,11 +247,12 @@ def _unpack(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
             return np.asarray(obj["__strarray__"], dtype=object)
         if set(obj) == {"__series__"}:
             s = obj["__series__"]
-            return pd.Series(_unpack(s["values"], arrays), index=s["index"], name=s["name"])
+            return pd.Series(_unpack(s["values"], arrays), index=_unpack_index(s["index"]),
+                             name=s["name"])
         if set(obj) == {"__frame__"}:
             f = obj["__frame__"]
-            return pd.DataFrame(_unpack(f["values"], arrays), index=f["index"],
-                                columns=f["columns"])
+            return pd.DataFrame(_unpack(f["values"], arrays), index=_unpack_index(f["index"]),
+                                columns=_unpack_index(f["columns"]))
         return {k: _unpack(v, arrays) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_unpack(v, arrays) for v in obj]

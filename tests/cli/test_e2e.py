@@ -127,8 +127,8 @@ def test_classifier_predict_writes_labels_and_probabilities(tmp_path, run):
                          "softmax", "-q")
     assert code == 0, err
     assert out.rstrip().endswith("class codes: 0 = 'cat', 1 = 'dog', 2 = 'fish' (the summary's "
-                                 "numbered classes; a softmax model's coefficients are against "
-                                 "the baseline 'cat')")
+                                 "numbered classes; an unpenalised softmax model's coefficients "
+                                 "are against the baseline 'cat')")
 
 
 def test_builtin_error_columns_are_not_features_and_nb_recovers_alpha(tmp_path, run):
@@ -585,8 +585,8 @@ def test_drop_missing_also_drops_rows_without_an_exposure(tmp_path, run):
     df.to_csv(tmp_path / "c.csv", index=False)
     code, _, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--exposure", "years", "-q")
     assert code == 1 and err.strip() == ("error: 2 of 60 rows have missing values in columns "
-                                         "years (2, first in row 3); pass --drop-missing to "
-                                         "drop them")
+                                         "years (2, first in row 3, line 5); pass "
+                                         "--drop-missing to drop them")
     code, out, err = run("fit", tmp_path / "c.csv", "-t", "claims", "--exposure", "years",
                          "--drop-missing")
     assert code == 0, err
