@@ -29,10 +29,10 @@ CASES = {
     "text in numeric target": (
         lambda t: _csv(t, "t.csv", pd.DataFrame({"x": [1.0, 2, 3, 4],
                                                  "y": ["1.5", "2.5", "oops", "4.0"]})),
-        "y", "target column 'y' is not numeric: row 2 has 'oops'"),
+        "y", "target column 'y' is not numeric: row 2 (line 4) has 'oops'"),
     "missing values": (
         lambda t: _csv(t, "m.csv", pd.DataFrame({"x": [1.0, np.nan, 3, 4], "y": [1.0, 2, 3, 5]})),
-        "y", "1 of 4 rows have missing values in columns x (1, first in row 1); pass "
+        "y", "1 of 4 rows have missing values in columns x (1, first in row 1, line 3); pass "
              "--drop-missing"),
 }
 
@@ -54,7 +54,7 @@ def test_non_numeric_target_for_regression(tmp_path, run):
     code, _, err = run("compare", p, "--target", "y", "--task", "continuous", "-q")
     assert code == 1
     assert err.strip() == ("error: target column 'y' must be numeric for continuous regression: "
-                           "row 0 has 'a'")
+                           "row 0 (line 2) has 'a'")
 
 
 def test_usage_errors_exit_2(run):
@@ -182,7 +182,8 @@ def test_a_missing_measurement_error_is_a_missing_value_like_any_other(tmp_path,
             "--models", "linear", "-o", tmp_path / "r")
     code, _, err = run(*args, "-q")
     assert code == 1 and err.strip() == ("error: 1 of 12 rows have missing values in columns ey "
-                                         "(1, first in row 4); pass --drop-missing to drop them")
+                                         "(1, first in row 4, line 6); pass --drop-missing to drop "
+                                         "them")
     code, out, err = run(*args, "--drop-missing")
     assert code == 0 and "dropped 1 of 12 rows with missing values (ey (1))" in out, err
 

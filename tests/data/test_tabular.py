@@ -358,3 +358,61 @@ def test_duplicated_column_names_are_refused_naming_them(tmp_path, header, messa
     # pandas' own 'x.1' in a header is a name like any other
     p.write_text("x,x.1,y\n1,2,3\n2,3,5\n")
     assert read_table(p).columns.tolist() == ["x", "x.1", "y"]
+
+
+def test_errors_name_the_line_of_the_file_as_well_as_the_row(tmp_path):
+    # review 6 finding 10: "row 9" counts data rows from 0; an editor shows that row on line 11
+    p = tmp_path / "t.csv"
+    p.write_text("\nx,g,y\n1.0,a,1\n2.0,b,oops\n\n  \n3.0,a,2\n4.0,,3\n5.0,b,-1\n")
+    df = read_table(p)  # blank lines (1, 5, 6) are skipped: rows 0..4 are on lines 3 4 7 8 9
+    with pytest.raises(DataError) as err:
+        prepare(df, "y")
+    assert str(err.value) == ("1 of 5 rows have missing values in columns g (1, first in row 3, "
+                              "line 8); pass --drop-missing to drop them")
+    with pytest.raises(DataError) as err:
+        prepare(df, "y", drop_missing=True)
+    assert str(err.value) == "target column 'y' is not numeric: row 1 (line 4) has 'oops'"
+    df = df[df["y"] != "oops"]
+    with pytest.raises(DataError) as err:
+        prepare(df, "y", task="counts", drop_missing=True)
+    assert str(err.value) == ("target column 'y' must be a non-negative integer for task counts: "
+                              "row 4 (line 9) has -1")
+    schema = prepare(df, "y", drop_missing=True).schema
+    new = tmp_path / "new.csv"
+    new.write_text("x,g\n1.0,a\n2.0,c\n")
+    with pytest.raises(DataError) as err:
+        encode(read_table(new), schema)
+    assert str(err.value) == ("column 'g' has level 'c' in row 1 (line 3) that was not in the "
+                              "training data (levels: a, b)")
+    new.write_text("x,g\n1.0,a\nabc,b\n")
+    with pytest.raises(DataError) as err:
+        encode(read_table(new), schema)
+    assert str(err.value) == "column 'x' must be numeric: row 1 (line 3) has 'abc'"
+
+
+def test_rows_without_a_line_where_lines_and_rows_do_not_pair_up(tmp_path):
+    p = tmp_path / "multiline.csv"  # a quoted field over two lines: rows and lines differ
+    p.write_text('note,y\n"two\nlines",1\nok,x\n')
+    with pytest.raises(DataError) as err:
+        prepare(read_table(p), "y", task="continuous")
+    assert str(err.value) == ("target column 'y' must be numeric for continuous regression: "
+                              "row 1 has 'x'")
+    # a DataFrame built in Python, and Parquet, have no lines
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["1", "2", "z"]})
+    df.to_parquet(tmp_path / "d.parquet")
+    for frame in (df, read_table(tmp_path / "d.parquet")):
+        with pytest.raises(DataError) as err:
+            prepare(frame, "y")
+        assert str(err.value) == "target column 'y' is not numeric: row 2 has 'z'"
+
+
+@pytest.mark.parametrize(("data", "rows", "expected"), [
+    (b"x,y\n1,2\n3,4\n", 2, [[0, 2]]),
+    (b"x,y\r\n1,2\r\n\r\n3,4", 2, [[0, 2], [1, 4]]),             # CRLF, no final newline
+    (b"\n \nx,y\n1,2\n\n\t\n3,4\n\n5,6\n\n", 3, [[0, 4], [1, 7], [2, 9], [3, 11]]),
+    (b'x,y\n"a\nb",2\n', 1, None),                                # a field over two lines
+])
+def test_row_lines_maps_rows_to_lines_skipping_blank_ones(data, rows, expected):
+    from reglab.data._errors import row_lines
+
+    assert row_lines(data, rows) == expected

@@ -1,6 +1,7 @@
 """reglab.data: reading and checking tables, and the built-in data sets."""
 
 from reglab.data import synthetic
+from reglab.data._errors import row_label
 from reglab.data.builtin import BUILTIN_PREFIX, DATASETS, DatasetInfo, load_dataset
 from reglab.data.tabular import (
     TASKS,
@@ -13,8 +14,8 @@ from reglab.data.tabular import (
 )
 
 __all__ = ["BUILTIN_PREFIX", "DATASETS", "DataError", "DatasetInfo", "Prepared", "TASKS",
-           "detect_task", "encode", "load_dataset", "prepare", "read_table", "synthetic",
-           "load_data"]
+           "detect_task", "encode", "load_dataset", "prepare", "read_table", "row_label",
+           "synthetic", "load_data"]
 
 
 def load_data(source: str, n_samples: int | None = None, seed: int = 0):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reglab.data._errors import DataError
+from reglab.data._errors import LINES, DataError, row_lines
 from reglab.data._sniff import csv_options
 
 __all__ = ["read_table"]
@@ -100,7 +100,7 @@ def _read_text(p: Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(p, **opts)
         df.attrs["reglab_header"] = _header(p, opts)
-        return df
+        return _with_lines(df, p)
     except UnicodeDecodeError:
         # pandas decodes in chunks, so its error's offset is within a chunk: find the file's own
         data = p.read_bytes()
@@ -115,7 +115,35 @@ def _read_text(p: Path) -> pd.DataFrame:
     df.attrs["reglab_header"] = _header(p, {**opts, "encoding": "cp1252"})
     df.attrs["reglab_notes"] = [f"{p.name} is not UTF-8 ({why} at byte {pos}); read it as "
                                 "Windows-1252"]
+    return _with_lines(df, p, data)
+
+
+def _with_lines(df: pd.DataFrame, p: Path, data: bytes | None = None) -> pd.DataFrame:
+    """``df`` with the map from its rows to the file's lines for error messages ("row 9 (line
+    11)", :func:`reglab.data._errors.row_lines`). One line a row is found by counting newlines in
+    4 MiB chunks (0.13 s on 80 MB); only a file with blank lines is read whole for the map, and
+    above 1 GiB it goes without."""
+    if data is None:
+        n_lines, blank_first = _count_lines(p)
+        if n_lines == len(df) + 1 and not blank_first:
+            df.attrs[LINES] = [[0, 2]]
+            return df
+        if p.stat().st_size > 1 << 30:
+            return df
+        data = p.read_bytes()
+    df.attrs[LINES] = row_lines(data, len(df))
     return df
+
+
+def _count_lines(p: Path) -> tuple[int, bool]:
+    """The number of lines of ``p`` and whether its first line is blank."""
+    buf, n, last, head = bytearray(1 << 22), 0, b"\n"[0], b""
+    with open(p, "rb") as f:
+        while k := f.readinto(buf):
+            head = head or bytes(buf[:k])
+            n += buf.count(b"\n", 0, k)
+            last = buf[k - 1]
+    return n + (last != b"\n"[0]), head.lstrip(b" \t\r")[:1] in (b"\n", b"")
 
 
 def _header(p: Path, opts: dict) -> list:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reglab.data._errors import DataError
+from reglab.data._errors import DataError, row_label
 from reglab.data._read import read_table
 from reglab.data._text_columns import refuse_unencodable
 
@@ -75,7 +75,8 @@ def detect_task(y: pd.Series, name: str = "y") -> str:
         parsed = pd.to_numeric(y, errors="coerce").notna().mean()
         if parsed > 0.5 and not pd.api.types.is_bool_dtype(y):
             row, val = _first_non_numeric(y)
-            raise DataError(f"target column '{name}' is not numeric: row {row} has {val!r}")
+            raise DataError(f"target column '{name}' is not numeric: {row_label(y, row)} has "
+                            f"{val!r}")
         return "binary" if y.nunique() <= 2 else "multiclass"
     values = np.unique(num.to_numpy())
     if values.size == 2 and set(values.tolist()) <= {0.0, 1.0}:
@@ -108,15 +109,15 @@ def _target(df: pd.DataFrame, target: str, task: str | None) -> tuple[np.ndarray
         row, val = _first_non_numeric(s) if pd.to_numeric(s, errors="coerce").notna().any() else (
             s.index[0], s.iloc[0])
         raise DataError(f"target column '{target}' must be numeric for {task} regression: "
-                        f"row {row} has {val!r}")
+                        f"{row_label(s, row)} has {val!r}")
     y = num.to_numpy(dtype=float)
-    _check_range(y, target, task, s.index)
+    _check_range(y, target, task, s)
     if np.ptp(y) == 0:
         raise DataError(f"target column '{target}' is constant ({y[0]:g}): nothing to model")
     return y, task, None
 
 
-def _check_range(y: np.ndarray, target: str, task: str, index: pd.Index) -> None:
+def _check_range(y: np.ndarray, target: str, task: str, s: pd.Series) -> None:
     bad = None
     if task == "counts":
         bad = np.flatnonzero((y < 0) | (y != np.round(y)))
@@ -127,7 +128,7 @@ def _check_range(y: np.ndarray, target: str, task: str, index: pd.Index) -> None
     if bad is not None and bad.size:
         i = bad[0]
         raise DataError(f"target column '{target}' must be {what} for task {task}: "
-                        f"row {index[i]} has {y[i]:g}")
+                        f"{row_label(s, s.index[i])} has {y[i]:g}")
 
 
 def _plain(v: Any) -> Any:
@@ -146,8 +147,9 @@ def _missing_policy(df: pd.DataFrame, cols: list[str], drop: bool,
                         + ", ".join(c for c in cols if miss[c].any()) + ")")
     per_col = ", ".join(f"{c} ({int(miss[c].sum())})" for c in cols if miss[c].any())
     if not drop:
-        where = ", ".join(f"{c} ({int(miss[c].sum())}, first in row "
-                          f"{miss.index[miss[c].to_numpy()][0]})" for c in cols if miss[c].any())
+        where = ", ".join(f"{c} ({int(miss[c].sum())}, first in "
+                          f"{row_label(df, miss.index[miss[c].to_numpy()][0], inner=True)})"
+                          for c in cols if miss[c].any())
         raise DataError(f"{int(rows.sum())} of {len(df)} rows have missing values in columns "
                         f"{where}; pass --drop-missing to drop them")
     notes.append(f"dropped {int(rows.sum())} of {len(df)} rows with missing values ({per_col})")
@@ -272,7 +274,8 @@ def encode(df: pd.DataFrame, schema: dict[str, Any]) -> tuple[np.ndarray, list[s
         X = np.column_stack(cols) if cols else np.empty((len(df), 0))
     if not np.all(np.isfinite(X)):
         r, j = np.argwhere(~np.isfinite(X))[0]
-        raise DataError(f"column '{names[j]}' has a non-finite value in row {df.index[r]}")
+        raise DataError(f"column '{names[j]}' has a non-finite value in "
+                        f"{row_label(df, df.index[r])}")
     return X, names
 
 
@@ -282,19 +285,20 @@ def _checked_column(df: pd.DataFrame, f: dict[str, Any]) -> pd.Series:
         raise DataError(f"column '{c}' is missing from the data")
     s = df[c]
     if s.isna().any():
-        raise DataError(f"column '{c}' has a missing value in row {s.index[s.isna()][0]}")
+        raise DataError(f"column '{c}' has a missing value in "
+                        f"{row_label(s, s.index[s.isna()][0])}")
     if f["kind"] == "numeric":
         num = _as_numeric(s)
         if num is None:
             row, val = _first_non_numeric(s)
-            raise DataError(f"column '{c}' must be numeric: row {row} has {val!r}")
+            raise DataError(f"column '{c}' must be numeric: {row_label(s, row)} has {val!r}")
         return num
     text = s.astype(str)
     unseen = ~text.isin(f["levels"])
     if unseen.any():
         row = text.index[unseen][0]
-        raise DataError(f"column '{c}' has level {text[row]!r} in row {row} that was not in "
-                        f"the training data (levels: {', '.join(f['levels'])})")
+        raise DataError(f"column '{c}' has level {text[row]!r} in {row_label(s, row)} that "
+                        f"was not in the training data (levels: {', '.join(f['levels'])})")
     return text
 
 
