@@ -304,3 +304,28 @@ def test_gaussian_identity_skips_the_subsample_start(monkeypatch):
     assert "grad" not in kinds and res.n_passes <= 3  # one exact Newton step from R's mustart
     D = np.column_stack([np.ones(60_000), X])
     np.testing.assert_allclose(res.theta, np.linalg.lstsq(D, y, rcond=None)[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_huge_counts_converge_at_the_deviance_resolution(seed):
+    """Counts ~5e8: the deviance sums terms ~1e10 to a total ~1e2, so at the optimum a Newton
+    step's deviance "rises" by rounding and every halving was refused ("step halving failed",
+    NOT converged). When the full step predicts a decrease d' H d below tol, the point is the
+    optimum: converged, no warning, the coefficients statsmodels' (1e-9; NB at alpha = 0)."""
+    import warnings
+
+    import pandas as pd
+    import statsmodels.api as sm
+
+    from reglab.models.glm import GLM, NegativeBinomial
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=60)
+    y = rng.poisson(np.exp(20 + 0.8 * x)).astype(float)
+    ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit(tol=1e-14)
+    for model in (NegativeBinomial(), GLM()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model.fit(pd.DataFrame({"x": x}), y)
+        assert model.converged_
+        np.testing.assert_allclose(model.params_.to_numpy(), ref.params, rtol=1e-9)

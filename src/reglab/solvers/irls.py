@@ -301,8 +301,14 @@ def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback,
         if done is not None:
             path.append(done.deviance)
             return _finish(prob, done, theta, P, True, "", n_iter, path, H)
+        newton = theta
         theta, new = _step(prob, theta, theta_cur, pen_cur, P, max_halving, fallback)
         if theta is None:
+            if settled and _at_optimum(newton, theta_cur, H, pen_cur, tol):
+                # the Newton step predicts a decrease below tol: the deviance "rose" by its own
+                # rounding (huge counts sum terms ~1e10 to a deviance ~1e3); theta_cur is it
+                sweep, converged = prob.sweep(theta_cur), True
+                break
             message = (f"step halving failed at iteration {n_iter}: no step of the {max_halving} "
                        "halvings gave a valid fit with a lower deviance")
             break
@@ -319,6 +325,15 @@ def _iterate(prob, sweep, theta_cur, P, tol, max_iter, max_halving, fallback,
         message = (f"did not converge in {max_iter} iterations: relative deviance change "
                    f"{change:.3g} > tol {tol:g} (deviance {new.deviance:.6g})")
     return _finish(prob, sweep, theta_cur, P, converged, message, n_iter, path, H)
+
+
+def _at_optimum(newton, theta_cur, H, pen_cur, tol) -> bool:
+    """Whether the full Newton step from ``theta_cur`` predicts a deviance decrease ``d' H d``
+    below R's tolerance: the point is the optimum to the deviance's resolution."""
+    if theta_cur is None or H is None:
+        return False
+    d = newton - theta_cur
+    return bool(float(d @ H @ d) < tol * (abs(pen_cur) + 0.1))
 
 
 def _finish(prob, sweep, theta, P, converged, message, n_iter, path, H_step) -> IRLSResult:
