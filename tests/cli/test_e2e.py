@@ -37,7 +37,10 @@ def test_counts_glm_beats_gaussian_linear_via_csv(tmp_path, run):
     assert order[0] == "negative binomial GLM"  # the data are NB2 with k = 1.2
     html = (tmp_path / "rep" / "index.html").read_text()
     assert "Leaderboard" in html and html.count("data:image/png;base64,") >= 4
-    assert "as Pearson residuals (y - mu) / sqrt(V(mu)) with the Poisson variance" in html
+    # the NB GLM's residuals with its own variance, least squares' raw (its own assumption)
+    assert ("as Pearson residuals (y - mu) / sqrt(V(mu)) with the negative binomial variance "
+            "mu + alpha mu^2") in html
+    assert "linear, raw residuals (the model assumes a constant variance" in html
 
 
 def test_gam_beats_linear_on_nonlinear_surface():

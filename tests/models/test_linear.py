@@ -286,3 +286,11 @@ def test_affine_equivariance():
                                rtol=1e-10)
     for attr in ("rsquared_", "fvalue_", "sigma_"):
         assert getattr(tx, attr) == pytest.approx(getattr(base, attr), rel=1e-11)
+
+
+def test_text_target_is_named_by_row():
+    X = np.arange(8.0)[:, None]
+    with pytest.raises(ValueError, match=r"^y \(the target\) must be numeric; row 2 has 'x'$"):
+        LinearRegression().fit(X, ["1", "2", "x", "4", "5", "6", "7", "8"])
+    fit = LinearRegression().fit(X, np.array(["1", "2", "3.5", "4", "5", "6", "7", "8"]))
+    assert fit.nobs_ == 8  # numbers written as text are numbers

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["feature_names", "check_numeric_columns", "check_finite_X"]
+__all__ = ["feature_names", "check_numeric_columns", "check_numeric_y", "check_finite_X"]
 
 
 def feature_names(X: Any, n_features: int) -> tuple[list[str], np.ndarray | None]:
@@ -45,3 +45,16 @@ def check_finite_X(Xa: np.ndarray, names: list[str], what: str = "X") -> None:
         label = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
         raise ValueError(f"{what} contains {label} at {where} ({int(bad.sum())} non-finite "
                          f"value(s)); remove or impute them before fitting")
+
+
+def check_numeric_y(y: np.ndarray) -> None:
+    """Refuse a regression target holding text, naming the first row that is not a number."""
+    y = np.asarray(y)
+    if y.dtype.kind in "fiub":
+        return
+    for i, v in enumerate(y.ravel()):
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            shown = v.item() if isinstance(v, np.generic) else v
+            raise ValueError(f"y (the target) must be numeric; row {i} has {shown!r}") from None

@@ -34,6 +34,12 @@ from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 from reglab._warn import user_stacklevel
 from reglab.core._xp import plain
 from reglab.inference.table import coef_table, format_summary
+from reglab.models._design import (
+    check_finite_X,
+    check_numeric_columns,
+    check_numeric_y,
+    feature_names,
+)
 from reglab.models._formula import FormulaMixin
 
 __all__ = ["LinearRegression", "AliasedColumnsWarning", "PerfectFitWarning", "least_squares"]
@@ -49,28 +55,6 @@ class PerfectFitWarning(RuntimeWarning):
 
 PERFECT_FIT = ("essentially perfect fit: the residual variance is below 1e-30 (mean(fitted)^2 + "
                "var(fitted)), so standard errors, t, F and p values are round-off and unreliable")
-
-
-def _feature_names(X, n_features: int) -> tuple[list[str], np.ndarray | None]:
-    """Term names: DataFrame string columns, else ``x1 .. xp`` (1-based, like the lecture's x1)."""
-    cols = getattr(X, "columns", None)
-    if cols is not None and len(cols) == n_features and all(isinstance(c, str) for c in cols):
-        return [str(c) for c in cols], np.asarray(cols, dtype=object)
-    return [f"x{j + 1}" for j in range(n_features)], None
-
-
-def _check_finite(A: np.ndarray, names: list[str], what: str) -> None:
-    if np.isfinite(np.sum(A)):  # one cheap pass; a NaN/inf anywhere makes the sum non-finite
-        return
-    bad = ~np.isfinite(A)  # (a finite sum overflowing to inf lands here and passes)
-    if bad.any():
-        first = np.argwhere(bad)[0]
-        row, col = int(first[0]), int(first[-1])
-        where = f"column {names[col]!r}, row {row}" if A.ndim == 2 else f"row {row}"
-        v = float(A[bad][0])
-        label = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
-        raise ValueError(f"{what} contains {label} at {where} ({int(bad.sum())} non-finite "
-                         f"value(s)); remove or impute them before fitting")
 
 
 def _check_weights(sample_weight, n: int) -> np.ndarray:
@@ -241,15 +225,14 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         """Fit by QR/SVD; X (n_samples, n_features), y (n_samples,), sample_weight (n_samples,)."""
         y_arr = np.asarray(y) if y is not None else None
         if y_arr is not None and y_arr.ndim == 1 and y_arr.dtype.kind in "fiub":
-            _check_finite(y_arr.astype(float), [], "y")  # before sklearn's unnamed check
-        if isinstance(X, pd.DataFrame):
-            text = [str(c) for c, dt in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dt)]
-            if text:
-                raise ValueError(f"X column(s) {text} are not numeric; encode them (one-hot) or "
-                                 "use LinearRegression.from_formula, which does")
+            check_finite_X(y_arr.astype(float), [], "y")  # before sklearn's unnamed check
+        elif y_arr is not None and y_arr.dtype.kind in "OUS":  # text: numbers written as text
+            check_numeric_y(y_arr)
+            y = y_arr.astype(float)
+        check_numeric_columns(X, "LinearRegression")
         Xa, ya = check_X_y(X, y, dtype=np.float64, ensure_all_finite=False, y_numeric=True)
-        names, fnames = _feature_names(X, Xa.shape[1])
-        _check_finite(Xa, names, "X")
+        names, fnames = feature_names(X, Xa.shape[1])
+        check_finite_X(Xa, names, "X")
         w = _check_weights(sample_weight, Xa.shape[0])
         terms = (["Intercept"] if self.fit_intercept else []) + names
         n_eff = int((w > 0).sum())
@@ -302,7 +285,7 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
         # the fitted layout, not the fit_intercept parameter (which set_params may have changed)
         lead = len(self.params_) - self.n_features_in_
-        _check_finite(Xa, self.params_.index[lead:].tolist(), "X")
+        check_finite_X(Xa, self.params_.index[lead:].tolist(), "X")
         return np.column_stack([np.ones(Xa.shape[0]), Xa]) if lead else Xa
 
     def predict(self, X, interval: str | None = None, level: float = 0.95):
