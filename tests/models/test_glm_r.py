@@ -2,9 +2,10 @@
 
 Reference numbers are copied from statsmodels' own test suite, which records R's output:
 ``statsmodels/genmod/tests/results/results_glm.py`` (classes Longley, Star98, Cpunish,
-Cpunish_offset, Scotvote, CpunishTweediePower2) and ``statsmodels/discrete/tests/results/results_discrete.py``
-(``RandHIE.negativebinomial_nb2_bfgs``: "R 2.15.1 MASS 7.3-22 glm.nb()"). Where a number there is
-Stata's rather than R's, the comment says so. The data preparation mirrors statsmodels'
+Cpunish_offset, Scotvote, CpunishTweediePower2) and
+``statsmodels/discrete/tests/results/results_discrete.py``
+(``RandHIE.negativebinomial_nb2_bfgs``: "R 2.15.1 MASS 7.3-22 glm.nb()"). Where a number there
+is Stata's rather than R's, the comment says so. The data preparation mirrors statsmodels'
 ``test_glm.py`` / ``test_discrete.py`` set-ups (e.g. ``log`` of cpunish's VC100k96).
 
 Tolerance: rtol 1e-6 on everything (6 significant digits) unless the published number itself has
