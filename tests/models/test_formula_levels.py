@@ -86,3 +86,15 @@ def test_cli_predict_words_it_the_same(tmp_path, capsys):
         # (the CLI adds the file's line to the row; a DataFrame has no lines)
         assert capsys.readouterr().err.strip() == "error: " + ONE.replace("in row 3",
                                                                          "in row 3 (line 5)")
+
+
+def test_gam_formula_refuses_an_unseen_level_of_a_factor_expression():
+    """GAM's formula path: a factor given as C(g) (a linear formula term) is checked too; a
+    plain factor column already was (the GAM's own Factor term)."""
+    from reglab.models.gam import GAM
+
+    m = GAM.from_formula("y ~ s(x, k=5) + C(g)", DF)
+    _raises(ONE, lambda: m.predict(NEW))
+    np.testing.assert_allclose(m.predict(NEW.iloc[:3]), m.predict(DF.iloc[[0]].assign(
+        x=0.0, g="a")).tolist() + m.predict(pd.DataFrame({"x": [0.0, 0.0], "g": ["b", "c"],
+                                                        "k": [1, 1]})).tolist(), rtol=1e-12)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reglab._warn import user_stacklevel
-from reglab.models._formula import design_from_formula
+from reglab.models._formula import check_formula_levels, design_from_formula
 from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, supported_basis, te
 
 __all__ = ["parse_formula", "formula_design", "apply_formula", "FormulaDesign", "default_terms"]
@@ -184,6 +184,7 @@ def apply_formula(X: Any, formula: str, raw: list[str], spec: Any) -> Any:
     frame = X[raw].reset_index(drop=True)
     if spec is None:
         return frame
+    check_formula_levels(spec, X)  # an unseen level would become the reference level
     try:
         P = spec.get_model_matrix(X.reset_index(drop=True), na_action="raise")
     except Exception as exc:  # formulaic raises many types; one ValueError naming the formula
