@@ -482,3 +482,17 @@ def test_columns_far_from_zero_are_fitted_to_full_accuracy(shift):
         assert far.std_errors_.iloc[0] == pytest.approx(np.sqrt(var0), rel=max(rtol, 1e-7))
     with pytest.raises(ValueError, match=r"'k'.*constant"):
         GLM().fit(X.assign(k=1e7), cases[0][1])
+
+
+def test_summary_header_names_the_family_parameters_and_the_nb_poisson_limit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 1))
+    tw = GLM(family="tweedie", family_params={"power": 1.5}, link="log").fit(X, rng.gamma(2, 1, 50))
+    assert tw.summary().splitlines()[0] == ("Generalized linear model: family tweedie, link log "
+                                            "(power = 1.5)")
+    nb = NegativeBinomial().fit(X, rng.poisson(3, 50))
+    assert nb.alpha_nb_ == 0
+    assert nb.summary().splitlines()[0] == ("Generalized linear model: family negative_binomial "
+                                            "at alpha = 0 (the Poisson limit), link log")
+    with pytest.raises(ValueError, match=r"^3 observations are fewer than the 4 coefficients"):
+        GLM().fit(rng.normal(size=(3, 3)), [1, 2, 3])

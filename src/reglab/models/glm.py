@@ -189,7 +189,8 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         if nobs == 0:
             raise ValueError("all sample weights are zero: nothing to fit")
         if nobs < q and not self.alpha:
-            raise ValueError(f"{nobs} observations (with positive weight) are fewer than the {q} "
+            rows = "observations" + (" (with positive weight)" if sw is not None else "")
+            raise ValueError(f"{nobs} {rows} are fewer than the {q} "
                              "coefficients to estimate (the MLE is not unique; use alpha > 0)")
         # columns far from 0 relative to their spread (years, timestamps) are centred for IRLS:
         # the Gram of the raw columns would square their condition number
@@ -358,7 +359,13 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
 
 def _summary_text(m: GLM, level: float) -> str:
     fam = m.family_
-    title = f"Generalized linear model: family {fam.name}, link {fam.link.name}"
+    name = fam.name
+    if name == "poisson" and getattr(fam, "alpha", None) == 0:  # NB2 fitted at its boundary
+        name = "negative_binomial at alpha = 0 (the Poisson limit)"
+    title = f"Generalized linear model: family {name}, link {fam.link.name}"
+    shown = {k: v for k, v in (getattr(fam, "params", None) or {}).items() if k != "alpha"}
+    if shown:  # e.g. the Tweedie variance power, on which the deviance and AIC depend
+        title += " (" + ", ".join(f"{k} = {v:g}" for k, v in shown.items()) + ")"
     if getattr(m, "formula_", None):
         title += f"\nFormula: {m.formula_}"
     disp = ("taken to be 1" if fam.scale_fixed else f"estimated (Pearson) as {m.dispersion_:.6g}")

@@ -237,7 +237,8 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         terms = (["Intercept"] if self.fit_intercept else []) + names
         n_eff = int((w > 0).sum())
         if n_eff < len(terms):
-            raise ValueError(f"n_samples = {n_eff} (with positive weight) is fewer than the "
+            rows = " (with positive weight)" if sample_weight is not None else ""
+            raise ValueError(f"n_samples = {n_eff}{rows} is fewer than the "
                              f"{len(terms)} coefficients to estimate ({', '.join(terms[:6])}...)")
         sol = least_squares(Xa, ya, w, self.fit_intercept, self.solver, self.tol)
         if sol["aliased"]:
