@@ -194,6 +194,8 @@ def checked_column(s, label: str, rule: str, strict: bool = True):
     import numpy as np
     import pandas as pd
 
+    from reglab.data import row_label
+
     num = pd.to_numeric(s, errors="coerce")
     values = num.to_numpy(float)
     bad = num.isna().to_numpy() | ~np.isfinite(values) | ((values <= 0) if strict else
@@ -202,7 +204,7 @@ def checked_column(s, label: str, rule: str, strict: bool = True):
         row = s.index[bad][0]
         what = ("a missing value" if pd.isna(s[row]) else f"{s[row]:g}"
                 if isinstance(s[row], float | int | np.number) else f"{s[row]!r}")
-        raise UserError(f"{label} has {what} in row {row}: {rule}")
+        raise UserError(f"{label} has {what} in {row_label(s, row)}: {rule}")
     return values
 
 

@@ -238,15 +238,19 @@ def complete_rows(df, schema: dict, skip_missing: bool, also: tuple[str, ...] = 
     used += [c for c in also if c in df.columns and c not in used]
     miss = df[used].isna()
     bad = miss.any(axis=1).to_numpy()
+    what = "feature value" if not also else "feature or " + "/".join(also) + " value"
     if bad.any() and not skip_missing:
+        from reglab.data import row_label
+
         col = next(c for c in used if miss[c].any())
-        raise UserError(f"column '{col}' has a missing value in row {miss.index[miss[col]][0]} "
+        where = row_label(df, miss.index[miss[col]][0], inner=True)
+        raise UserError(f"column '{col}' has a missing value in {where} "
                         f"({int(bad.sum())} of {len(df)} rows have one); pass --skip-missing to "
                         "leave such rows without a prediction")
     if bad.all():
-        raise UserError("every row has a missing feature value: nothing to predict")
+        raise UserError(f"every row has a missing {what}: nothing to predict")
     if bad.any():
-        note(f"note: {int(bad.sum())} of {len(df)} rows have a missing feature value; their "
+        note(f"note: {int(bad.sum())} of {len(df)} rows have a missing {what}; their "
              "predictions are left empty")
     return ~bad
 

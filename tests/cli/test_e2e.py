@@ -175,8 +175,9 @@ def test_predict_with_missing_feature_values(tmp_path, run):
                                                                   index=False)
     code, _, err = run("predict", tmp_path / "m.reglab", tmp_path / "new.csv")
     assert code == 1
-    assert err.strip() == ("error: column 'M_V' has a missing value in row 1 (2 of 4 rows have "
-                           "one); pass --skip-missing to leave such rows without a prediction")
+    assert err.strip() == ("error: column 'M_V' has a missing value in row 1, line 3 (2 of 4 "
+                           "rows have one); pass --skip-missing to leave such rows without a "
+                           "prediction")
     code, out, err = run("predict", tmp_path / "m.reglab", tmp_path / "new.csv",
                          "--skip-missing", "-o", tmp_path / "p.csv")
     assert code == 0, err
@@ -343,7 +344,7 @@ def test_fit_with_exposure_matches_statsmodels_and_predict_uses_it(tmp_path, run
     df.to_csv(tmp_path / "zero.csv", index=False)
     code, _, err = run("fit", tmp_path / "zero.csv", "--target", "claims", "--model", "glm",
                        "--exposure", "years", "-q")
-    assert code == 1 and err.strip() == ("error: exposure column 'years' has 0 in row 7: "
+    assert code == 1 and err.strip() == ("error: exposure column 'years' has 0 in row 7 (line 9): "
                                          "exposures are finite and > 0")
     code, _, err = run("fit", tmp_path / "c.csv", "--target", "claims", "--model", "forest",
                        "--exposure", "years", "-q")
@@ -528,8 +529,8 @@ def test_weights_option_on_fit_and_compare(tmp_path, run):
     df.loc[5, "w"] = -2
     df.to_csv(tmp_path / "bad.csv", index=False)
     code, _, err = run("fit", tmp_path / "bad.csv", "-t", "claims", "--weights", "w", "-q")
-    assert code == 1 and err.strip() == ("error: weights column 'w' has -2 in row 5: weights "
-                                         "are finite and >= 0")
+    assert code == 1 and err.strip() == ("error: weights column 'w' has -2 in row 5 (line 7): "
+                                         "weights are finite and >= 0")
     code, _, err = run("fit", tmp_path / "c.csv", "-t", "age", "--model", "eiv", "--weights",
                        "w", "-q")
     assert code == 1 and err.strip() == "error: --weights: --model eiv takes no row weights"

@@ -166,8 +166,8 @@ def test_measurement_error_columns_must_be_finite_and_non_negative(tmp_path, run
     code, _, err = run("compare", p, "--target", "y", "--x-err", "ex", "--y-err", "ey", "-q",
                        "--no-report", "-o", tmp_path / "r")
     assert code == 1
-    assert err.strip() == (f"error: error column 'ey' has {shown} in row 4: measurement errors "
-                           "are standard deviations, finite and >= 0")
+    assert err.strip() == (f"error: error column 'ey' has {shown} in row 4 (line 6): "
+                           "measurement errors are standard deviations, finite and >= 0")
 
 
 def test_a_missing_measurement_error_is_a_missing_value_like_any_other(tmp_path, run):
@@ -217,3 +217,16 @@ def test_leaderboard_never_truncates_numbers_at_80_columns():
     for value in ("0.5123", "0.7048", "0.004141", "62.34", "0.01313", "1.992"):
         assert value in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_predict_rows_missing_their_exposure_are_named_as_such():
+    from reglab._cli_io import UserError
+    from reglab._cli_models import complete_rows
+
+    schema = {"features": [{"name": "x"}]}
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "years": [1.0, np.nan, 2.0]})
+    with pytest.raises(UserError, match=r"^column 'years' has a missing value in row 1 \(1 of 3"):
+        complete_rows(df, schema, False, ("years",))
+    assert complete_rows(df, schema, True, ("years",)).tolist() == [True, False, True]
+    with pytest.raises(UserError, match=r"^every row has a missing feature or years value: "):
+        complete_rows(df.assign(years=np.nan), schema, True, ("years",))
