@@ -322,3 +322,29 @@ def test_multiindex_frames_and_the_perceptron_round_trip(tmp_path):
     assert kind_of(p) == "perceptron"
     back = load_model(save_model(p, tmp_path / "p.reglab", X_check=X)).model
     np.testing.assert_array_equal(back.decision_function(X), p.decision_function(X))
+
+
+def test_saving_never_mixes_into_another_folder_or_half_writes(tmp_path, fitted, monkeypatch):
+    """A folder that holds other files (a report) is refused; an interrupted zip write leaves
+    the file that was there untouched and no partial file."""
+    model, X = fitted
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "index.html").write_text("<html></html>")
+    with pytest.raises(ModelFileError, match="folder .*report exists and holds other files; save "
+                                             "to a new folder or to a .reglab file"):
+        save_model(model, report)
+    assert [f.name for f in report.iterdir()] == ["index.html"]
+    folder = save_model(model, tmp_path / "m_dir")
+    save_model(model, folder)  # a model folder may be overwritten
+    target = save_model(model, tmp_path / "m.reglab")
+    before = target.read_bytes()
+
+    def broken(self, name, data, *a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(model, target)
+    assert target.read_bytes() == before
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["m.reglab", "m_dir", "report"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -393,10 +394,18 @@ def save_model(model: Any, path: str | Path, *, meta: dict | None = None,
             raise ModelFileError(f"{type(model).__name__} cannot be saved faithfully yet ({why})")
     if p.suffix.lower() in (".reglab", ".zip"):
         p.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in files.items():
-                zf.writestr(name, data)
+        part = p.with_name(p.name + ".part")  # a failed write leaves an existing file as it was
+        try:
+            with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name, data in files.items():
+                    zf.writestr(name, data)
+            os.replace(part, p)
+        finally:
+            part.unlink(missing_ok=True)
         return p
+    if p.is_dir() and any(p.iterdir()) and not (p / "model.json").exists():
+        raise ModelFileError(f"folder {p} exists and holds other files; save to a new folder or "
+                             "to a .reglab file")
     if p.exists():
         shutil.rmtree(p / "arrays", ignore_errors=True)
     (p / "arrays").mkdir(parents=True, exist_ok=True)
