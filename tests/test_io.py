@@ -348,3 +348,25 @@ def test_saving_never_mixes_into_another_folder_or_half_writes(tmp_path, fitted,
         save_model(model, target)
     assert target.read_bytes() == before
     assert sorted(f.name for f in tmp_path.iterdir()) == ["m.reglab", "m_dir", "report"]
+
+
+def test_a_separated_binomial_fit_keeps_its_finding_through_a_file(tmp_path):
+    """The separation found at fit is part of the summary: a loaded GLM / LogisticRegression
+    summary is the fitted one's, warning line included (GLM's summary raised AttributeError)."""
+    import warnings
+
+    from reglab.models.glm import GLM
+    from reglab.models.logistic import LogisticRegression
+
+    X = pd.DataFrame({"dose": np.arange(10.0)})
+    y = (X.dose > 4.5).astype(float)
+    for model in (GLM(family="binomial"), LogisticRegression()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+        assert model.separation_.separated
+        back = load_model(save_model(model, tmp_path / "s.reglab")).model
+        assert back.separation_.columns == ["dose"] and back.separation_.complete
+        np.testing.assert_array_equal(back.separation_.direction, model.separation_.direction)
+        assert back.summary() == model.summary() and "WARNING: complete separation" in \
+            back.summary()

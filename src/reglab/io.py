@@ -116,6 +116,11 @@ def _encodable(v: Any) -> Any:
     spec = _family_spec(v)
     if spec is not None:
         return {"__family__": spec}
+    if type(v).__name__ == "Separation":  # a binomial fit's separation finding (its summary)
+        return {"__separation__": {"separated": bool(v.separated), "complete": bool(v.complete),
+                                   "columns": [str(c) for c in v.columns],
+                                   "direction": np.asarray(v.direction, float),
+                                   "label": str(v.label), "constant": v.constant}}
     if type(v).__name__ == "ModelSpec":  # a formula model's fitted formula (formulaic)
         from reglab.models._formula import formula_spec_to_dict
 
@@ -147,6 +152,10 @@ def _generic_from_dict(cls: type) -> Callable[[dict], Any]:
         for name, value in d["fitted"].items():
             if isinstance(value, dict) and "__family__" in value:
                 value = get_family(dict(value["__family__"]))
+            elif isinstance(value, dict) and "__separation__" in value:
+                from reglab.inference.separation import Separation
+
+                value = Separation(**value["__separation__"])
             elif isinstance(value, dict) and "__formula_spec__" in value:
                 from reglab.models._formula import formula_spec_from_dict
 
