@@ -174,11 +174,11 @@ def test_small_tables_refuse_identifiers_dates_and_numbers_with_units():
     with pytest.raises(DataError, match="has 21 distinct text values in 40 rows"):
         prepare(_small(id=[f"P{i % 21}" for i in range(40)]), "y")
     assert len(prepare(_small(g=[f"P{i % 20}" for i in range(40)]), "y").feature_names) == 20
-    # dates whatever their count: three visit days
-    visits = [f"2024-0{1 + i % 3}-15" for i in range(40)]
+    # dates beyond a small factor's levels (13 visit days); 3 visit days are a factor
+    visits = [f"2024-01-{1 + i % 13:02d}" for i in range(40)]
     with pytest.raises(DataError) as err:
         prepare(_small(visit=visits), "y")
-    assert str(err.value) == ("feature column 'visit' looks like dates (e.g. '2024-01-15'): "
+    assert str(err.value) == ("feature column 'visit' looks like dates (e.g. '2024-01-01'): "
                               "convert them to a number (e.g. days since the first) or leave it "
                               "out (--drop visit) or choose the features (--features A,B)")
     weights = [f"{60 + 0.1 * i:.1f} kg" for i in range(40)]
@@ -188,10 +188,11 @@ def test_small_tables_refuse_identifiers_dates_and_numbers_with_units():
                               "(e.g. '60.0 kg'): strip the unit so that they read as numbers, or "
                               "leave it out (--drop weight) or choose the features (--features "
                               "A,B)")
+    dose = [f"{5 * (1 + i % 13)}mg" for i in range(40)]
     with pytest.raises(DataError) as err:  # several: one message naming them all
-        prepare(_small(id=ids, visit=visits, dose=["5mg", "10mg"] * 20), "y")
+        prepare(_small(id=ids, visit=visits, dose=dose), "y")
     assert str(err.value) == ("feature columns 'id' (40 distinct values in 40 rows, e.g. "
-                              "'P0000'), 'visit' (dates, e.g. '2024-01-15'), 'dose' (numbers "
+                              "'P0000'), 'visit' (dates, e.g. '2024-01-01'), 'dose' (numbers "
                               "with the unit 'mg', e.g. '5mg') cannot be one-hot encoded: convert "
                               "dates to a number (e.g. days since the first), strip units, or "
                               "leave them out (--drop id,visit,dose) or choose the features "
@@ -204,6 +205,10 @@ def test_small_tables_refuse_identifiers_dates_and_numbers_with_units():
     ["1-2", "3-4", "5-6"],                # ranges, e.g. age groups
     ["1st", "2nd", "3rd"],                # different suffixes: not a unit
     ["group 1", "group 2", "group 3"],    # the number comes last
+    ["2WD", "4WD", "6WD"],                # a few values with a unit: a factor (R, sklearn)
+    ["16GB", "32GB", "64GB"],
+    ["2020Q1", "2020Q2", "2020Q3"],       # a few dates: a seasonal factor
+    ["2024-01-15", "2024-02-15", "2024-03-15"],
 ])
 def test_small_factors_still_encode(levels):
     p = prepare(_small(g=[levels[i % 3] for i in range(40)]), "y")

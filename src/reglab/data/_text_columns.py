@@ -12,7 +12,7 @@ import pandas as pd
 
 from reglab.data._errors import DataError
 
-__all__ = ["MAX_LEVELS", "ID_MIN_ROWS", "refuse_unencodable"]
+__all__ = ["MAX_LEVELS", "ID_MIN_ROWS", "FACTOR_LEVELS", "refuse_unencodable"]
 
 # More distinct text values than this in a feature column is almost always an identifier, and
 # one-hot encoding it would make a column per row.
@@ -23,6 +23,11 @@ MAX_LEVELS = 50
 # gave a saturated fit with NaN standard errors). Below ID_MIN_ROWS rows a genuine factor can
 # have more levels than half the rows (3 groups in 5 rows), so the rule starts there.
 ID_MIN_ROWS = 10
+# Up to this many levels a column of dates or of numbers with a unit is a factor like any other
+# ("2WD"/"4WD", "32GB"/"64GB", three visit days, four quarters "2020Q1"...): R's model.matrix
+# and scikit-learn's OneHotEncoder encode it, and so does reglab. Past it, the values are
+# measurements or a time line, which dummies would turn into one coefficient per value.
+FACTOR_LEVELS = 12
 # a number (any decimal or thousands marks) and then a unit that starts with no digit or mark:
 # "63.1 kg", "63,1 kg", "12%", "1 200 m"; the unit holds no digit ("m2" is not one)
 _WITH_UNIT = re.compile(r"[-+]?(?:\d[\d.,\u00a0\u202f ]*\d|\d|[.,]\d+)\s*(?P<unit>[^\d\s.,+-]\D*?)")
@@ -59,9 +64,9 @@ def _looks_like_dates(s: pd.Series) -> bool:
 def _problem(s: pd.Series, levels: list[str]) -> dict | None:
     """What is wrong with one-hot encoding the text column ``s`` (distinct values ``levels``)."""
     first = str(s.dropna().iloc[0]) if s.notna().any() else ""
-    if (unit := _unit(levels)) is not None:
+    if len(levels) > FACTOR_LEVELS and (unit := _unit(levels)) is not None:
         return {"kind": "unit", "unit": unit, "first": first}
-    if _looks_like_dates(s):
+    if len(levels) > FACTOR_LEVELS and _looks_like_dates(s):
         return {"kind": "dates", "first": first}
     n = int(s.notna().sum())
     if len(levels) > MAX_LEVELS or (n >= ID_MIN_ROWS and len(levels) > 0.5 * n):
