@@ -257,7 +257,8 @@ def verbatim_rows(source: str, df):
     from reglab.data._sniff import csv_options
 
     p = Path(source)
-    if source.startswith("builtin:") or p.suffix.lower() not in (".csv", ".txt", ".tsv"):
+    # as read_table: every suffix but Parquet's is delimited text (spreadsheets never get here)
+    if source.startswith("builtin:") or p.suffix.lower() in (".parquet", ".pq"):
         return df.copy(), ",", "."
     opts = csv_options(p)
     sep = opts["sep"]

@@ -334,7 +334,10 @@ ERROR_TASKS = tuple(dict.fromkeys(t for r in RUNGS if r.needs_errors for t in r.
 
 # `reglab fit --model` names (underscores read as spaces) -> the rung names they stand for
 _FIT_NAMES = {"forest": ("random forest",),
-              "glm": ("gamma glm (log link)", "poisson glm", "negative binomial glm"),
+              # the GLM rungs; a binary target's is the logistic one, a continuous one's
+              # (Gaussian, identity link) the least-squares line
+              "glm": ("gamma glm (log link)", "poisson glm", "negative binomial glm",
+                      "logistic regression"),
               "eiv": ("errors-in-variables (bayesian)",),
               "bayesian glm": ("bayesian nb glm (measurement errors)",)}
 
@@ -356,7 +359,8 @@ def ladder(task: str, *, errors: bool = False, names: list[str] | None = None) -
         # the names `reglab fit --model` uses name their rungs too
         wanted = _FIT_NAMES.get(n, (n,))
         hits = ([r.name for r in rungs if r.name.lower() in wanted]
-                or [r.name for r in rungs if r.name.lower().startswith(wanted)])
+                or [r.name for r in rungs if r.name.lower().startswith(wanted)]
+                or [r.name for r in rungs if n == "glm" and r.name == "linear"])
         if not hits:
             raise ValueError(f"no model {n!r} for task {task}; choose from "
                              + ", ".join(r.name for r in rungs))

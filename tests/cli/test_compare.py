@@ -107,6 +107,8 @@ def test_ladder_selection():
     assert picked("counts", "negative_binomial") == ["negative binomial GLM"]
     assert picked("counts", "glm") == ["Poisson GLM", "negative binomial GLM"]
     assert picked("positive", "glm") == ["Gamma GLM (log link)"]
+    assert picked("binary", "glm") == ["logistic regression"]
+    assert picked("continuous", "glm") == ["linear"]  # the Gaussian GLM
     assert picked("continuous", "eiv") == ["errors-in-variables (Bayesian)"]
     assert picked("counts", "bayesian_glm") == ["Bayesian NB GLM (measurement errors)"]
     with pytest.raises(ValueError, match="no model 'eiv' for task counts"):

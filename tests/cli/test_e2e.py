@@ -217,6 +217,11 @@ def test_predict_copies_the_input_cells_verbatim_in_the_files_own_convention(tmp
                                                                             4.5]}))
     np.testing.assert_allclose(got["y_predicted"], ref, rtol=1e-12)
     assert (got["y_lower"] < got["y_predicted"]).all() and got["id"].tolist()[0] == "007"
+    # any suffix read as text is copied as text (a .dat instrument file too)
+    (tmp_path / "eu.dat").write_text((tmp_path / "eu.csv").read_text())
+    code, out, err = run("predict", tmp_path / "m.reglab", tmp_path / "eu.dat")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("007;TRUE;1,5;2,25;")
 
 
 def test_classifier_predict_skip_missing_leaves_labels_empty(tmp_path, run):
