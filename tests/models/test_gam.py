@@ -637,3 +637,32 @@ def test_ignores_no_warnings_on_clean_fit(rng):
         GAM(k=8, family="gaussian", method="reml").fit(X, y)
         GAM(k=8, family="poisson").fit(X, rng.poisson(np.exp(X[:, 0])))
     assert sla is not None
+
+
+@pytest.mark.parametrize("shift", [1e5, 1e6, 1e7])
+def test_linear_terms_far_from_zero_fit_as_the_unshifted_model(shift):
+    """A linear term shifted by c changes only the intercept (by -c b): the GAM centres such
+    columns for the fit as GLM does, so the slope, its SE, the smooth, the edf, the deviance and
+    the predictions equal the unshifted fit's (1e-9 plus the data's own rounding, 10 eps c;
+    at 1e6 the column was refused as constant, at 1e5 the deviance drifted)."""
+    rng = np.random.default_rng(4)
+    n = 300
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": rng.uniform(-2, 2, n)})
+    df["y"] = 1 + 0.5 * df.x + np.sin(df.z) + rng.normal(scale=0.3, size=n)
+    df["k"] = rng.poisson(np.exp(0.3 + 0.3 * df.x + 0.5 * np.sin(df.z)))
+    rtol = 1e-9 + 10 * np.finfo(float).eps * shift
+    for family, target in (("gaussian", "y"), ("poisson", "k")):
+        ref = GAM.from_formula(f"{target} ~ x + s(z)", df, family=family)
+        far = GAM.from_formula(f"{target} ~ x + s(z)", df.assign(x=df.x + shift), family=family)
+        j = [t.label for t in ref.terms_].index("x")
+        sl = ref.slices_[j]
+        np.testing.assert_allclose(far.coef_, ref.coef_, rtol=rtol,
+                                   atol=rtol * np.abs(ref.coef_).max())
+        np.testing.assert_allclose(np.diag(far.Vp_)[1:], np.diag(ref.Vp_)[1:], rtol=rtol)
+        assert far.intercept_ == pytest.approx(ref.intercept_ - shift * ref.coef_[sl.start - 1],
+                                               rel=rtol)
+        assert far.deviance_ == pytest.approx(ref.deviance_, rel=rtol)
+        assert far.edf_total_ == pytest.approx(ref.edf_total_, rel=rtol)
+        new = df.iloc[:20]
+        np.testing.assert_allclose(far.predict(new.assign(x=new.x + shift)), ref.predict(new),
+                                   rtol=10 * rtol)

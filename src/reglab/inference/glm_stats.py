@@ -191,7 +191,8 @@ def glm_fit_statistics(X, y, sw, off, res, family, nobs: int, fit_intercept: boo
 
 def uncentre(shift: np.ndarray) -> np.ndarray:
     """``A (q, q)`` mapping the coefficients of a design centred by ``shift`` (intercept first)
-    to those of the original columns: ``b0 = b0_c - shift . b``, the slopes unchanged."""
+    to those of the original columns: ``b0 = b0_c - shift . b``, the slopes unchanged; a
+    covariance maps as ``A V A^T``."""
     A = np.eye(len(shift) + 1)
     A[0, 1:] = -shift
     return A

@@ -38,8 +38,9 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from reglab.core.families import get_family
-from reglab.inference.glm_stats import r_loglik
+from reglab.inference.glm_stats import r_loglik, uncentre
 from reglab.models import _gam_fit, _gam_io, _gam_report
+from reglab.models._design import far_column_shift
 from reglab.models._gam_formula import apply_formula, default_terms, formula_design
 from reglab.models._gam_report import InvalidMeanWarning
 from reglab.models._splines import Factor, Linear, Smooth, Tensor, f, l, s, te
@@ -224,13 +225,17 @@ class GAM(RegressorMixin, BaseEstimator):
         # weights of mean 1, so that every tolerance sees the same problem whatever c is. (A
         # known scale has no such symmetry: there a weight counts, as a binomial's trials.)
         unit = 1.0 if family.scale_fixed else float(sw.mean())
-        engine = _gam_fit.Engine(D, y, sw / unit, family, pens, names)
+        # linear columns far from 0 (a year, a timestamp) are centred for the fit, as in GLM:
+        # the smooths' bases are centred already; the intercept and Vp_ are mapped back
+        shift = far_column_shift(D)
+        Dc = D if shift is None else D - shift
+        engine = _gam_fit.Engine(Dc, y, sw / unit, family, pens, names)
         self.method_, lam = self._smoothing(engine)
         if self.method_ == "fixed":
             lam = lam / unit
         fit = engine.fit(lam, tol=self.tol, max_iter=self.max_iter)
         self.n_iter_ = engine.n_outer
-        self._store(engine, fit, family, X, D, y, sw, unit)
+        self._store(engine, fit, family, X, D, y, sw, unit, shift)
 
     def _smoothing(self, engine) -> tuple[str, np.ndarray]:
         m = engine.pen.m
@@ -251,13 +256,14 @@ class GAM(RegressorMixin, BaseEstimator):
                              f"{engine.family.name} family estimates it: use 'gcv' or 'reml'")
         return method, (engine.select(method) if m else np.zeros(0))
 
-    def _store(self, engine, fit, family, X, D, y, sw, unit) -> None:
+    def _store(self, engine, fit, family, X, D, y, sw, unit, shift=None) -> None:
         """Fitted attributes; ``fit`` is on weights ``sw / unit`` (its lambda, deviance and
-        ``H`` are ``1 / unit`` times those of ``sw``)."""
+        ``H`` are ``1 / unit`` times those of ``sw``) and on ``D - shift`` when ``shift``."""
         n, tau = int(np.count_nonzero(sw > 0)), fit.edf  # prior weights: n counts rows
         mu = family.mean(fit.eta) if engine.closed_form else fit.mu
-        self.lam_, self.intercept_, self.coef_ = fit.lam * unit, float(fit.beta[0]), \
-            fit.beta[1:].copy()
+        A = None if shift is None else uncentre(shift)
+        beta = fit.beta if A is None else A @ fit.beta
+        self.lam_, self.intercept_, self.coef_ = fit.lam * unit, float(beta[0]), beta[1:].copy()
         self.deviance_ = float(family.deviance(y, mu, sample_weight=sw))
         ybar = np.full_like(y, np.average(y, weights=sw))
         self.null_deviance_ = float(family.deviance(y, ybar, sample_weight=sw))
@@ -270,7 +276,10 @@ class GAM(RegressorMixin, BaseEstimator):
             pearson = np.sum(sw * (y - mu) ** 2 / family.variance(mu))
             self.scale_ = float(pearson / max(self.df_resid_, 1e-12))
         hinv = fit.hinv() / unit
-        edf = np.diag(hinv @ fit.gram) * unit
+        influence = hinv @ fit.gram  # H^-1 X'WX, whose diagonal holds the edf
+        if A is not None:  # back to the original columns: A H^-1 A^T and A (H^-1 X'WX) A^-1
+            hinv, influence = A @ hinv @ A.T, A @ influence @ uncentre(-shift)
+        edf = np.diag(influence) * unit
         self.edf_ = {t.label: float(edf[sl].sum()) for t, sl in zip(self.terms_, self.slices_)}
         self.edf_total_ = float(edf.sum())
         self.Vp_ = hinv * self.scale_

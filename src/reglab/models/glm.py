@@ -36,7 +36,12 @@ from reglab.inference import glm_stats as gs
 from reglab.inference.residuals import glm_residuals
 from reglab.inference.separation import SeparationWarning, detect_separation
 from reglab.inference.table import coef_table, format_summary
-from reglab.models._design import check_finite_X, check_numeric_columns, feature_names
+from reglab.models._design import (
+    check_finite_X,
+    check_numeric_columns,
+    far_column_shift,
+    feature_names,
+)
 from reglab.models._formula import FormulaMixin
 from reglab.solvers.irls import (
     irls,
@@ -58,23 +63,6 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
         need = "finite and >= 0" if positive else "finite"
         raise ValueError(f"{name} must be {need}; got {float(a[i])!r} at row {i}")
     return a
-
-
-def _centring(X: np.ndarray, ratio: float = 10.0) -> np.ndarray | None:
-    """Shifts for the columns whose mean exceeds ``ratio`` times their spread (a year column,
-    a timestamp), None when there are none. Centring them leaves the model unchanged (the
-    intercept absorbs the shift) but keeps IRLS's normal equations well conditioned: the Gram of
-    a column 1e6 away from 0 with spread 1 has condition ~1e12 and costs ~12 digits. The spread
-    is taken on at most ~10,000 rows; a column constant there is left as it is (the rank check
-    names it)."""
-    n, p = X.shape
-    if p == 0 or n < 2:
-        return None
-    mean = X.mean(axis=0)
-    sample = X if n <= 10_000 else X[:: n // 10_000]
-    spread = sample.std(axis=0)
-    shift = np.where((spread > 0) & (np.abs(mean) > ratio * spread), mean, 0.0)
-    return shift if shift.any() else None
 
 
 def _offset(n: int, offset: Any, exposure: Any, family: Any) -> np.ndarray | None:
@@ -194,7 +182,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
                              "coefficients to estimate (the MLE is not unique; use alpha > 0)")
         # columns far from 0 relative to their spread (years, timestamps) are centred for IRLS:
         # the Gram of the raw columns would square their condition number
-        shift = _centring(Xa) if self.fit_intercept else None
+        shift = far_column_shift(Xa) if self.fit_intercept else None
         Xs = Xa if shift is None else Xa - shift
         # one BLAS thread: the O(n) dot products of the statistics are slower multithreaded
         with one_blas_thread():
