@@ -640,7 +640,7 @@ def test_ignores_no_warnings_on_clean_fit(rng):
 
 
 @pytest.mark.parametrize("shift", [1e5, 1e6, 1e7])
-def test_linear_terms_far_from_zero_fit_as_the_unshifted_model(shift):
+def test_linear_terms_far_from_zero_fit_as_the_unshifted_model(shift, tmp_path):
     """A linear term shifted by c changes only the intercept (by -c b): the GAM centres such
     columns for the fit as GLM does, so the slope, its SE, the smooth, the edf, the deviance and
     the predictions equal the unshifted fit's (1e-9 plus the data's own rounding, 10 eps c;
@@ -666,3 +666,11 @@ def test_linear_terms_far_from_zero_fit_as_the_unshifted_model(shift):
         new = df.iloc[:20]
         np.testing.assert_allclose(far.predict(new.assign(x=new.x + shift)), ref.predict(new),
                                    rtol=10 * rtol)
+        # confidence bands in the fit's centred coordinates, also after a round trip to a file
+        from reglab.io import load_model, save_model
+
+        back = load_model(save_model(far, tmp_path / f"{family}.reglab")).model
+        want = ref.predict(new, interval="confidence").to_numpy()
+        for m in (far, back):
+            band = m.predict(new.assign(x=new.x + shift), interval="confidence").to_numpy()
+            np.testing.assert_allclose(band, want, rtol=100 * rtol)

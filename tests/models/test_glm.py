@@ -480,6 +480,14 @@ def test_columns_far_from_zero_are_fitted_to_full_accuracy(shift):
         c = ref.cov_params_.to_numpy()
         var0 = c[0, 0] - 2 * shift * c[0, 1] + shift**2 * c[1, 1]
         assert far.std_errors_.iloc[0] == pytest.approx(np.sqrt(var0), rel=max(rtol, 1e-7))
+        if isinstance(model, LogisticRegression):
+            continue
+        # the confidence band of new rows: computed in the centred coordinates of the fit
+        # (from the original covariance, its shift^2 var(b) terms cancelled every digit at 1e9)
+        new, kw_new = X.iloc[:10], ({"exposure": ex[:10]} if "exposure" in kw else {})
+        band = far.predict(new.assign(a=new.a + shift), interval="confidence", **kw_new)
+        want = ref.predict(new, interval="confidence", **kw_new)
+        np.testing.assert_allclose(band.to_numpy(), want.to_numpy(), rtol=100 * rtol)
     with pytest.raises(ValueError, match=r"'k'.*constant"):
         GLM().fit(X.assign(k=1e7), cases[0][1])
 

@@ -189,6 +189,20 @@ def glm_fit_statistics(X, y, sw, off, res, family, nobs: int, fit_intercept: boo
                                shift)
 
 
+def prediction_variance(D: np.ndarray, cov: np.ndarray, shift: np.ndarray | None = None,
+                        cov_centred: np.ndarray | None = None) -> np.ndarray:
+    """``diag(D cov D^T)`` (n,): the variance of each row's linear predictor, ``D (n, q)`` the
+    design rows with the intercept first. For a fit on columns centred by ``shift``, with its
+    covariance ``cov_centred``, the rows are centred first, ``(D A) cov_c (D A)^T``: the same
+    number without the cancellation of ``cov``'s ``shift^2 var(b)`` terms (a column 1e6 from 0
+    left no digit of the intercept's variance)."""
+    if shift is not None and cov_centred is not None:
+        D = D.copy()
+        D[:, 1:] -= shift
+        cov = cov_centred
+    return np.einsum("ij,jk,ik->i", D, cov, D)
+
+
 def uncentre(shift: np.ndarray) -> np.ndarray:
     """``A (q, q)`` mapping the coefficients of a design centred by ``shift`` (intercept first)
     to those of the original columns: ``b0 = b0_c - shift . b``, the slopes unchanged; a
@@ -207,15 +221,17 @@ def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_param
     with np.errstate(invalid="ignore"):
         # R's convention: the information of the last IRLS step (see IRLSResult.step_hessian)
         cov = covariance(res.step_hessian, dispersion if np.isfinite(dispersion) else np.nan)
+        cov_centred = None
         if shift is not None:
             A = uncentre(shift)
-            cov = A @ cov @ A.T
+            cov, cov_centred = A @ cov @ A.T, cov
     table = getattr(res, "y_table", None)
     null_dev, _ = null_deviance(y, family, sw, off, fit_intercept, table)
     llf = r_loglik(family, y, res.mu, sw, res.deviance, nobs, table)
     k = q + (0 if family.scale_fixed else 1) + extra_params
     aic, bic = information_criteria(llf, k, nobs)
-    return {"cov": cov, "cov_params": cov, "deviance": res.deviance, "null_deviance": null_dev,
+    return {"cov": cov, "cov_params": cov, "cov_centred": cov_centred,
+            "deviance": res.deviance, "null_deviance": null_dev,
             "df_resid": df_resid, "df_null": nobs - int(fit_intercept),
             "df_model": q - int(fit_intercept), "nobs": nobs, "dispersion": dispersion,
             "pearson_chi2": chi2, "llf": llf, "aic": aic,

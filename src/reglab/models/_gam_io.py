@@ -25,6 +25,7 @@ FORMAT, VERSION = "reglab.GAM", 1
 _FITTED = ("intercept_", "coef_", "Vp_", "lam_", "scale_", "df_resid_", "edf_", "edf_total_",
            "deviance_", "null_deviance_", "deviance_explained_", "aic_", "r2_adj_", "score_",
            "method_", "n_samples_", "smooth_tests_", "n_iter_")
+_OPTIONAL = ("design_shift_", "Vp_centred_")
 
 
 def to_dict(model: Any) -> dict:
@@ -39,6 +40,10 @@ def to_dict(model: Any) -> dict:
         v = getattr(model, key)
         fitted[key] = v.tolist() if isinstance(v, np.ndarray) else v
     fitted["ranges_"] = {str(j): list(r) for j, r in model.ranges_.items()}
+    for key in _OPTIONAL:  # the column centring of the fit, when there was one
+        v = getattr(model, key, None)
+        if v is not None:
+            fitted[key] = np.asarray(v).tolist()
     names = getattr(model, "feature_names_in_", None)
     return {"format": FORMAT, "version": VERSION, "family": model.family_.to_dict(),
             "params": {"method": model.method, "k": model.k, "tol": model.tol,
@@ -70,6 +75,8 @@ def from_dict(cls: type, d: dict) -> Any:
     for key in _FITTED:
         v = f[key]
         setattr(est, key, np.asarray(v, dtype=np.float64) if isinstance(v, list) else v)
+    for key in _OPTIONAL:  # absent from files of fits without centring (or written before)
+        setattr(est, key, None if f.get(key) is None else np.asarray(f[key], dtype=np.float64))
     est.smooth_tests_ = {k: tuple(v) for k, v in f["smooth_tests_"].items()}
     est.ranges_ = {int(j): tuple(r) for j, r in f["ranges_"].items()}
     sizes = np.cumsum([1] + [t.basis_size for t in terms])

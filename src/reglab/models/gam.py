@@ -38,7 +38,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from reglab.core.families import get_family
-from reglab.inference.glm_stats import r_loglik, uncentre
+from reglab.inference.glm_stats import prediction_variance, r_loglik, uncentre
 from reglab.models import _gam_fit, _gam_io, _gam_report
 from reglab.models._design import far_column_shift
 from reglab.models._gam_formula import apply_formula, default_terms, formula_design
@@ -275,7 +275,7 @@ class GAM(RegressorMixin, BaseEstimator):
         else:
             pearson = np.sum(sw * (y - mu) ** 2 / family.variance(mu))
             self.scale_ = float(pearson / max(self.df_resid_, 1e-12))
-        hinv = fit.hinv() / unit
+        hinv = hinv_centred = fit.hinv() / unit
         influence = hinv @ fit.gram  # H^-1 X'WX, whose diagonal holds the edf
         if A is not None:  # back to the original columns: A H^-1 A^T and A (H^-1 X'WX) A^-1
             hinv, influence = A @ hinv @ A.T, A @ influence @ uncentre(-shift)
@@ -283,6 +283,9 @@ class GAM(RegressorMixin, BaseEstimator):
         self.edf_ = {t.label: float(edf[sl].sum()) for t, sl in zip(self.terms_, self.slices_)}
         self.edf_total_ = float(edf.sum())
         self.Vp_ = hinv * self.scale_
+        # the centring and the covariance it was fitted in, for accurate prediction bands
+        self.design_shift_ = shift
+        self.Vp_centred_ = None if A is None else hinv_centred * self.scale_
         self.score_ = math.nan if self.method_ == "fixed" else \
             engine.score(fit, self.method_) * (unit if self.method_ == "gcv" else 1.0)
         # AIC as the GLM's (R's family aic): the scale at R's plug-in value, one df for it.
@@ -349,7 +352,10 @@ class GAM(RegressorMixin, BaseEstimator):
         """Linear predictor (n,) and its standard error ``sqrt(diag(D Vp D'))`` (n,)."""
         D = np.column_stack([np.ones(len(X)), self._design(X)])
         eta = D @ np.concatenate([[self.intercept_], self.coef_])
-        return eta, (np.sqrt(np.sum((D @ self.Vp_) * D, axis=1)) if se else None)
+        if not se:
+            return eta, None
+        return eta, np.sqrt(prediction_variance(D, self.Vp_, getattr(self, "design_shift_", None),
+                                                getattr(self, "Vp_centred_", None)))
 
     def predict(self, X, interval: str | None = None, level: float = 0.95):
         """Mean response ``mu = g^{-1}(eta)``, shape (n,), or a DataFrame with an interval.

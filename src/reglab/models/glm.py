@@ -241,6 +241,7 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         self.loss_curve_ = list(getattr(res, "loss_curve", res.deviance_path))
         self._train = (y, sw)
         self.offset_used_ = off is not None  # score() then needs the scored rows' offset
+        self.design_shift_ = shift  # the column centring of the fit (cov_centred_ its cov)
         self.weighted_ = bool(sw is not None and np.any(sw != 1))  # fitted with prior weights
 
     # -- inference and prediction -------------------------------------------------------------
@@ -294,7 +295,9 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         if interval not in ("confidence", "prediction"):
             raise ValueError("interval must be None, 'confidence' or 'prediction', "
                              f"got {interval!r}")
-        se = np.sqrt(np.einsum("ij,jk,ik->i", D, self.cov_params_.to_numpy(), D))
+        se = np.sqrt(gs.prediction_variance(D, self.cov_params_.to_numpy(),
+                                            getattr(self, "design_shift_", None),
+                                            getattr(self, "cov_centred_", None)))
         df = None if self.family_.scale_fixed or self.df_resid_ <= 0 else self.df_resid_
         band = gs.response_interval(eta, se, self.family_.link, level, df)
         if isinstance(X, pd.DataFrame):
