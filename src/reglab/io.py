@@ -120,7 +120,8 @@ def _encodable(v: Any) -> Any:
         return {"__separation__": {"separated": bool(v.separated), "complete": bool(v.complete),
                                    "columns": [str(c) for c in v.columns],
                                    "direction": np.asarray(v.direction, float),
-                                   "label": str(v.label), "constant": v.constant}}
+                                   "label": str(v.label), "constant": v.constant,
+                                   "counts": bool(getattr(v, "counts", False))}}
     if type(v).__name__ == "ModelSpec":  # a formula model's fitted formula (formulaic)
         from reglab.models._formula import formula_spec_to_dict
 

@@ -74,3 +74,47 @@ def test_zero_weight_rows_do_not_count_for_a_constant_response():
     sep = detect_separation(X.to_numpy(), y, column_names=["a", "b"], sample_weight=sw)
     assert sep.separated and sep.columns == [] and sep.constant == 1.0
     assert detect_separation(X.to_numpy(), y, column_names=["a", "b"]).constant is None
+
+
+def _zero_level_counts(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    g = rng.choice(["a", "b", "c"], n)
+    y = rng.poisson(np.exp(0.5 + 0.3 * x)).astype(float)
+    y[g == "c"] = 0
+    X = pd.DataFrame({"x": x, "g_b": (g == "b") * 1.0, "g_c": (g == "c") * 1.0})
+    return X, y
+
+
+def test_counts_with_a_level_of_only_zeros_warn_that_the_mle_does_not_exist():
+    """Haberman's condition for log-link counts, checked by the separation LP with the zero rows
+    as failures and the positive rows as both outcomes: a level whose counts are all 0 has no
+    finite coefficient (R and statsmodels return about -20 silently). Poisson, NB and Tweedie
+    warn naming the column; the direction found satisfies the condition; an all-zero response
+    blames the intercept; legitimate small counts do not warn."""
+    from reglab.models.glm import GLM, NegativeBinomial
+
+    X, y = _zero_level_counts()
+    want = ("column(s) 'g_c' single out rows whose counts are all 0: their coefficients diverge "
+            "(the fitted means there go to 0) and the maximum-likelihood estimate does not "
+            "exist. Drop or merge those columns, or use a penalty (alpha > 0)")
+    for model in (GLM(), NegativeBinomial(),
+                  GLM(family="tweedie", family_params={"power": 1.5}, link="log")):
+        with pytest.warns(SeparationWarning) as rec:
+            model.fit(X, y)
+        assert [str(w.message) for w in rec if w.category is SeparationWarning] == [want]
+        sep = model.separation_
+        assert sep.counts and sep.columns == ["g_c"] and model.coef_[2] < -10
+        # the LP's direction d (intercept first): X d = 0 where y > 0, <= 0 where y = 0
+        eta = np.column_stack([np.ones(len(y)), X.to_numpy()]) @ sep.direction
+        assert np.all(np.abs(eta[y > 0]) < 1e-9) and np.all(eta[y == 0] < 1e-9)
+        assert eta[y == 0].min() < -1e-3
+        assert model.summary().splitlines()[-1] == "WARNING: " + want
+    with pytest.warns(SeparationWarning, match=r"^every count is 0: the intercept estimate "
+                                               r"diverges \(to -inf\)"):
+        GLM().fit(X, np.zeros(len(y)))
+    rng = np.random.default_rng(1)
+    small = rng.poisson(np.exp(-3 + 0.5 * X.x))  # mean ~0.06: mostly zeros, a finite MLE
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GLM().fit(X[["x"]], small)

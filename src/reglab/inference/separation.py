@@ -26,8 +26,8 @@ from scipy.optimize import linprog
 
 from reglab.core._xp import plain
 
-__all__ = ["detect_separation", "detect_multinomial_separation", "Separation",
-           "SeparationWarning"]
+__all__ = ["detect_separation", "detect_multinomial_separation", "detect_zero_count_divergence",
+           "Separation", "SeparationWarning"]
 
 
 class SeparationWarning(UserWarning):
@@ -45,8 +45,11 @@ class Separation:
     direction: np.ndarray
     label: str = ""  # multinomial: the class separated from the others, when it is one class
     constant: float | None = None  # the response's one value (0 or 1) when it is constant
+    counts: bool = False  # a count model's zero counts (see detect_zero_count_divergence)
 
     def message(self) -> str:
+        if self.counts:
+            return self._counts_message()
         kind = "complete" if self.complete else "quasi-complete"
         what = f"separation of class {self.label} from the others" if self.label else "separation"
         if not self.columns:
@@ -61,6 +64,15 @@ class Separation:
         return (f"{kind} {what}: column(s) {cols} separate the outcomes{const}; the maximum-"
                 "likelihood estimate does not exist (coefficients diverge). Drop or merge those "
                 "columns, or use a penalty (alpha > 0)")
+
+    def _counts_message(self) -> str:
+        if not self.columns:
+            return ("every count is 0: the intercept estimate diverges (to -inf) and the maximum-"
+                    "likelihood estimate does not exist. Check the response column")
+        cols = ", ".join(repr(c) for c in self.columns)
+        return (f"column(s) {cols} single out rows whose counts are all 0: their coefficients "
+                "diverge (the fitted means there go to 0) and the maximum-likelihood estimate "
+                "does not exist. Drop or merge those columns, or use a penalty (alpha > 0)")
 
     def _constant_text(self) -> str:
         if self.label:  # the response of one class against the rest
@@ -102,6 +114,22 @@ def detect_separation(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
     k = int(fit_intercept)
     cols = [names[j - k] for j in range(k, q) if beta[j] != 0]
     return Separation(True, complete, cols, beta, constant=constant)
+
+
+def detect_zero_count_divergence(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True,
+                                 column_names: list[str] | None = None,
+                                 sample_weight: np.ndarray | None = None,
+                                 tol: float = 1e-7) -> Separation:
+    """The counts' analogue of separation, for a log-link count model (Poisson, NB, Tweedie):
+    the MLE does not exist when some direction ``d`` has ``x_i^T d <= 0`` on every row with
+    ``y_i = 0``, ``= 0`` on every row with ``y_i > 0``, and ``< 0`` somewhere (Haberman 1974):
+    the fitted means on those zero rows can be pushed to 0 for ever. That is
+    :func:`detect_separation` with the zero rows as failures and the positive rows as rows with
+    both outcomes (``0 < y < 1`` constrains ``x^T d = 0``); ``counts`` marks the finding."""
+    y01 = np.where(np.asarray(y, dtype=float) > 0, 0.5, 0.0)
+    sep = detect_separation(X, y01, fit_intercept, column_names, sample_weight, tol)
+    sep.counts = True
+    return sep
 
 
 def detect_multinomial_separation(X: np.ndarray, codes: np.ndarray, labels: list[str],

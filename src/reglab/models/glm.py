@@ -34,7 +34,11 @@ from reglab.core._xp import plain
 from reglab.core.families import get_family
 from reglab.inference import glm_stats as gs
 from reglab.inference.residuals import glm_residuals
-from reglab.inference.separation import SeparationWarning, detect_separation
+from reglab.inference.separation import (
+    SeparationWarning,
+    detect_separation,
+    detect_zero_count_divergence,
+)
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._design import (
     check_finite_X,
@@ -63,6 +67,10 @@ def check_vector(v: Any, n: int, name: str, positive: bool = False) -> np.ndarra
         need = "finite and >= 0" if positive else "finite"
         raise ValueError(f"{name} must be {need}; got {float(a[i])!r} at row {i}")
     return a
+
+
+# count families whose log-link MLE fails to exist when zero counts can be fitted exactly
+_COUNT_FAMILIES = ("poisson", "negative_binomial", "tweedie")
 
 
 def _offset(n: int, offset: Any, exposure: Any, family: Any) -> np.ndarray | None:
@@ -207,12 +215,22 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         return self
 
     def _separation(self, X, y, sw, res, family, names):
-        if family.name != "binomial" or self.alpha:
+        if self.alpha:
             return None
-        tiny = 1e-8  # R warns at 10 * eps; start looking a little earlier
-        if res.converged and not ((res.mu < tiny) | (res.mu > 1 - tiny)).any():
+        if family.name in _COUNT_FAMILIES and family.link.name == "log":
+            # a mean pushed to ~0 on zero counts: the MLE may not exist (R is silent here)
+            zero = y == 0
+            scale = float(np.average(y, weights=sw)) if np.any(y > 0) else 1.0
+            if not (zero.any() and (res.mu[zero] < 1e-6 * scale).any()):
+                return None
+            sep = detect_zero_count_divergence(X, y, self.fit_intercept, names, sw)
+        elif family.name == "binomial":
+            tiny = 1e-8  # R warns at 10 * eps; start looking a little earlier
+            if res.converged and not ((res.mu < tiny) | (res.mu > 1 - tiny)).any():
+                return None
+            sep = detect_separation(X, y, self.fit_intercept, names, sw)
+        else:
             return None
-        sep = detect_separation(X, y, self.fit_intercept, names, sw)
         if sep.separated:
             warnings.warn(sep.message(), SeparationWarning, stacklevel=user_stacklevel())
         return sep
