@@ -267,3 +267,28 @@ def test_non_finite_input_names_column_and_row(data):
     y2[3] = np.inf
     with pytest.raises(ValueError, match="y has a non-finite value .* row 3"):
         stochastic_gradient_descent(X, y2)
+
+
+def test_glm_gradient_descent_says_when_the_learning_rate_is_too_large():
+    """gradient_descent_glm (the GLMs' solver='gd'): a loss that grew gets 'lower the learning
+    rate', not 'raise max_iter or learning_rate'; a non-finite loss is a DivergenceError naming
+    the step; a slow run still gets the max_iter advice."""
+    import warnings
+
+    from reglab.core import get_family
+    from reglab.nn import DivergenceError
+    from reglab.solvers.lbfgs import GLMObjective, gradient_descent_glm
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2))
+    obj = GLMObjective(X, X @ [1.0, 2.0] + rng.normal(size=100), get_family("gaussian"))
+    with pytest.warns(ConvergenceWarning, match=r"the loss grew from 3\.3\d+ to \d+.*: lower the "
+                                                 r"learning rate$"):
+        gradient_descent_glm(obj, np.zeros(3), learning_rate=3.0, max_iter=5)
+    with pytest.raises(DivergenceError, match=r"^gradient descent diverged at step \d+: the loss "
+                                              r"became inf; lower the learning rate \(now 3\)"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and no NumPy overflow chatter on the way
+            gradient_descent_glm(obj, np.zeros(3), learning_rate=3.0, max_iter=5000)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter or learning_rate"):
+        gradient_descent_glm(obj, np.zeros(3), learning_rate=0.01, max_iter=5)

@@ -118,17 +118,27 @@ def gradient_descent_glm(obj: GLMObjective, theta0: np.ndarray, learning_rate: f
 
     Stops when ``max |grad f| < tol``; warns (ConvergenceWarning) after ``max_iter`` steps.
     """
+    from reglab.nn.training import DivergenceError
+
     theta, curve = theta0.copy(), []
     for it in range(1, max_iter + 1):
-        f, g = obj.value_and_grad(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            f, g = obj.value_and_grad(theta)
+        if not (np.isfinite(f) and np.all(np.isfinite(g))):
+            raise DivergenceError(f"gradient descent diverged at step {it}: the loss became "
+                                  f"{f}; lower the learning rate (now {learning_rate:g}), e.g. "
+                                  f"to {learning_rate / 10:g}, or standardise X")
         curve.append(f)
         gmax = float(np.max(np.abs(g)))
         if gmax < tol:
             return SolverResult(theta, f, it - 1, True, "gradient below tol", curve)
         theta = theta - learning_rate * g
     msg = f"gradient descent stopped after {max_iter} steps with max|grad| = {gmax:.3g} > {tol:g}"
-    warnings.warn(msg + "; raise max_iter or learning_rate, or standardise X",
-                  ConvergenceWarning, stacklevel=user_stacklevel())
+    if curve[-1] > curve[0]:
+        advice = f"; the loss grew from {curve[0]:.6g} to {curve[-1]:.6g}: lower the learning rate"
+    else:
+        advice = "; raise max_iter or learning_rate, or standardise X"
+    warnings.warn(msg + advice, ConvergenceWarning, stacklevel=user_stacklevel())
     return SolverResult(theta, obj.value_and_grad(theta)[0], max_iter, False, msg, curve)
 
 
