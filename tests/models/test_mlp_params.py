@@ -74,7 +74,7 @@ def test_nan_in_X_is_named_by_column_and_row(make):
         fitted = make().fit(X, y)
     with pytest.raises(ValueError) as err:
         fitted.predict(_with_nan())
-    assert str(err.value) == NAN_MSG
+    assert str(err.value) == NAN_MSG.replace("before fitting", "before predicting")
 
 
 def test_text_target_of_a_regressor_names_the_row():

@@ -32,9 +32,10 @@ def check_numeric_columns(X: Any, model: str) -> None:
                          f"(one-hot) or use {model}.from_formula, which does")
 
 
-def check_finite_X(Xa: np.ndarray, names: list[str], what: str = "X") -> None:
+def check_finite_X(Xa: np.ndarray, names: list[str], what: str = "X",
+                   stage: str = "fitting") -> None:
     """Raise ValueError naming the column and row of the first NaN/inf in ``Xa`` (n, p) or (n,),
-    and how many there are."""
+    and how many there are; ``stage``: "fitting" or "predicting", for the advice."""
     if np.isfinite(np.sum(Xa)):  # one cheap pass; a NaN/inf anywhere makes the sum non-finite
         return
     bad = ~np.isfinite(Xa)  # (a finite sum overflowing to inf lands here and passes)
@@ -45,7 +46,7 @@ def check_finite_X(Xa: np.ndarray, names: list[str], what: str = "X") -> None:
         v = float(Xa[bad][0])
         label = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
         raise ValueError(f"{what} contains {label} at {where} ({int(bad.sum())} non-finite "
-                         f"value(s)); remove or impute them before fitting")
+                         f"value(s)); remove or impute them before {stage}")
 
 
 def check_numeric_y(y: np.ndarray) -> None:

@@ -31,11 +31,12 @@ _FORMAT_VERSION = 2
 _READABLE_VERSIONS = (1, 2)
 
 
-def validate_finite_X(est: BaseEstimator, X: Any, reset: bool, dtype: Any) -> np.ndarray:
+def validate_finite_X(est: BaseEstimator, X: Any, reset: bool, dtype: Any,
+                      stage: str = "fitting") -> np.ndarray:
     """scikit-learn's ``validate_data``, with the first NaN/inf named by column and row
     (``check_finite_X``, as the linear models) instead of scikit-learn's generic message."""
     Xa = validate_data(est, X, reset=reset, dtype=dtype, order="C", ensure_all_finite=False)
-    check_finite_X(Xa, feature_names(X, Xa.shape[1])[0])
+    check_finite_X(Xa, feature_names(X, Xa.shape[1])[0], stage=stage)
     return Xa
 
 
@@ -81,8 +82,8 @@ def _warn_step(network: Sequential) -> None:
 class _BaseMLP(BaseEstimator):
     """Shared fitting logic; subclasses supply ``_prepare_y`` / ``_n_outputs`` / ``_loss``."""
 
-    def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        return validate_finite_X(self, X, reset, np.dtype(self.dtype))
+    def _validate_X(self, X: Any, reset: bool, stage: str = "fitting") -> np.ndarray:
+        return validate_finite_X(self, X, reset, np.dtype(self.dtype), stage)
 
     def _validate_params(self) -> None:
         dtype_name(self.dtype)  # np.float32 / np.dtype / "float32": ValueError for others
@@ -245,13 +246,13 @@ class _BaseMLP(BaseEstimator):
 
     def _eta(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = self._validate_X(X, reset=False)
+        X = self._validate_X(X, reset=False, stage="predicting")
         return self.network_.predict_eta(X)
 
     def hidden_activations(self, X: Any) -> list[np.ndarray]:
         """Each hidden layer's outputs ``[(n_samples, h_1), (n_samples, h_2), ...]``."""
         check_is_fitted(self, "network_")
-        X = self._validate_X(X, reset=False)
+        X = self._validate_X(X, reset=False, stage="predicting")
         return [np.asarray(a) for a in self.network_.hidden_activations(X)]
 
     @property

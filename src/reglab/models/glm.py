@@ -287,7 +287,8 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
     def _linear_predictor(self, X, offset=None, exposure=None):
         X = self._formula_transform(X)
         Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
-        check_finite_X(Xa, self.params_.index[int(self.fit_intercept):].tolist())
+        check_finite_X(Xa, self.params_.index[int(self.fit_intercept):].tolist(),
+                       stage="predicting")
         eta = Xa @ self.coef_ + self.intercept_
         n = Xa.shape[0]
         off = _offset(n, offset, exposure, self.family_)

@@ -286,7 +286,7 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
         Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
         # the fitted layout, not the fit_intercept parameter (which set_params may have changed)
         lead = len(self.params_) - self.n_features_in_
-        check_finite_X(Xa, self.params_.index[lead:].tolist(), "X")
+        check_finite_X(Xa, self.params_.index[lead:].tolist(), "X", "predicting")
         return np.column_stack([np.ones(Xa.shape[0]), Xa]) if lead else Xa
 
     def predict(self, X, interval: str | None = None, level: float = 0.95):

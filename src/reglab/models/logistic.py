@@ -289,7 +289,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         X = self._formula_transform(X)
         Xa = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
-        check_finite_X(Xa, list(self.params_.index[int(self.fit_intercept):]))
+        check_finite_X(Xa, list(self.params_.index[int(self.fit_intercept):]), stage="predicting")
         return Xa @ self.coef_.T + self.intercept_
 
     def decision_function(self, X) -> np.ndarray:

@@ -157,7 +157,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores ``X @ w + b``: ``(n_samples,)`` for two classes, else ``(n, n_classes)``."""
         check_is_fitted(self, "_W")
-        X = validate_finite_X(self, X, False, np.float64)
+        X = validate_finite_X(self, X, False, np.float64, "predicting")
         z = X @ self._W + self._b
         return z[:, 0] if z.shape[1] == 1 else z
 
