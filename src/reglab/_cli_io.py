@@ -252,25 +252,19 @@ def verbatim_rows(source: str, df):
     same shape."""
     from pathlib import Path
 
-    import pandas as pd
-
+    from reglab.data import DataError, read_table
     from reglab.data._sniff import csv_options
 
     p = Path(source)
     # as read_table: every suffix but Parquet's is delimited text (spreadsheets never get here)
     if source.startswith("builtin:") or p.suffix.lower() in (".parquet", ".pq"):
         return df.copy(), ",", "."
-    opts = csv_options(p)
-    sep = opts["sep"]
-    text = {"sep": sep, "dtype": str, "keep_default_na": False, "skipinitialspace": True}
     try:
-        try:
-            raw = pd.read_csv(p, **text)
-        except UnicodeDecodeError:
-            raw = pd.read_csv(p, encoding="cp1252", **text)
-    except (ValueError, OSError):
+        raw = read_table(p, as_text=True)
+    except DataError:
         return df.copy(), ",", "."
     if raw.shape != df.shape:
         return df.copy(), ",", "."
     raw.columns, raw.index = df.columns, df.index
-    return raw, ("," if sep == r"\s+" else sep), opts.get("decimal", ".")
+    opts = csv_options(p)
+    return raw, ("," if opts["sep"] == r"\s+" else opts["sep"]), opts.get("decimal", ".")

@@ -421,3 +421,15 @@ def test_row_lines_maps_rows_to_lines_skipping_blank_ones(data, rows, expected):
     from reglab.data._errors import row_lines
 
     assert row_lines(data, rows) == expected
+
+
+def test_read_table_as_text_keeps_every_cell_as_written(tmp_path):
+    """What predict copies through: the same rows and columns as the parsed table, each cell the
+    text the file holds (leading zeros, TRUE, decimal commas; an empty cell is '')."""
+    p = tmp_path / "t.csv"
+    p.write_text("id;flag;x\n007;TRUE;1,5\n010;;2 500,25\n")
+    raw = read_table(p, as_text=True)
+    assert raw.to_dict("list") == {"id": ["007", "010"], "flag": ["TRUE", ""],
+                                   "x": ["1,5", "2 500,25"]}
+    parsed = read_table(p)
+    assert parsed.shape == raw.shape and parsed["x"].tolist() == [1.5, 2500.25]

@@ -19,13 +19,15 @@ SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".ods")
 _NOT_TEXT = "reglab reads delimited text (CSV, TSV) and Parquet files"
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def read_table(path: str | Path, as_text: bool = False) -> pd.DataFrame:
     """Read a CSV (``.csv``, ``.txt``), TSV (``.tsv``) or Parquet (``.parquet``, ``.pq``) file.
 
     The separator of a ``.csv``/``.txt`` file is found from its first lines (``,`` ``;`` tab
     ``|``, and whitespace for ``.txt``), and so are its decimal and thousands marks (``1,5``,
     ``1.234,5``, quoted ``"1,234.5"``, ``1 234,5``; :func:`reglab.data._sniff.csv_options`).
     Excel/ODS workbooks and binary files are refused with a :class:`DataError` saying so.
+    ``as_text``: a text file's cells as the strings they were written (``007``, ``TRUE``, ``1,5``;
+    an empty cell is ``""``), for copying them through unchanged.
     """
     p = Path(path)
     if not p.exists():
@@ -42,7 +44,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(p)
         else:
-            df = _read_text(p)
+            df = _read_text(p, as_text)
     except DataError:
         raise
     except pd.errors.EmptyDataError as exc:
@@ -87,12 +89,15 @@ def _check_text(p: Path) -> None:
                         f"binary files): {_NOT_TEXT}")
 
 
-def _read_text(p: Path) -> pd.DataFrame:
+def _read_text(p: Path, as_text: bool = False) -> pd.DataFrame:
     """A delimited text file in UTF-8 (a byte-order mark is fine), else in Windows-1252, the
     encoding spreadsheets on Windows write (``Température``); the fallback leaves a note in
-    ``df.attrs["reglab_notes"]``, which :func:`prepare` passes on."""
+    ``df.attrs["reglab_notes"]``, which :func:`prepare` passes on. ``as_text``: every cell as
+    its text (no number marks applied, no missing-value markers)."""
     _check_text(p)
     opts = csv_options(p)
+    if as_text:
+        opts = {"sep": opts["sep"], "dtype": str, "keep_default_na": False}
     if opts["sep"] != r"\s+":
         # spaces after a separator are layout, not data: `"id" , "income "` is the columns id
         # and income (quotes dropped, names stripped below), `a, b` the levels 'a' and 'b'
@@ -148,7 +153,7 @@ def _count_lines(p: Path) -> tuple[int, bool]:
 
 def _header(p: Path, opts: dict) -> list:
     """The header's names as written (``read_csv`` renames a repeated ``x`` to ``x.1``)."""
-    return pd.read_csv(p, header=None, nrows=1, dtype=str, **opts).iloc[0].tolist()
+    return pd.read_csv(p, header=None, nrows=1, **{**opts, "dtype": str}).iloc[0].tolist()
 
 
 def _undecodable(data: bytes, encoding: str) -> tuple[int, str]:
