@@ -504,3 +504,20 @@ def test_summary_header_names_the_family_parameters_and_the_nb_poisson_limit():
                                             "at alpha = 0 (the Poisson limit), link log")
     with pytest.raises(ValueError, match=r"^3 observations are fewer than the 4 coefficients"):
         GLM().fit(rng.normal(size=(3, 3)), [1, 2, 3])
+
+
+def test_centring_on_big_data_uses_a_sample_and_stays_exact():
+    """Past 10,000 rows the shift is the mean of a ~10,000-row sample (no extra pass over X):
+    any shift near the mean is an exact reparametrisation, so the slopes, SEs and deviance still
+    equal the unshifted fit's (to the data's rounding at 1e6, 1e-9 + 10 eps c)."""
+    rng = np.random.default_rng(8)
+    n = 30_000
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = rng.poisson(np.exp(0.2 + 0.3 * X.a - 0.1 * X.b))
+    ref = GLM(tol=1e-13).fit(X, y)
+    far = GLM(tol=1e-13).fit(X.assign(a=X.a + 1e6), y)
+    rtol = 1e-9 + 10 * np.finfo(float).eps * 1e6
+    np.testing.assert_allclose(far.coef_, ref.coef_, rtol=rtol)
+    np.testing.assert_allclose(far.std_errors_.iloc[1:], ref.std_errors_.iloc[1:], rtol=rtol)
+    assert far.deviance_ == pytest.approx(ref.deviance_, rel=rtol)
+    assert far.design_shift_[0] == pytest.approx(1e6, rel=1e-6) and far.design_shift_[1] == 0

@@ -67,14 +67,15 @@ def far_column_shift(X: np.ndarray, ratio: float = 10.0) -> np.ndarray | None:
     a timestamp), None when there are none. Centring them leaves the model unchanged: the
     intercept absorbs the shift (``reglab.inference.glm_stats.uncentre`` maps the coefficients
     and covariance back). It keeps the normal equations of IRLS well conditioned: the Gram of a
-    column 1e6 away from 0 with spread 1 has condition ~1e12 and costs ~12 digits. The spread is
-    taken on at most ~10,000 rows; a column constant there is left as it is (the rank check
-    names it)."""
+    column 1e6 away from 0 with spread 1 has condition ~1e12 and costs ~12 digits. Mean and
+    spread are taken on at most ~10,000 rows; a column constant there is left as it is (the
+    rank check names it)."""
     n, p = X.shape
     if p == 0 or n < 2:
         return None
-    mean = X.mean(axis=0)
+    # any shift near the mean conditions the columns as well, and centring by it is an exact
+    # reparametrisation: a ~10,000-row sample decides and measures it (no pass over big X)
     sample = X if n <= 10_000 else X[:: n // 10_000]
-    spread = sample.std(axis=0)
+    mean, spread = sample.mean(axis=0), sample.std(axis=0)
     shift = np.where((spread > 0) & (np.abs(mean) > ratio * spread), mean, 0.0)
     return shift if shift.any() else None
