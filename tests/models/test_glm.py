@@ -521,3 +521,30 @@ def test_centring_on_big_data_uses_a_sample_and_stays_exact():
     np.testing.assert_allclose(far.std_errors_.iloc[1:], ref.std_errors_.iloc[1:], rtol=rtol)
     assert far.deviance_ == pytest.approx(ref.deviance_, rel=rtol)
     assert far.design_shift_[0] == pytest.approx(1e6, rel=1e-6) and far.design_shift_[1] == 0
+
+
+def test_ridge_fits_count_their_effective_degrees_of_freedom_in_aic():
+    """Under alpha > 0, AIC/BIC charge the effective df trace(H^-1 X'WX) (a GAM's edf), not the
+    coefficient count: the Gaussian one equals the ridge hat matrix's trace in closed form, the
+    Poisson one trace(D (D'WD + P)^-1 D'W) with W = mu at the fit (1e-6: the information is the
+    last IRLS step's); unpenalized, q."""
+    rng = np.random.default_rng(0)
+    n = 80
+    X = rng.normal(size=(n, 3))
+    D = np.column_stack([np.ones(n), X])
+    y = X @ [1.0, 0.5, 0.0] + rng.normal(size=n)
+    counts = rng.poisson(np.exp(0.2 + X @ [0.4, -0.2, 0.0]))
+    assert GLM(family="gaussian").fit(X, y).edf_ == 4.0
+    for a in (0.1, 1.0):
+        P = np.diag([0.0] + [a * n] * 3)  # alpha/2 ||b||^2 on the mean half deviance
+        g = GLM(family="gaussian", alpha=a).fit(X, y)
+        hat = D @ np.linalg.solve(D.T @ D + P, D.T)
+        assert g.edf_ == pytest.approx(np.trace(hat), rel=1e-10)
+        assert g.aic_ == pytest.approx(-2 * g.llf_ + 2 * (np.trace(hat) + 1), rel=1e-12)
+        assert f"{g.edf_:.4g} effective degrees of freedom for the 4 coefficients" in g.summary()
+        p = GLM(alpha=a, tol=1e-12).fit(X, counts)
+        W = p.fitted_values_
+        want = np.trace(D @ np.linalg.solve(D.T @ (W[:, None] * D) + P, D.T * W))
+        # (the information is the last IRLS step's, R's convention: ~1e-7 from the fit's own W)
+        assert p.edf_ == pytest.approx(want, rel=1e-6)
+        assert p.bic_ == pytest.approx(-2 * p.llf_ + np.log(n) * p.edf_, rel=1e-12)

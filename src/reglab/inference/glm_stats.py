@@ -203,6 +203,19 @@ def prediction_variance(D: np.ndarray, cov: np.ndarray, shift: np.ndarray | None
     return np.einsum("ij,jk,ik->i", D, cov, D)
 
 
+def effective_df(res) -> float:
+    """The coefficients' effective degrees of freedom ``trace((X'WX + P)^-1 X'WX)``: their count
+    ``q`` unpenalized, fewer under a ridge penalty (as a GAM's edf). AIC and BIC count these, so a
+    penalized fit is not charged for coefficients the penalty holds back."""
+    q = res.theta.shape[0]
+    if res.hessian is res.gram or np.array_equal(res.hessian, res.gram):
+        return float(q)
+    try:
+        return float(np.trace(np.linalg.solve(res.hessian, res.gram)))
+    except np.linalg.LinAlgError:
+        return float(q)
+
+
 def uncentre(shift: np.ndarray) -> np.ndarray:
     """``A (q, q)`` mapping the coefficients of a design centred by ``shift`` (intercept first)
     to those of the original columns: ``b0 = b0_c - shift . b``, the slopes unchanged; a
@@ -228,11 +241,12 @@ def _fit_statistics(X, y, sw, off, res, family, nobs, fit_intercept, extra_param
     table = getattr(res, "y_table", None)
     null_dev, _ = null_deviance(y, family, sw, off, fit_intercept, table)
     llf = r_loglik(family, y, res.mu, sw, res.deviance, nobs, table)
-    k = q + (0 if family.scale_fixed else 1) + extra_params
+    edf = effective_df(res)
+    k = edf + (0 if family.scale_fixed else 1) + extra_params
     aic, bic = information_criteria(llf, k, nobs)
     return {"cov": cov, "cov_params": cov, "cov_centred": cov_centred,
             "deviance": res.deviance, "null_deviance": null_dev,
             "df_resid": df_resid, "df_null": nobs - int(fit_intercept),
             "df_model": q - int(fit_intercept), "nobs": nobs, "dispersion": dispersion,
             "pearson_chi2": chi2, "llf": llf, "aic": aic,
-            "bic": bic, "rank": q}
+            "bic": bic, "rank": q, "edf": edf}

@@ -34,7 +34,8 @@ def summary_text(m: Any, level: float) -> str:
     lines += ["",
               f"    Null deviance: {m.null_deviance_:{w}.3f}  on {m.df_null_}  degrees of freedom",
               f"Residual deviance: {m.deviance_:{w}.3f}  on {m.df_resid_}  degrees of freedom",
-              f"Log-likelihood: {m.llf_:.4f},  AIC: {m.aic_:.4f},  BIC: {m.bic_:.4f}", "",
+              f"Log-likelihood: {m.llf_:.4f},  AIC: {m.aic_:.4f},  BIC: {m.bic_:.4f}",
+              *_penalty_line(m), "",
               _iterations_line(m)]
     lines += _overdispersion_note(m)
     if m.separation_ is not None and m.separation_.separated:
@@ -70,3 +71,14 @@ def _iterations_line(m: Any) -> str:
         return f"Solver {solver}: {m.n_iter_} iterations/epochs ({state})"
     return (f"Number of Fisher Scoring iterations: {m.n_iter_} ({state}, {m.n_passes_} passes "
             "over X)")
+
+
+def _penalty_line(m: Any) -> list[str]:
+    """Under a ridge penalty: the effective degrees of freedom that AIC and BIC count."""
+    if not getattr(m, "alpha", 0):
+        return []
+    edf = getattr(m, "edf_", None)
+    if edf is None:  # a model file written before edf_ was kept
+        return []
+    return [f"(L2 penalty alpha = {m.alpha:g}: {edf:.4g} effective degrees of freedom for the "
+            f"{len(m.params_)} coefficients, which AIC and BIC count)"]
