@@ -48,10 +48,21 @@ def test_shapes_are_checked_naming_them(args, msg):
     data = dict(X=X, y=Y, sample_weight=None, **{})
     data.update(args)
     for call in (lambda: t.fit(data["X"], data["y"], data["sample_weight"], epochs=1),
-                 lambda: t.train_batches(data["X"], data["y"], data["sample_weight"])):
+                 lambda: t.train_batches(data["X"], data["y"], data["sample_weight"]),
+                 lambda: t.step(data["X"], data["y"], data["sample_weight"]),
+                 lambda: t.evaluate(data["X"], data["y"], data["sample_weight"])):
         with pytest.raises(ValueError) as err:
             call()
         assert str(err.value) == msg
+    # the same bad arrays as validation data, next to good training data: refused before the
+    # first epoch, and named as the validation data
+    k = t.network.n_out
+    good_y = (LAB % k if t.head.name == "categorical" else Y if k == 1
+              else np.column_stack([Y] * k))
+    with pytest.raises(ValueError) as err:
+        t.fit(X, good_y, epochs=1, validation_data=(data["X"], data["y"], data["sample_weight"]))
+    assert str(err.value) == "validation_data: " + msg
+    assert t.epoch == 0
 
 
 def test_integer_labels_equal_one_hot_bitwise():

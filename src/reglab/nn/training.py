@@ -190,12 +190,14 @@ class Trainer:
 
     def step(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """One optimizer update on the batch ``(X, y)``; returns the batch objective before it."""
+        check_training_data(self.network, self.head, X, y, sample_weight)
         loss = self.loss_and_gradient(X, y, sample_weight)
         self._apply_optimizer()
         return loss
 
     def evaluate(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Data loss (no penalty) in evaluation mode (dropout off)."""
+        check_training_data(self.network, self.head, X, y, sample_weight)
         eta = self.network.predict_eta(X)
         e = eta[:, 0] if self.network.n_out == 1 else eta
         return float(self.head.loss(y, e, sample_weight))
@@ -328,6 +330,12 @@ class Trainer:
         if self.network.is_numpy:
             # the compiled kernels when this run is long enough to repay loading them
             _jit.load_for(float(epochs) * X.shape[0] * sum(d.n_params for d in self.network.dense))
+        if validation_data is not None:  # checked before the first epoch, not after it
+            Xv, yv, *rest = validation_data
+            try:
+                check_training_data(self.network, self.head, Xv, yv, rest[0] if rest else None)
+            except ValueError as exc:
+                raise ValueError(f"validation_data: {exc}") from None
         if validation_fraction:
             if validation_data is not None:
                 raise ValueError("give validation_data or validation_fraction, not both")
