@@ -33,6 +33,7 @@ from reglab.core.optimizers import (
     get_optimizer,
 )
 from reglab.nn._checks import check_learning_rate, check_training_data
+from reglab.nn._epochs import epoch_logs, holdout
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
 from reglab.nn.heads import get_head, mean_range_note
@@ -339,8 +340,8 @@ class Trainer:
         if validation_fraction:
             if validation_data is not None:
                 raise ValueError("give validation_data or validation_fraction, not both")
-            X, y, sample_weight, validation_data = self._holdout(X, y, sample_weight,
-                                                                 validation_fraction)
+            X, y, sample_weight, validation_data = holdout(X, y, sample_weight,
+                                                           validation_fraction, self.rng)
         callbacks = list(self.callbacks)
         if progress_enabled(self.verbose):
             callbacks.append(ProgressBar(total=epochs))
@@ -350,7 +351,7 @@ class Trainer:
             for _ in range(int(epochs)):
                 t0 = time.perf_counter()
                 loss = self.train_batches(X, y, sample_weight)
-                logs = self._epoch_logs(loss, validation_data, metrics, time.perf_counter() - t0)
+                logs = epoch_logs(self, loss, validation_data, metrics, time.perf_counter() - t0)
                 self.history.append(logs)
                 self.optimizer.observe(self.opt_state, logs.get("val_loss", loss))
                 stop = [c.on_epoch_end(self, logs) for c in callbacks]
@@ -361,61 +362,9 @@ class Trainer:
                 c.on_train_end(self)
         return self.history
 
-    def _holdout(self, X: Any, y: Any, sample_weight: Any, fraction: float) -> tuple:
-        """Split off ``fraction`` of the rows (seeded) as validation data."""
-        n = X.shape[0]
-        n_val = int(round(fraction * n))
-        if not 0.0 < fraction < 1.0 or n_val < 1 or n_val >= n:
-            raise ValueError(f"validation_fraction={fraction} leaves no training or no "
-                             f"validation rows out of {n}")
-        perm = self.rng.permutation(n)
-        parts = []
-        for rows in (np.sort(perm[n_val:]), np.sort(perm[:n_val])):
-            parts.append(tuple(None if a is None else (
-                a[rows] if isinstance(a, np.ndarray) else namespace(a).take(
-                    a, namespace(a).asarray(rows), axis=0)) for a in (X, y, sample_weight)))
-        (Xt, yt, st), val = parts
-        return Xt, yt, st, val if val[2] is not None else val[:2]
-
-    def _epoch_logs(self, loss: float, validation_data: tuple | None, metrics: dict | None,
-                    seconds: float) -> dict:
-        logs: dict[str, Any] = {"epoch": self.epoch, "loss": loss}
-        if validation_data is not None:
-            Xv, yv, *rest = validation_data
-            sv = rest[0] if rest else None
-            eta = self.network.predict_eta(Xv)
-            e = eta[:, 0] if self.network.n_out == 1 else eta
-            logs["val_loss"] = float(self.head.loss(yv, e, sv))
-            for name, fn in (metrics or {}).items():
-                logs["val_" + name] = float(fn(yv, eta))
-        logs["lr"] = _current_lr(self.opt_state)
-        logs["time"] = seconds
-        return logs
-
 
 def _finite(a: Any) -> bool:
     """True when every entry of ``a`` is finite (one reduction, no boolean temporary)."""
     if isinstance(a, np.ndarray):
         return math.isfinite(float(np.add.reduce(a, axis=None)))
     return math.isfinite(float(namespace(a).sum(a)))
-
-
-def _current_lr(state: Any) -> float | None:
-    """The learning rate of the last update, found in a (possibly chained) optimizer state: the
-    step size (schedule) times every reduce-on-plateau scale, which multiplies the updates."""
-    dicts = list(_state_dicts(state))
-    lr = next((d["last_lr"] for d in dicts if d.get("last_lr") is not None), None)
-    if lr is None:
-        return None
-    for d in dicts:
-        if "bad_epochs" in d:  # a reduce_on_plateau state
-            lr *= d["scale"]
-    return float(lr)
-
-
-def _state_dicts(state: Any) -> Any:
-    if isinstance(state, dict):
-        yield state
-    elif isinstance(state, list | tuple):
-        for s in state:
-            yield from _state_dicts(s)
