@@ -29,7 +29,6 @@ standard error; ``lam_`` and ``scale_`` scale by ``c``.
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import pandas as pd
@@ -38,8 +37,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from reglab.core.families import get_family
-from reglab.inference.glm_stats import prediction_variance, r_loglik, uncentre
-from reglab.models import _gam_fit, _gam_io, _gam_report
+from reglab.inference.glm_stats import prediction_variance
+from reglab.models import _gam_fit, _gam_io, _gam_report, _gam_store
 from reglab.models._design import far_column_shift
 from reglab.models._gam_formula import apply_formula, default_terms, formula_design
 from reglab.models._gam_report import InvalidMeanWarning
@@ -235,7 +234,7 @@ class GAM(RegressorMixin, BaseEstimator):
             lam = lam / unit
         fit = engine.fit(lam, tol=self.tol, max_iter=self.max_iter)
         self.n_iter_ = engine.n_outer
-        self._store(engine, fit, family, X, D, y, sw, unit, shift)
+        _gam_store.store_fit(self, engine, fit, family, X, D, y, sw, unit, shift)
 
     def _smoothing(self, engine) -> tuple[str, np.ndarray]:
         m = engine.pen.m
@@ -255,71 +254,6 @@ class GAM(RegressorMixin, BaseEstimator):
             raise ValueError(f"method 'ubre' assumes a known scale (binomial, poisson, ...); the "
                              f"{engine.family.name} family estimates it: use 'gcv' or 'reml'")
         return method, (engine.select(method) if m else np.zeros(0))
-
-    def _store(self, engine, fit, family, X, D, y, sw, unit, shift=None) -> None:
-        """Fitted attributes; ``fit`` is on weights ``sw / unit`` (its lambda, deviance and
-        ``H`` are ``1 / unit`` times those of ``sw``) and on ``D - shift`` when ``shift``."""
-        n, tau = int(np.count_nonzero(sw > 0)), fit.edf  # prior weights: n counts rows
-        mu = family.mean(fit.eta) if engine.closed_form else fit.mu
-        A = None if shift is None else uncentre(shift)
-        beta = fit.beta if A is None else A @ fit.beta
-        self.lam_, self.intercept_, self.coef_ = fit.lam * unit, float(beta[0]), beta[1:].copy()
-        self.deviance_ = float(family.deviance(y, mu, sample_weight=sw))
-        ybar = np.full_like(y, np.average(y, weights=sw))
-        self.null_deviance_ = float(family.deviance(y, ybar, sample_weight=sw))
-        self.deviance_explained_ = 1.0 - self.deviance_ / self.null_deviance_ \
-            if self.null_deviance_ > 0 else 1.0
-        self.df_resid_ = n - tau
-        if engine.scale_known:
-            self.scale_ = 1.0
-        else:
-            pearson = np.sum(sw * (y - mu) ** 2 / family.variance(mu))
-            self.scale_ = float(pearson / max(self.df_resid_, 1e-12))
-        hinv = hinv_centred = fit.hinv() / unit
-        influence = hinv @ fit.gram  # H^-1 X'WX, whose diagonal holds the edf
-        if A is not None:  # back to the original columns: A H^-1 A^T and A (H^-1 X'WX) A^-1
-            hinv, influence = A @ hinv @ A.T, A @ influence @ uncentre(-shift)
-        edf = np.diag(influence) * unit
-        self.edf_ = {t.label: float(edf[sl].sum()) for t, sl in zip(self.terms_, self.slices_)}
-        self.edf_total_ = float(edf.sum())
-        self.Vp_ = hinv * self.scale_
-        # the centring and the covariance it was fitted in, for accurate prediction bands
-        self.design_shift_ = shift
-        self.Vp_centred_ = None if A is None else hinv_centred * self.scale_
-        self.score_ = math.nan if self.method_ == "fixed" else \
-            engine.score(fit, self.method_) * (unit if self.method_ == "gcv" else 1.0)
-        # AIC as the GLM's (R's family aic): the scale at R's plug-in value, one df for it.
-        if engine.scale_known or self.deviance_ > 0:
-            ll = r_loglik(family, y, mu, sw, self.deviance_, n)
-            self.aic_ = -2.0 * ll + 2.0 * (tau + (0 if engine.scale_known else 1))
-        else:  # an exact fit: the likelihood is unbounded (R reports -Inf)
-            self.aic_ = -math.inf
-        resid_var = np.sum(sw * (y - mu) ** 2) / max(self.df_resid_, 1e-12)
-        self.r2_adj_ = 1.0 - resid_var / (np.sum(sw * (y - ybar) ** 2) / max(n - 1, 1))
-        self.family_, self.n_samples_ = family, n
-        self.ranges_ = {j: (float(np.min(c)), float(np.max(c))) for j in range(X.shape[1])
-                        if (c := self._try_numeric(X[:, j])) is not None}
-        self._smooth_stats(D)
-
-    @staticmethod
-    def _try_numeric(col):
-        try:
-            return np.asarray(col, dtype=np.float64)
-        except (TypeError, ValueError):
-            return None
-
-    def _smooth_stats(self, D) -> None:
-        """Per smooth: (edf, reference df, statistic, p-value) of the Wald-type test."""
-        resid_df = None if self.family_.scale_fixed else self.df_resid_
-        rows = {}
-        for t, sl in zip(self.terms_, self.slices_):
-            if t.penalties:
-                Xj = D[:, sl.start - 1: sl.stop - 1]
-                beta = self.coef_[sl.start - 1: sl.stop - 1]
-                stat, p, r = _gam_fit.smooth_test(beta, self.Vp_[sl, sl], Xj, self.edf_[t.label],
-                                                  resid_df)
-                rows[t.label] = (self.edf_[t.label], r, stat, p)
-        self.smooth_tests_ = rows
 
     # ---- prediction ---------------------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
