@@ -13,18 +13,21 @@ lecture's vectorised batch gradient descent) and ``"sgd"`` (mini-batch). ``alpha
 ``alpha/2 ||beta||^2`` on the mean cross-entropy (scikit-learn's convention, intercept free). For
 softmax it is scikit-learn's symmetric multinomial penalty ``alpha/2 sum_k ||beta_k||^2`` over all
 K classes: penalising K - 1 vectors against a baseline would make the fit depend on which label
-sorts first. A penalized softmax fit therefore has K free coefficient vectors (they sum to 0 over
-the classes at the optimum; the intercepts are centred to sum to 0) and no standard errors.
+sorts first. A penalized softmax fit therefore has K coefficient vectors that sum to 0 over the
+classes (the slopes at the optimum, the intercepts centred); its standard errors are the penalized
+("Bayesian") ones of GLM and LogisticRegression, ``(X'WX + P)^-1`` on that sum-to-zero subspace.
 """
 
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.linalg import null_space
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
@@ -90,6 +93,33 @@ def _first_order(est, X, y, family, sw, P, m: int = 1, baseline: bool = True):
     elif est.solver == "gd":
         opts.update(max_iter=est.max_iter * 100)
     return solve_first_order(est.solver, X, y, family, sw, P, est.fit_intercept, m, opts, baseline)
+
+
+def sum_to_zero_covariance(H: np.ndarray, P: np.ndarray | None, q: int,
+                           k: int) -> tuple[np.ndarray, float]:
+    r"""Covariance (q k, q k) and effective df of a symmetric-parameterisation softmax fit.
+
+    ``H`` (q k, q k): :func:`~reglab.solvers.lbfgs.multinomial_information` of the coefficients
+    ``Theta`` (q, k) flattened row-major, i.e. the blocks ``X~' diag(w p_a (d_ab - p_b)) X~``
+    plus the penalty ``P (x) I_k``; ``P`` (q, q) (None: unpenalized). The likelihood is flat
+    along adding one vector ``c`` (q,) to every class's column, so the data identify only the
+    subspace ``S = {Theta: Theta 1_k = 0}``. The fit lies in ``S`` (the penalized optimum sums to
+    0 over the classes, the intercepts are centred), and this is the covariance of that
+    constrained fit: with ``Z`` an orthonormal basis of ``S`` and ``G = H - P (x) I_k``,
+
+    .. math:: V = Z (Z^\top H Z)^{-1} Z^\top, \qquad
+              \mathrm{edf} = \operatorname{tr}\big((Z^\top H Z)^{-1} Z^\top G Z\big),
+
+    i.e. ``H``'s pseudo-inverse on ``S``: GLM's penalized covariance and edf in coordinates
+    where the data say something. (Along a common shift of the slopes ``H``'s curvature is the
+    penalty's alone; its inverse there, ``1 / (k alpha sum w)``, is prior variance, not reported.)
+    """
+    Z = np.kron(np.eye(q), null_space(np.ones((1, k))))  # (q k, q (k - 1))
+    Hs = Z.T @ H @ Z
+    gram = Hs if P is None else Hs - np.kron(P, np.eye(k - 1))  # Z'(P (x) I_k)Z
+    cov = Z @ gs.covariance(Hs) @ Z.T
+    edf = gs.effective_df(SimpleNamespace(theta=np.empty(Hs.shape[0]), hessian=Hs, gram=gram))
+    return cov, edf
 
 
 class LogisticRegression(ClassifierMixin, GLM):
@@ -177,9 +207,11 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
     ((q (K-1)) square, MultiIndex (term, class)).
     With ``alpha > 0`` (scikit-learn's symmetric penalty ``alpha/2 sum_k ||beta_k||^2`` over all K
     classes, intercepts free and centred to sum to 0): no baseline, params_ is terms x classes_
-    (all K), and std_errors_, zvalues_, pvalues_ and cov_params_ are NaN: a ridge estimate is
-    shrunk toward 0 by design, and Wald tests around it are not valid (R's glmnet and statsmodels'
-    ``fit_regularized`` report none either). Also: deviance_, null_deviance_, llf_, aic_, bic_,
+    (all K, summing to 0 over the classes), and cov_params_ ((q K) square) is the penalized
+    ("Bayesian") covariance ``(X'WX + P)^-1`` of GLM and LogisticRegression restricted to that
+    sum-to-zero subspace (:func:`sum_to_zero_covariance`), with its standard errors, z and
+    p-values; edf_ = ``trace((X'WX + P)^-1 X'WX)`` there, which aic_ and bic_ count
+    (unpenalized: q (K - 1)). Also: deviance_, null_deviance_, llf_, aic_, bic_,
     df_resid_, df_null_, dispersion_ (1), nobs_, n_iter_, converged_, family_, loss_curve_,
     separation_ (None, or the :class:`~reglab.inference.separation.Separation` found when an
     unpenalized fit did not converge or fitted a probability of 1: the MLE then does not exist,
@@ -230,7 +262,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         else:
             out = _first_order(self, Xa, codes, family, sw, P, m, baseline)
             out.loss = obj.value_and_grad(out.theta)[0]
-            H = multinomial_information(obj, out.theta.reshape(q, m)) if baseline else None
+            H = multinomial_information(obj, out.theta.reshape(q, m))
         self._set_fitted(obj, out, H, classes, names, nobs)
         self.separation_ = self._separation(Xa, codes, sw, names)
         return self
@@ -258,8 +290,10 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         Theta = out.theta.reshape(q, m).copy()
         if not obj.baseline and self.fit_intercept:
             Theta[0] -= Theta[0].mean()  # a common shift of the intercepts changes no probability
-        # penalized (symmetric) fit: no standard errors (see the class docstring)
-        cov = gs.covariance(H) if obj.baseline else np.full((q * m, q * m), np.nan)
+        if obj.baseline:
+            cov, self.edf_ = gs.covariance(H), float(q * m)
+        else:  # symmetric (penalized): the covariance on the sum-to-zero subspace
+            cov, self.edf_ = sum_to_zero_covariance(H, obj.P, q, m)
         cls = [str(c) for c in classes[len(classes) - m:]]
         self.params_ = pd.DataFrame(Theta, index=terms, columns=cls)
         var = np.diag(cov)
@@ -280,7 +314,7 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         self.null_deviance_ = -2.0 * float(obj.total * (freq[freq > 0] @ np.log(freq[freq > 0])))
         self.llf_ = -0.5 * self.deviance_  # 0/1 outcomes: the saturated log-likelihood is 0
         m = len(classes) - 1  # the model's dimension counts K - 1 free vectors either way
-        self.aic_, self.bic_ = gs.information_criteria(self.llf_, q * m, nobs)
+        self.aic_, self.bic_ = gs.information_criteria(self.llf_, self.edf_, nobs)
         self.nobs_, self.df_resid_, self.df_model_ = nobs, nobs - q * m, (q - 1) * m
         self.df_null_, self.dispersion_ = nobs - m * int(self.fit_intercept), 1.0
         self.n_iter_, self.converged_, self.loss_curve_ = out.n_iter, out.converged, out.loss_curve
@@ -327,7 +361,18 @@ class SoftmaxRegression(ClassifierMixin, FormulaMixin, BaseEstimator):
         if getattr(self, "separation_", None) is not None:
             lines.append("WARNING: " + self.separation_.message())
         if penalized:
-            lines.append(f"Penalized fit (alpha = {self.alpha:g}): estimates shrunk toward 0; no "
-                         "standard errors, z or p-values (Wald tests need the unpenalized MLE)")
+            lines += self._penalty_lines()
         return format_summary(title, self.coef_table(level), lines)
+
+    def _penalty_lines(self) -> list[str]:
+        """What the K columns and SEs mean, and GLM's edf line (models/_glm_summary.py)."""
+        q, k = self.params_.shape
+        edf = getattr(self, "edf_", None)
+        if edf is None:  # a model file written before penalized fits had SEs (they are NaN)
+            return [f"Penalized fit (alpha = {self.alpha:g}): this model file holds no standard "
+                    "errors (written before reglab computed them; refit for them)"]
+        return ["Each term's coefficients sum to 0 over the classes; SEs: (X'WX + P)^-1 on "
+                "that subspace",
+                f"(L2 penalty alpha = {self.alpha:g}: {edf:.4g} effective degrees of freedom for "
+                f"the {q * (k - 1)} free coefficients, which AIC and BIC count)"]
 
