@@ -266,15 +266,25 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "network_")
         return self.network_.intercepts_
 
+    @property
+    def family_(self) -> Any:
+        """The output head the fitted network trains and predicts with, named as GLM's
+        ``family_``: a core Family (``name``, ``link``, ``mean``, ``variance``; the classifier's
+        is binomial for two classes, categorical for more) or a robust loss (``absolute_error``,
+        ``huber``, which have no ``variance``). Unfitted: ``NotFittedError``."""
+        from reglab.nn import get_head
+
+        check_is_fitted(self, "network_")
+        return get_head(self._loss())
+
     def summary(self) -> str:
         """Text summary: the output family, the layers (sizes, activations, parameter counts),
         the training settings, and the loss curve (first, best, last epoch) with the held-out
         validation loss and score when ``early_stopping`` kept a validation set."""
-        from reglab.nn import get_head
         from reglab.nn.layers import Activation, Dense, Dropout
 
-        check_is_fitted(self, "network_")
-        net, head = self.network_, get_head(self._loss())
+        head = self.family_  # NotFittedError before anything else when unfitted
+        net = self.network_
         link = getattr(getattr(head, "link", None), "name", None)
         out = f"{head.name}" + (f" ({link} link)" if link else "")
         lines = [f"{type(self).__name__}: {net.n_in} inputs -> {net.n_out} output"

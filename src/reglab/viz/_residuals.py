@@ -48,9 +48,7 @@ def pearson_scale(model: Any, mu: np.ndarray, task: str = "") -> tuple[np.ndarra
     every ``mu``. ``task`` is not used to invent a variance the model does not assume.
     """
     final = _final(model)
-    fam = getattr(final, "family_", None)
-    if fam is None and hasattr(final, "loss_curve_") and callable(getattr(final, "_head", None)):
-        fam = final._head()  # a fitted network regressor: the family head it was trained with
+    fam = getattr(final, "family_", None)  # a fitted network's too: the head it trained with
     alpha = getattr(final, "dispersion_", None)
     if fam is None and getattr(final, "family", None) == "negative_binomial" and alpha is not None:
         # a Bayesian NB model: its posterior-mean alpha in NB2's variance
