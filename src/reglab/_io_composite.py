@@ -1,13 +1,14 @@
 """Model-file codecs for the composites ``reglab compare`` builds around reglab's estimators: a
-scikit-learn ``Pipeline`` of ``StandardScaler`` / ``PolynomialFeatures`` steps, a
-``TransformedTargetRegressor`` (standardised response) and the exposure wrapper
-:class:`reglab._ladder.Exposed`.
+scikit-learn ``Pipeline`` of ``StandardScaler`` / ``PolynomialFeatures`` /
+:class:`reglab._poly.QuadraticFeatures` steps, a ``TransformedTargetRegressor`` (standardised
+response) and the exposure wrapper :class:`reglab._ladder.Exposed`.
 
 Each nested estimator is stored as ``{"kind": ..., "state": ...}`` through the registered codec
-of its own kind, so a composite is data like any other model (no pickle). The two transformers
-are rebuilt from what defines them: a scaler from its ``mean_``, ``var_`` and ``scale_``;
+of its own kind, so a composite is data like any other model (no pickle). The transformers are
+rebuilt from what defines them: a scaler from its ``mean_``, ``var_`` and ``scale_``;
 polynomial features by fitting them again on one row of the right width and names (their fitted
-state is the input width and names only).
+state is the input width and names only); quadratic features from their kept terms
+(``powers_``), which a refit on one row could not recover.
 """
 
 from __future__ import annotations
@@ -79,6 +80,33 @@ def _poly_from(d: dict) -> Any:
         one if d["names"] is None else pd.DataFrame(one, columns=d["names"]))
 
 
+def _quad_to(m: Any) -> dict:
+    return {"powers": np.asarray(m.powers_, np.int64), "names": _names(m),
+            "n_features": int(m.n_features_in_)}
+
+
+def _quad_from(d: dict) -> Any:
+    """The fitted terms as stored, checked: ``powers (k, n_features)`` of 0/1/2 with every
+    column once alone first, then terms of degree 2."""
+    from reglab._poly import QuadraticFeatures
+    from reglab.io import ModelFileError
+
+    n, names = d["n_features"], d["names"]
+    powers = np.asarray(d["powers"])
+    if (not isinstance(n, int) or not 0 < n <= 100_000 or powers.ndim != 2
+            or powers.shape[0] < n or powers.shape[1] != n or powers.dtype.kind not in "iu"
+            or not np.array_equal(powers[:n], np.eye(n)) or np.any(powers < 0)
+            or np.any(powers[n:].sum(axis=1) != 2) or (names is not None and len(names) != n)):
+        raise ModelFileError(f"quadratic features: terms of shape {powers.shape} do not fit "
+                             f"{n!r} input columns")
+    m = QuadraticFeatures()
+    m.powers_ = powers.astype(np.int64)
+    m.n_features_in_, m.n_output_features_ = n, powers.shape[0]
+    if names is not None:
+        m.feature_names_in_ = np.asarray(names, dtype=object)
+    return m
+
+
 # ---- composites ---------------------------------------------------------------------------
 def _pipeline_to(m: Any) -> dict:
     config = getattr(m.steps[0][1], "_sklearn_output_config", {}) or {}
@@ -127,9 +155,11 @@ def register_composites(register: Any) -> None:
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
     from reglab._ladder import Exposed
+    from reglab._poly import QuadraticFeatures
 
     register("standard_scaler", StandardScaler, _scaler_to, _scaler_from)
     register("polynomial_features", PolynomialFeatures, _poly_to, _poly_from)
+    register("quadratic_features", QuadraticFeatures, _quad_to, _quad_from)
     register("pipeline", Pipeline, _pipeline_to, _pipeline_from)
     register("target_transformer", TransformedTargetRegressor, _target_to, _target_from)
     register("exposure_rate", Exposed, _exposed_to, _exposed_from)

@@ -1,8 +1,9 @@
 """The rungs of the model ladder (used by :mod:`reglab.compare`).
 
 Each rung builds one of reglab's scikit-learn-compatible estimators for a task (scikit-learn
-supplies only the pipeline pieces: scaling, polynomial features, a standardised target). A rung
-whose model cannot be imported raises ImportError, and the comparison lists it as skipped.
+supplies only the pipeline pieces: scaling, a standardised target; the degree-2 terms are
+:class:`reglab._poly.QuadraticFeatures`). A rung whose model cannot be imported raises
+ImportError, and the comparison lists it as skipped.
 Constructor arguments are passed only when the estimator declares them (``get_params``), so a
 rung works with any reglab model that follows scikit-learn's conventions.
 
@@ -217,11 +218,21 @@ def _linear(ctx: dict) -> tuple[Any, str]:
     return _reglab("models.linear", "LinearRegression")(), ""
 
 
+def _degree2(degree: int = 2) -> Any:
+    """The degree-2 terms of a rung: every column, every pairwise product and the squares of
+    the columns with more than two values (the square of a 0/1 dummy is aliased with it)."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    from reglab._poly import QuadraticFeatures
+
+    return QuadraticFeatures() if degree == 2 else PolynomialFeatures(degree, include_bias=False)
+
+
 def _polynomial(ctx: dict) -> tuple[Any, str]:
-    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    from sklearn.preprocessing import StandardScaler
 
     est, note = _linear(ctx)
-    return _pipe(StandardScaler(), PolynomialFeatures(2, include_bias=False), est), note
+    return _pipe(StandardScaler(), _degree2(), est), note
 
 
 def _glm(family: str) -> Callable[[dict], tuple[Any, str]]:
@@ -276,7 +287,7 @@ def _mlp(ctx: dict) -> tuple[Any, str]:
 
 def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
     def factory(ctx: dict) -> tuple[Any, str]:
-        from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+        from sklearn.preprocessing import StandardScaler
 
         name = "SoftmaxRegression" if ctx["n_classes"] and ctx["n_classes"] > 2 else \
             "LogisticRegression"
@@ -287,7 +298,7 @@ def _logistic(degree: int) -> Callable[[dict], tuple[Any, str]]:
         note = "L2 alpha = 1e-4 (finite under separation)" if degree > 1 else ""
         steps = [StandardScaler()]
         if degree > 1:
-            steps.append(PolynomialFeatures(degree, include_bias=False))
+            steps.append(_degree2(degree))
         return _pipe(*steps, est), note
 
     return factory
