@@ -183,14 +183,58 @@ def test_upload_csv_and_a_bad_one(page, tmp_path):
 
 
 def test_bad_url_state_shows_an_error_and_the_page_still_works(page):
-    _open(page, "#layers=9&activations=tanh", applied=False)
+    _open(page, "#dataset=spiral&layers=9&activations=tanh", applied=False)
     page.wait_for_selector("#error:not([hidden])")
     assert "layers[0]=9" in page.inner_text("#error-text")
-    # The page snaps back to the configuration the server runs (its default), URL included.
+    # Only the bad field falls back to its default (layers with their activations, URL
+    # included); the rest of the link, the spiral, is kept.
     page.wait_for_function("location.hash.includes('layers=4%2C2')")
     assert _state(page, "s.cfg.layers") == [4, 2]
+    assert _state(page, "s.cfg.dataset") == "spiral"
+    assert page.locator("#error").is_visible()  # the banner stays until dismissed
     page.click("#datasets button[data-dataset='gauss']")
     _wait_config(page, "c.dataset === 'gauss'")
+
+
+def test_url_text_is_quoted_as_typed_and_hash_edits_are_followed(page):
+    _open(page, "#layers=4,x&activations=tanh,tanh", applied=False)
+    page.wait_for_selector("#error:not([hidden])")
+    assert "layers[1]='x': a layer has 1 to 8 neurons" in page.inner_text("#error-text")
+    _wait_config(page, "c.layers.join() === '4,2'")
+    gen = _state(page, "s.generation")
+    # Editing the address bar (here: setting the hash) applies the new set-up to the page.
+    page.evaluate("location.hash = 'dataset=xor&layers=3&activations=relu'")
+    page.wait_for_function(f"window.playground.state().generation > {gen} && "
+                           "window.playground.state().cfg.dataset === 'xor'")
+    assert _state(page, "s.cfg.layers") == [3] and _state(page, "s.cfg.activations") == ["relu"]
+    assert page.locator("#n-layers").text_content() + " " + \
+        page.locator("#layers-word").text_content() == "1 hidden layer"
+    assert page.locator('[data-neuron="0-2"]').get_attribute("title").startswith(
+        "hidden layer 1, neuron 3 (relu)")
+    page.click("#step")
+    page.wait_for_function("window.playground.state().lastFrame.epoch >= 1")
+    page.wait_for_function("document.querySelector('#loss-scale').textContent.startsWith('0 ')"
+                           " || window.playground.state().lastFrame.epoch < 2", timeout=5000)
+    assert page.locator("#edges line title").count() > 0
+
+
+def test_uploaded_regression_target_legend_and_notice(page, tmp_path):
+    _open(page)
+    f = tmp_path / "prices.csv"
+    f.write_text("x,y,price\n" + "\n".join(f"{i},{(i * 7) % 11},{10.5 + 8.9 * i:.1f}"
+                                             for i in range(11)) + "\n")
+    page.set_input_files("#upload", str(f))
+    _wait_config(page, "c.dataset === 'custom'")
+    legend = page.inner_text("#legend")
+    assert "10.5 (-1)" in legend and "99.5 (+1)" in legend and "price, rescaled" in legend
+    assert page.locator("#notice").is_hidden()
+    nine = tmp_path / "digits.csv"
+    nine.write_text("a,b,digit\n" + "\n".join(f"{i},{i * i % 13},{i % 10}"
+                                               for i in range(30)) + "\n")
+    page.set_input_files("#upload", str(nine))
+    page.wait_for_selector("#notice:not([hidden])")
+    assert page.inner_text("#notice-text").startswith(
+        "column 'digit' has 10 distinct integers: read as a numeric target")
 
 
 def test_draw_points_and_glm_mode_multiclass(page):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from reglab.playground.protocol import ProtocolError, parse_config
 from reglab.playground.session import Session, TrainingDiverged
-from reglab.playground.userdata import parse_points
+from reglab.playground.userdata import parse_csv, parse_points
 
 
 def _session(**cfg):
@@ -64,6 +66,20 @@ def test_user_points_become_the_custom_dataset():
     assert s.config.dataset == "custom" and s.data.problem == "multiclass"
     assert s.data_message()["n_classes"] == 3
     assert len(s.frame()["output"]["maps"]) == 3
+    assert s.data_message()["target_scale"] is None and s.data_message()["notice"] == ""
+
+
+def test_uploaded_regression_target_sends_its_scale_and_notice():
+    s = _session()
+    s.set_user_data(parse_csv("a,b,count\n" + "\n".join(f"{i},{i * i % 7},{3 * i}"
+                                                            for i in range(10))))
+    msg = s.data_message()
+    assert msg["problem"] == "regression"
+    assert msg["target_scale"] == {"name": "count", "range": [0.0, 27.0]}
+    assert msg["notice"].startswith("column 'count' has 10 distinct integers")
+    # a built-in data set after the upload: no scale, no notice
+    s.configure(replace(s.config, dataset="circle"))
+    assert s.data_message()["target_scale"] is None and s.data_message()["notice"] == ""
 
 
 def test_divergence_keeps_the_last_good_weights():

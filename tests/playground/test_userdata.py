@@ -30,7 +30,33 @@ def test_csv_without_header_integer_classes_and_regression():
 
 def test_many_distinct_integers_are_a_regression_target():
     rows = "\n".join(f"{i},{i % 3},{i}" for i in range(12))
-    assert parse_csv(rows).problem == "regression"
+    d = parse_csv(rows)
+    assert d.problem == "regression" and d.target_range == (0.0, 11.0)
+    # the page says how the labels were read (a student with 10 digit classes gets no surprise)
+    assert d.notice == ("column 'y' has 12 distinct integers: read as a numeric target "
+                        "(regression); at most 8 integers are classes, or write the labels as "
+                        "words")
+
+
+def test_real_target_keeps_its_range_and_classes_have_none():
+    d = parse_csv("x,y,price\n0,0,10.5\n1,0,99.9\n0,1,50\n1,1,20\n")
+    assert d.target_range == (10.5, 99.9) and d.notice == ""
+    # -1 and +1 on the page are the CSV's smallest and largest price
+    np.testing.assert_allclose(d.y[[0, 1]], [-1.0, 1.0], rtol=0, atol=1e-15)
+    assert parse_csv("0,0,a\n1,0,b\n0,1,a\n1,1,b\n").target_range is None
+
+
+@pytest.mark.parametrize("sep", ["\n", "\r\n"])
+def test_csv_error_lines_count_blank_lines(sep):
+    """Blank (and whitespace-only) lines are skipped by the reader but still counted: the
+    error names the line in the file as an editor shows it."""
+    text = sep.join(["a,b,c", "1,2,0", "", "   ", "3,oops,1", "4,5,0", "6,7,1", ""])
+    with pytest.raises(ProtocolError) as info:
+        parse_csv(text)
+    assert str(info.value) == "CSV line 5, column 'b': 'oops' is not a finite number"
+    with pytest.raises(ProtocolError) as info:
+        parse_csv("\n1,2,0\n3,4,1\n\n5,6,0\n7,8,\n")
+    assert str(info.value) == "CSV line 6, column 'y' is empty"
 
 
 @pytest.mark.parametrize("text, needle", [

@@ -179,9 +179,14 @@ class Session:
         every = make_features(grid_points(NEURON_SIDE), list(FEATURES))
         inputs = {f: [FEATURES[f][0], *encode_symmetric(every[:, j])]
                   for j, f in enumerate(FEATURES)}
-        names = list(self.user.class_names) if self.config.dataset == "custom" and self.user else []
+        user = self.user if self.config.dataset == "custom" else None
+        names = list(user.class_names) if user else []
+        # an uploaded real target: the CSV's own values at the page's -1 and +1, for the legend
+        scale = ({"name": user.columns[2], "range": list(user.target_range)}
+                 if user and user.target_range else None)
         return {"type": "data", "generation": self.generation, "config": self.config.to_dict(),
-                "problem": d.problem,
+                "problem": d.problem, "target_scale": scale,
+                "notice": user.notice if user else "",
                 "n_classes": d.n_classes, "class_names": names,
                 "train": pts[d.train].tolist(), "test": pts[d.test].tolist(),
                 "inputs": inputs, "output_side": OUTPUT_SIDE, "neuron_side": NEURON_SIDE}

@@ -36,6 +36,9 @@ class UserData:
     n_classes: int
     class_names: tuple[str, ...] = ()
     columns: tuple[str, ...] = ("x1", "x2", "y")
+    # a real target's range in the CSV's own units (the page's -1 and +1), else None
+    target_range: tuple[float, float] | None = None
+    notice: str = ""  # what the page should say about how the file was read
 
 
 def _is_number(text: str) -> bool:
@@ -46,8 +49,14 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_table(text: str) -> tuple[pd.DataFrame, tuple[str, ...], int]:
-    """Rows as strings, column names, and the file line number of the first data row."""
+def _data_lines(text: str) -> np.ndarray:
+    """The file line number (1-based) of every line the reader keeps: blank lines are skipped."""
+    return np.array([i for i, line in enumerate(text.splitlines(), 1) if line.strip()] or [1])
+
+
+def _read_table(text: str) -> tuple[pd.DataFrame, tuple[str, ...], np.ndarray]:
+    """Rows as strings, column names, and the file line number of each data row."""
+    lines = _data_lines(text)
     try:
         raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, skip_blank_lines=True,
                           keep_default_na=False)
@@ -58,11 +67,11 @@ def _read_table(text: str) -> tuple[pd.DataFrame, tuple[str, ...], int]:
                             "csv")
     first = [str(v).strip() for v in raw.iloc[0]]
     if not (_is_number(first[0]) and _is_number(first[1])):
-        return raw.iloc[1:].reset_index(drop=True), tuple(first), 2
-    return raw, ("x1", "x2", "y"), 1
+        return raw.iloc[1:].reset_index(drop=True), tuple(first), lines[1:]
+    return raw, ("x1", "x2", "y"), lines
 
 
-def _feature_column(values: pd.Series, name: str, line0: int) -> np.ndarray:
+def _feature_column(values: pd.Series, name: str, lines: np.ndarray) -> np.ndarray:
     out = np.empty(len(values))
     for i, v in enumerate(values):
         try:
@@ -70,7 +79,7 @@ def _feature_column(values: pd.Series, name: str, line0: int) -> np.ndarray:
         except ValueError:
             out[i] = math.nan
         if not math.isfinite(out[i]):
-            raise ProtocolError(f"CSV line {line0 + i}, column {name!r}: {v!r} is not a finite "
+            raise ProtocolError(f"CSV line {lines[i]}, column {name!r}: {v!r} is not a finite "
                                 "number", "csv")
     lo, hi = out.min(), out.max()
     if hi - lo <= 1e-12 * max(1.0, abs(hi)):
@@ -79,13 +88,13 @@ def _feature_column(values: pd.Series, name: str, line0: int) -> np.ndarray:
     return (out - lo) / (hi - lo) * 2 * _SPAN - _SPAN
 
 
-def _labels(values: list[str], name: str, line0: int) -> tuple[np.ndarray, str, int, tuple]:
+def _labels(values: list[str], name: str, lines: np.ndarray) -> tuple[np.ndarray, str, int, tuple]:
     """Classes when the labels are words or at most 8 distinct integers, else a real target."""
     numeric = all(_is_number(v) for v in values)
     nums = np.array([float(v) for v in values]) if numeric else None
     if numeric and not np.all(np.isfinite(nums)):
         bad = int(np.flatnonzero(~np.isfinite(nums))[0])
-        raise ProtocolError(f"CSV line {line0 + bad}, column {name!r}: {values[bad]!r} is not "
+        raise ProtocolError(f"CSV line {lines[bad]}, column {name!r}: {values[bad]!r} is not "
                             "finite", "csv")
     distinct = sorted(set(values)) if not numeric else None
     if numeric and np.all(nums == np.round(nums)) and len(np.unique(nums)) <= MAX_CLASSES:
@@ -109,18 +118,27 @@ def parse_csv(text: str) -> UserData:
     target onto [-1, 1]; labels that are words or <= 8 distinct integers are classes."""
     if not text.strip():
         raise ProtocolError("CSV is empty", "csv")
-    table, names, line0 = _read_table(text)
+    table, names, lines = _read_table(text)
     n = len(table)
     if not MIN_POINTS <= n <= MAX_POINTS:
         raise ProtocolError(f"CSV has {n} data rows; {MIN_POINTS} to {MAX_POINTS} are allowed",
                             "csv")
-    X = np.column_stack([_feature_column(table[j], names[j], line0) for j in (0, 1)])
+    X = np.column_stack([_feature_column(table[j], names[j], lines) for j in (0, 1)])
     labels = [str(v).strip() for v in table[2]]
     empty = [i for i, v in enumerate(labels) if not v]
     if empty:
-        raise ProtocolError(f"CSV line {line0 + empty[0]}, column {names[2]!r} is empty", "csv")
-    y, problem, k, class_names = _labels(labels, names[2], line0)
-    return UserData(X, y, problem, k, class_names, names)
+        raise ProtocolError(f"CSV line {lines[empty[0]]}, column {names[2]!r} is empty", "csv")
+    y, problem, k, class_names = _labels(labels, names[2], lines)
+    if problem != "regression":
+        return UserData(X, y, problem, k, class_names, names)
+    nums = np.array([float(v) for v in labels])
+    lo, hi = float(nums.min()), float(nums.max())
+    notice = ""
+    if np.all(nums == np.round(nums)):
+        notice = (f"column {names[2]!r} has {len(np.unique(nums))} distinct integers: read as a "
+                  f"numeric target (regression); at most {MAX_CLASSES} integers are classes, or "
+                  "write the labels as words")
+    return UserData(X, y, problem, k, class_names, names, (lo, hi), notice)
 
 
 def _point(p: Any, i: int) -> tuple[float, float, float]:

@@ -105,13 +105,19 @@
     }
   }
 
-  /** Training (grey) and test (black) loss against the frame index, scaled to the largest loss. */
+  /** Training (grey) and test (black) loss against the frame index, from 0 at the bottom to the
+   * largest loss at the top, with a faint line at each quarter; returns that largest loss. */
   function paintLossChart(canvas, losses) {
     const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
     ctx.clearRect(0, 0, W, H);
     const vals = losses.flatMap((h) => [h.train, h.test]).filter((v) => v !== null && v !== undefined);
-    if (losses.length < 2 || !vals.length) return;
+    if (losses.length < 2 || !vals.length) return null;
     const top = Math.max(...vals) || 1;
+    ctx.strokeStyle = "#eee"; ctx.lineWidth = 1;
+    for (const q of [0.25, 0.5, 0.75]) {
+      const y = Math.round(H - q * (H - 4) - 2) + 0.5;
+      ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(W, y); ctx.stroke();
+    }
     for (const [key, colour] of [["train", "#999"], ["test", "#000"]]) {
       ctx.beginPath(); ctx.strokeStyle = colour; ctx.lineWidth = 1.5;
       losses.forEach((h, i) => {
@@ -120,6 +126,7 @@
       });
       ctx.stroke();
     }
+    return top;
   }
 
   /** One SVG line per weight between consecutive columns of node elements:
@@ -157,6 +164,9 @@
       line.setAttribute("stroke", css(diverging(Math.max(-1, Math.min(1, w)))));
       line.setAttribute("stroke-width", Math.min(6, 0.5 + 2 * Math.abs(w)).toFixed(2));
       line.setAttribute("data-weight", w);
+      let tip = line.querySelector("title");
+      if (!tip) { tip = document.createElementNS("http://www.w3.org/2000/svg", "title"); line.append(tip); }
+      tip.textContent = `weight ${w.toFixed(3)} (blue positive, orange negative; width grows with |w|)`;
     })));
   }
 

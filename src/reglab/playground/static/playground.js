@@ -26,8 +26,12 @@
     return e;
   };
 
+  // A number as typed: text that is not a number stays text, so the server's error quotes what
+  // the user wrote ("layers[1]='x'") rather than the null that JSON makes of NaN.
+  const asNumber = (v) => (v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v);
   let ws = null, opts = null, data = null, cfg = readHash(), generation = -1, lastFrame = null;
-  let losses = [], pendingFrame = null, drawing = false, drawn = [];
+  let wanted = structuredClone(cfg);  // the link's set-up until the server has accepted one
+  let losses = [], pendingFrame = null, drawing = false, drawn = [], fallbacks = 0;
   const stats = { framesDrawn: 0, fps: 0, errors: [], windowStart: performance.now(), windowCount: 0 };
 
   // ---------------------------------------------------------------- URL state ----------------
@@ -38,8 +42,8 @@
       if (!(k in DEFAULTS)) continue;
       if (LIST_KEYS.includes(k)) {
         const items = v === "" ? [] : v.split(",");
-        out[k] = k === "layers" ? items.map(Number) : items;
-      } else if (typeof DEFAULTS[k] === "number") out[k] = Number(v);
+        out[k] = k === "layers" ? items.map(asNumber) : items;
+      } else if (typeof DEFAULTS[k] === "number") out[k] = asNumber(v);
       else out[k] = v;
     }
     return out;
@@ -88,13 +92,30 @@
   }
 
   // A rejected change snaps back: the controls (and the URL) return to the last accepted config.
+  // Before any config was accepted (a bad link opened), only the offending field falls back to
+  // its default, so the rest of the link (the data set, say) is kept.
   function onError(msg) {
     showError(msg.message);
-    if (data) { cfg = structuredClone(data.config); syncControls(); }
+    // (The server's own set-up arrives first as generation 0; the link's is generation 1.)
+    if (!wanted || (data && data.generation > 0)) {
+      if (data) { cfg = structuredClone(data.config); syncControls(); }
+      return;
+    }
+    if (!ws || ++fallbacks > 8) { wanted = null; return; }  // defaults are always accepted
+    const field = msg.field in DEFAULTS ? msg.field : null;
+    const keys = field === "layers" || field === "activations" ? ["layers", "activations"] : [field];
+    if (field === null || keys.every((k) => JSON.stringify(wanted[k]) === JSON.stringify(DEFAULTS[k])))
+      wanted = structuredClone(DEFAULTS);
+    else keys.forEach((k) => { wanted[k] = structuredClone(DEFAULTS[k]); });
+    cfg = structuredClone(wanted);
+    send({ type: "config", config: cfg });
   }
 
   function onData(msg) {
     data = msg;
+    if (msg.generation > 0) { wanted = null; fallbacks = 0; }
+    $("notice-text").textContent = msg.notice || "";
+    $("notice").hidden = !msg.notice;
     cfg = structuredClone(msg.config);
     generation = msg.generation;
     losses = [];
@@ -187,6 +208,7 @@
     }
     document.querySelectorAll(".feature").forEach((f) => f.classList.toggle("off", !cfg.features.includes(f.dataset.feature)));
     $("n-layers").textContent = cfg.layers.length;
+    $("layers-word").textContent = cfg.layers.length === 1 ? "hidden layer" : "hidden layers";
     const problem = data ? data.problem : "binary";
     $("problem").textContent = { binary: "classification", multiclass: "multiclass (softmax)", regression: "regression" }[problem];
     const glm = { binary: "logistic regression", multiclass: "softmax (multinomial logistic) regression", regression: "linear regression" }[problem];
@@ -208,7 +230,9 @@
         el("button", { title: "Remove a neuron", onclick: () => resize(l, -1) }, "\u2212"),
         el("div", {}, `${n} neuron${n > 1 ? "s" : ""}`), act);
       const col = el("div", { class: "layer-col", "data-layer": l }, head);
-      for (let j = 0; j < n; j++) col.append(el("div", { class: "node", "data-neuron": `${l}-${j}` }, el("canvas", { width: 20, height: 20 })));
+      for (let j = 0; j < n; j++) col.append(el("div", { class: "node", "data-neuron": `${l}-${j}`,
+        title: `hidden layer ${l + 1}, neuron ${j + 1} (${cfg.activations[l]}): hover to see its output over the plane` },
+      el("canvas", { width: 20, height: 20 })));
       layers.append(col);
     });
     const k = data.problem === "multiclass" ? data.n_classes : 1;
@@ -267,7 +291,14 @@
     const leg = $("legend");
     leg.replaceChildren();
     const swatch = (rgb, text) => el("span", {}, el("i", { style: `background:${P.css(rgb)}` }), text);
-    if (data.problem === "regression") { leg.append(swatch(P.NEG, "-1"), swatch(P.POS, "+1")); return; }
+    if (data.problem === "regression") {
+      // An uploaded target is shown rescaled onto [-1, 1]: say which of its values those are.
+      const sc = data.target_scale, g = (v) => Number(v.toPrecision(4)).toString();
+      if (sc) leg.append(swatch(P.NEG, `${g(sc.range[0])} (-1)`), swatch(P.POS, `${g(sc.range[1])} (+1)`),
+        el("span", { class: "scale" }, `${sc.name}, rescaled onto [-1, 1]; the loss is in those units`));
+      else leg.append(swatch(P.NEG, "-1"), swatch(P.POS, "+1"));
+      return;
+    }
     const names = data.class_names.length ? data.class_names : Array.from({ length: data.n_classes }, (_, k) => `class ${k}`);
     names.forEach((n, k) => leg.append(swatch(P.CLASS_RGB[k], n)));
   }
@@ -292,7 +323,8 @@
       P.updateEdges(edgeEls, f.weights);
       lastEdges = now;
     }
-    P.paintLossChart($("loss-chart"), losses);
+    const top = P.paintLossChart($("loss-chart"), losses);
+    $("loss-scale").textContent = top ? `0 \u2013 ${top.toPrecision(3)}` : "";
   }
 
   function setPlaying(p) {
@@ -347,6 +379,7 @@
     $("remove-layer").onclick = () => { if (cfg.layers.length) { cfg.layers.pop(); cfg.activations.pop(); sendConfig(); } };
     $("glm").onclick = () => { cfg.layers = []; cfg.activations = []; sendConfig(); };
     $("error-close").onclick = hideError;
+    $("notice-close").onclick = () => { $("notice").hidden = true; };
     $("show-test").onchange = drawPoints;
     $("discretize").onchange = () => lastFrame && drawOutput(lastFrame.output);
     $("points").addEventListener("click", onCanvasClick);
@@ -359,6 +392,10 @@
       $(id).addEventListener("mouseout", (ev) => { if (ev.target.closest(".node")) onNodeLeave(); });
     }
     window.addEventListener("resize", () => data && buildEdges());
+    // A link edited by hand in the address bar (or the hash set by a script) is a new config:
+    // the page follows it, and a rejected one snaps back to the last accepted config as usual.
+    // writeHash uses history.replaceState, which fires no hashchange, so this sees only the user.
+    window.addEventListener("hashchange", () => { cfg = readHash(); wanted = null; sendConfig(); });
     setInterval(() => {  // show 0 frames/s once frames stop arriving (paused, or tab idle)
       if (performance.now() - stats.windowStart > 1500) {
         stats.fps = 0; stats.windowStart = performance.now(); stats.windowCount = 0;
