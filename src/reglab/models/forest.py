@@ -191,7 +191,10 @@ class RandomForestRegressor(RegressorMixin, _ForestShell):
         ``max_leaf_nodes``). ``1`` gives single-leaf trees (the bootstrap mean); None grows
         trees until the leaves hold ``min_samples_leaf`` samples.
     max_features, min_samples_leaf, bootstrap, oob_score, n_jobs, random_state
-        Passed to :class:`sklearn.ensemble.RandomForestRegressor` unchanged.
+        Passed to :class:`sklearn.ensemble.RandomForestRegressor` unchanged. scikit-learn's
+        defaults, not R's: ``max_features=1.0`` tries every feature at each split (bagging; R's
+        ``mtry = floor(p/3)`` is ``max_features=1/3``) and ``min_samples_leaf=1`` (R's
+        ``nodesize = 5``).
 
     Attributes
     ----------
