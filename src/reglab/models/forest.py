@@ -193,8 +193,8 @@ class RandomForestRegressor(RegressorMixin, _ForestShell):
     max_features, min_samples_leaf, bootstrap, oob_score, n_jobs, random_state
         Passed to :class:`sklearn.ensemble.RandomForestRegressor` unchanged. scikit-learn's
         defaults, not R's: ``max_features=1.0`` tries every feature at each split (bagging; R's
-        ``mtry = floor(p/3)`` is ``max_features=1/3``) and ``min_samples_leaf=1`` (R's
-        ``nodesize = 5``).
+        ``mtry = floor(p/3)`` is ``max_features=1/3``) and leaves down to one row (R's
+        regression trees have a minimum node size, ``nodesize = 5``).
 
     Attributes
     ----------
