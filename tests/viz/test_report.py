@@ -46,6 +46,9 @@ def test_gd_snapshots_draw_one_line_per_selected_epoch():
     xs, ys = late.lines[-1].get_data()
     np.testing.assert_allclose(ys, path[100, 0] + path[100, 1] * np.asarray(xs))
     assert to_png(fig).startswith(PNG_MAGIC)
+    assert [ax.get_title() for ax in fig.axes] == ["Starting point", "Epochs 1-10", "Epochs 51-100"]
+    steps = plots.gd_snapshots(x, 2 + 0.5 * x, path, ranges=((1, 10),), unit="step")
+    assert [ax.get_title() for ax in steps.axes] == ["Starting point", "Steps 1-10"]
 
 
 def test_gd_animation_writes_a_gif(tmp_path):

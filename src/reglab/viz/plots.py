@@ -47,11 +47,14 @@ def _line(ax: Any, b0: float, b1: float, xlim: tuple[float, float], **kw: Any) -
 @styled
 def gd_snapshots(x: np.ndarray, y: np.ndarray, path: np.ndarray,
                  ranges: Sequence[tuple[int, int]] = ((1, 10), (1, 50), (51, 10_000)),
-                 max_lines: int = 60) -> Figure:
-    """The lecture's panels: the starting line, then the lines of epochs ``a..b`` per range.
+                 max_lines: int = 60, unit: str = "epoch") -> Figure:
+    """The lecture's panels: the starting line, then the lines of updates ``a..b`` per range.
 
-    ``path[k]`` is ``(intercept, slope)`` after epoch ``k`` (``path[0]`` is the start). Within a
-    panel lines darken with the epoch; at most ``max_lines`` evenly spaced epochs are drawn.
+    ``path[k]`` is ``(intercept, slope)`` after update ``k`` (``path[0]`` is the start): an epoch
+    of batch gradient descent, or with ``unit="step"`` one random-point move of the geometric
+    algorithm or SGD (the lecture calls those epochs too; reglab's trajectories count a pass over
+    the data as an epoch). Within a panel lines darken with the update; at most ``max_lines``
+    evenly spaced updates are drawn. Titles read "Epochs a-b" or "Steps a-b".
     """
     path = np.asarray(path, dtype=float)
     fig, axes = subplots(1, len(ranges) + 1, size=(3.0, 2.8), sharey=True)
@@ -67,17 +70,18 @@ def gd_snapshots(x: np.ndarray, y: np.ndarray, path: np.ndarray,
             shade = 0.25 + 0.75 * k / max(len(epochs) - 1, 1)
             _line(ax, *path[e], xlim, color=PALETTE[0], alpha=shade, lw=1)
         _line(ax, *path[b], xlim, color=PALETTE[1], lw=2)
-        ax.set_title(f"Epochs {a:,}-{b:,}")
+        ax.set_title(f"{unit.capitalize()}s {a:,}-{b:,}")
     return fig
 
 
 @styled
 def gd_animation(x: np.ndarray, y: np.ndarray, path: np.ndarray, filename: str | Path,
-                 n_frames: int = 40, fps: int = 8) -> list[Path]:
+                 n_frames: int = 40, fps: int = 8, unit: str = "epoch") -> list[Path]:
     """The line moving under gradient descent: a GIF (Pillow) or, without Pillow, PNG frames.
 
-    Frames are taken at geometrically spaced epochs (early epochs move the line most). Returns
-    the written files: ``[filename.gif]`` or ``[filename_000.png, ...]``.
+    Frames are taken at geometrically spaced updates (early ones move the line most), each
+    titled with its ``unit`` ("epoch" or "step", as in :func:`gd_snapshots`). Returns the
+    written files: ``[filename.gif]`` or ``[filename_000.png, ...]``.
     """
     path = np.asarray(path, dtype=float)
     epochs = np.unique(np.geomspace(1, len(path), n_frames).astype(int) - 1)
@@ -92,7 +96,7 @@ def gd_animation(x: np.ndarray, y: np.ndarray, path: np.ndarray, filename: str |
 
     def draw(e: int) -> None:
         ln.set_ydata(path[e, 0] + path[e, 1] * xs)
-        label.set_text(f"epoch {e:,}: y = {path[e, 1]:.2f} x + {path[e, 0]:.2f}")
+        label.set_text(f"{unit} {e:,}: y = {path[e, 1]:.2f} x + {path[e, 0]:.2f}")
 
     filename = Path(filename)
     try:

@@ -38,9 +38,11 @@ def gradient_descent_line(rep: Report, sec: Section, quick: bool, out: Path) -> 
                   f"{res.intercept:.3f}; least squares: y = {ls.coef_[0]:.3f} x + "
                   f"{ls.intercept_:.3f}; truth: y = 0.5 x + 2.")
     rep.figure(sec, plots.gd_snapshots(df["x"], df["y"], path,
-                                       ((1, 10), (1, 50), (51, n))), "epoch snapshots")
+                                       ((1, 10), (1, 50), (51, n)), unit="step"),
+               "snapshots after 1-10, 1-50 and 51-%s random-point steps (the lecture's "
+               "'epochs'; the trajectory's epoch column counts passes over the 30 points)" % f"{n:,}")
     files = plots.gd_animation(df["x"], df["y"], path, out / "gd_line.gif",
-                               n_frames=20 if quick else 40)
+                               n_frames=20 if quick else 40, unit="step")
     if files[0].suffix == ".gif":
         rep.image(sec, files[0].read_bytes(), "the line moving under gradient descent", "gif")
     else:
