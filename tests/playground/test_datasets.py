@@ -109,3 +109,13 @@ def test_heat_map_encoding_round_trip():
         assert b64 == single and scale == s
     back = np.frombuffer(base64.b64decode(cols[0][0]), np.uint8) / 127.5 - 1
     np.testing.assert_allclose(back * cols[0][1], H[:, 0], atol=2 / 255 * 2)
+
+
+def test_feature_input_text_matches_the_transform():
+    """The tooltip's formula is the one make_features applies (checked at a point)."""
+    from reglab.playground.datasets import feature_input
+
+    assert feature_input("x1sq") == "(X\u2081\u00b2 \u2212 12) / 18"
+    assert feature_input("x1") == "X\u2081 / 6" and feature_input("sinx2") == "sin(X\u2082)"
+    Z = make_features(np.array([[3.0, -2.0]]), ["x1sq", "x1", "x1x2", "sinx2"])
+    np.testing.assert_allclose(Z[0], [(9 - 12) / 18, 3 / 6, -6 / 18, np.sin(-2.0)], rtol=1e-6)

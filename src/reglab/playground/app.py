@@ -36,7 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reglab.core.activations import ACTIVATIONS
 
-from .datasets import DATASETS, FEATURES, make_dataset
+from .datasets import DATASETS, FEATURES, feature_input, make_dataset
 from .protocol import (
     LIMITS,
     OPTIMIZERS,
@@ -98,7 +98,8 @@ def options() -> dict[str, Any]:
     return {"datasets": [{"name": d.name, "label": d.label, "problem": d.problem,
                           "n_classes": d.n_classes, "preview": _preview(d.name)}
                          for d in DATASETS.values()],
-            "features": [{"name": k, "label": v[0]} for k, v in FEATURES.items()],
+            "features": [{"name": k, "label": v[0], "input": feature_input(k)}
+                         for k, v in FEATURES.items()],
             "activations": sorted(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
             "regularizations": list(REGULARIZATIONS), "limits": LIMITS}
 

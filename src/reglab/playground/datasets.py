@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DATASETS", "FEATURES", "Dataset", "make_dataset", "make_features", "split_train_test"]
+__all__ = ["DATASETS", "FEATURES", "Dataset", "feature_input", "make_dataset", "make_features",
+           "split_train_test"]
 
 RADIUS = 6.0  # half-width of the square the page draws
 
@@ -181,6 +182,13 @@ FEATURES: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] 
 _SCALE = {"x1": 6.0, "x2": 6.0, "x1sq": 18.0, "x2sq": 18.0, "x1x2": 18.0,
           "sinx1": 1.0, "sinx2": 1.0}
 _SHIFT = {"x1sq": 12.0, "x2sq": 12.0}
+
+
+def feature_input(name: str) -> str:
+    """What the network receives for a feature, in words: ``"(X₁² − 12) / 18"``."""
+    label, shift, scale = FEATURES[name][0], _SHIFT.get(name, 0.0), _SCALE[name]
+    core = f"({label} \u2212 {shift:g})" if shift else label
+    return core if scale == 1.0 else f"{core} / {scale:g}"
 
 
 def make_features(X: np.ndarray, names: list[str] | tuple[str, ...]) -> np.ndarray:

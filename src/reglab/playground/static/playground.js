@@ -178,7 +178,8 @@
       onclick: () => { cfg.dataset = "custom"; sendConfig(); } }, el("canvas", { width: 52, height: 52 }),
     el("span", {}, "Your data")));
     const feats = $("features");
-    feats.replaceChildren(...opts.features.map((f) => el("div", { class: "feature", "data-feature": f.name },
+    feats.replaceChildren(...opts.features.map((f) => el("div", { class: "feature", "data-feature": f.name,
+      title: `${f.label}: the network receives ${f.input}, so every input has about unit size on the plane; click to switch it on or off, hover to see it large` },
       el("label", { onclick: () => toggleFeature(f.name) }, f.label),
       el("div", { class: "node", onclick: () => toggleFeature(f.name) }, el("canvas", { width: 20, height: 20 })))));
     for (const key of ["learning_rate", "reg_rate", "dropout"])
