@@ -65,7 +65,8 @@ _COMMON_DOC = """
     ----------
     network_ : reglab.nn.Sequential; coefs_, intercepts_ : lists of arrays (copies);
     loss_curve_ : training objective per epoch; history_ : list of per-epoch dicts;
-    n_iter_ : epochs run; n_features_in_
+    n_iter_ : epochs run; n_features_in_; family_ : the output head the network trains and
+    predicts with (a core family with its link, e.g. Poisson/log, or a robust loss), as GLM's
 """
 
 
