@@ -139,6 +139,31 @@ def test_divergence_raises_naming_step_and_learning_rate(data, call, message):
     assert str(err.value) == message and isinstance(err.value, ArithmeticError)
 
 
+def test_sgd_finite_blow_up_warns_and_hovering_does_not():
+    """A learning rate just too large grows the loss a millionfold without reaching inf: that run
+    must not come back as converged=True in silence. Hovering around the minimiser, even from a
+    start at the least-squares line, stays below the 100x threshold (measured at most 5.5x)."""
+    from reglab.data import load_dataset
+
+    d = load_dataset("builtin:line")
+    X, y = d[["x"]].to_numpy(), d["y"].to_numpy()
+    with pytest.warns(ConvergenceWarning) as rec:
+        res = stochastic_gradient_descent(X, y, learning_rate=0.05, n_epochs=5, random_state=0)
+    assert not res.converged and np.isfinite(res.loss) and res.loss > 1e6
+    low = float(np.min(res.trajectory.loss))
+    assert str(rec[0].message) == (
+        f"sgd blew up: the loss grew from {low:.4g} to {res.trajectory.loss[-1]:.4g} in 250 "
+        "steps at learning rate 0.05; each step overshoots further. Try a smaller learning rate "
+        "(e.g. 0.005).")
+    ols = np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(10):
+            res = stochastic_gradient_descent(X, y, learning_rate=0.02, n_epochs=50,
+                                              random_state=seed, init=ols)
+            assert res.converged
+
+
 def test_sgd_decaying_rate_reaches_ols(data):
     X, y, _, ols, _ = data
     r = stochastic_gradient_descent(X, y, learning_rate=inverse_time_decay(0.05, 100),
