@@ -27,7 +27,7 @@ def test_coverage_of_90pct_intervals_over_repeated_simulations():
     require each rate >= 0.70 (3 sd below 0.9) and the pooled rate over 60 intervals in
     [0.78, 0.98]."""
     rng = np.random.default_rng(2024)
-    truth = {"intercept": 1.0, "x0": 2.0, "scatter": 0.4}
+    truth = {"intercept": 1.0, "x1": 2.0, "scatter": 0.4}
     hits = {k: 0 for k in truth}
     n_sim = 20
     for i in range(n_sim):
@@ -83,7 +83,7 @@ def test_zero_errors_reduce_to_ols():
     s2 = res[0] / (N_EIV - 2)
     se = np.sqrt(np.diag(s2 * np.linalg.inv(design.T @ design)))
     table = est.summary()
-    for name, c, e in zip(["intercept", "x0"], coef, se):
+    for name, c, e in zip(["intercept", "x1"], coef, se):
         mc_err = table.loc[name, "sd"] / np.sqrt(table.loc[name, "ess"])
         assert abs(table.loc[name, "mean"] - c) < 4 * mc_err, (name, table.loc[name], c)
         ratio = table.loc[name, "sd"] / (e * np.sqrt((N_EIV - 2) / (N_EIV - 4)))
@@ -92,7 +92,7 @@ def test_zero_errors_reduce_to_ols():
 
 def test_summary_predict_and_predictive(eiv_fit):
     table = eiv_fit.summary(level=0.8)
-    assert list(table.index) == ["intercept", "x0", "scatter"]
+    assert list(table.index) == ["intercept", "x1", "scatter"]
     assert list(table.columns) == ["mean", "sd", "10%", "90%", "r_hat", "ess"]
     assert np.all(table["10%"] < table["mean"]) and np.all(table["mean"] < table["90%"])
     assert eiv_fit.coef_.shape == (1,) and isinstance(eiv_fit.intercept_, float)
@@ -105,8 +105,11 @@ def test_summary_predict_and_predictive(eiv_fit):
     assert width[3] < width[0] and width[3] < width[-1]
     rep = eiv_fit.sample_posterior_predictive(n_draws=50)
     assert rep.shape == (50, N_EIV)
-    rep_new = eiv_fit.sample_posterior_predictive(grid, n_draws=2000)
-    assert rep_new.shape == (300, 7)  # capped at the number of posterior draws
+    with pytest.warns(UserWarning) as record:
+        rep_new = eiv_fit.sample_posterior_predictive(grid, n_draws=2000)
+    assert rep_new.shape == (300, 7)  # capped at the number of posterior draws, and says so
+    assert str(record[0].message) == ("n_draws=2000 is more than the 300 posterior draws kept "
+                                      "(num_chains x num_samples); returning all 300, each once")
     np.testing.assert_allclose(rep_new.mean(axis=0), mean, atol=0.2)
     # predictive variance at a true x = var(posterior mean line) + E[scatter^2] (y_err = 0 here)
     line = eiv_fit._mean_draws(grid[:, None])
@@ -175,7 +178,7 @@ def test_two_covariates_mixture_prior_and_correlated_errors():
     eta = 0.5 + xi @ np.array([1.5, -1.0]) + 0.3 * rng.standard_normal(n)
     x_err = rng.uniform(0.1, 0.3, (n, 2))
     y_err = rng.uniform(0.1, 0.3, n)
-    rho = 0.5  # correlation between the error on x0 and the error on y
+    rho = 0.5  # correlation between the error on x1 and the error on y
     xy_cov = np.column_stack([rho * x_err[:, 0] * y_err, np.zeros(n)])
     errs = np.stack([rng.multivariate_normal([0, 0, 0], [[x_err[i, 0] ** 2, 0, xy_cov[i, 0]],
                                                        [0, x_err[i, 1] ** 2, 0],
@@ -186,7 +189,7 @@ def test_two_covariates_mixture_prior_and_correlated_errors():
     est = _quiet_fit(ErrorsInVariablesRegression(n_components=2, random_state=0, **short), X, y,
                      x_err=x_err, y_err=y_err, xy_cov=xy_cov)
     table = est.summary(level=0.99)
-    for name, truth in [("intercept", 0.5), ("x0", 1.5), ("x1", -1.0), ("scatter", 0.3)]:
+    for name, truth in [("intercept", 0.5), ("x1", 1.5), ("x2", -1.0), ("scatter", 0.3)]:
         assert table.loc[name, "0.5%"] < truth < table.loc[name, "99.5%"], (name, table)
     assert est.sample_latent_x(n_draws=20).shape == (20, n, 2)
     # intercept 1, coef 2, scatter 1, weights 2, means 2x2, sds 2x2, correlation Cholesky 2x2x2

@@ -30,7 +30,7 @@ def test_poisson_without_errors_matches_statsmodels_glm():
     est = _quiet_fit(BayesianGLM("poisson", random_state=0, **FAST), x, y)
     ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit()
     table = est.summary()
-    for name, mle, se in zip(["intercept", "x0", "x1"], ref.params, ref.bse):
+    for name, mle, se in zip(["intercept", "x1", "x2"], ref.params, ref.bse):
         row = table.loc[name]
         assert abs(row["mean"] - mle) < 0.15 * se + 4 * row["sd"] / np.sqrt(row["ess"]), name
         assert 0.85 < row["sd"] / se < 1.15, (name, row["sd"], se)
@@ -54,7 +54,7 @@ def test_poisson_with_exposure_matches_statsmodels_offset():
     est = _quiet_fit(BayesianGLM("poisson", random_state=0, **FAST), x, y, exposure=e)
     ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson(), exposure=e).fit()
     table = est.summary()
-    for name, mle, se in zip(["intercept", "x0"], ref.params, ref.bse):
+    for name, mle, se in zip(["intercept", "x1"], ref.params, ref.bse):
         row = table.loc[name]
         assert abs(row["mean"] - mle) < 0.15 * se + 4 * row["sd"] / np.sqrt(row["ess"]), name
         assert 0.85 < row["sd"] / se < 1.15, (name, row["sd"], se)
@@ -63,7 +63,8 @@ def test_poisson_with_exposure_matches_statsmodels_offset():
     mean, lo, hi = est.predict(x[:5], return_interval=True, exposure=e[:5])
     np.testing.assert_allclose(mean, rate * e[:5])
     assert np.all((lo < mean) & (mean < hi))
-    rep = est.sample_posterior_predictive(x[:5], n_draws=400, exposure=np.full(5, 50.0))
+    with pytest.warns(UserWarning, match="n_draws=400 is more than the 300 posterior draws"):
+        rep = est.sample_posterior_predictive(x[:5], n_draws=400, exposure=np.full(5, 50.0))
     # 300 replicated counts (every draw) of mean 50 x rate (~6-41): the Monte Carlo error of
     # their mean is <= 2.5% (Poisson noise plus the rate's posterior spread); 8% is > 3 sd
     np.testing.assert_allclose(rep.mean(axis=0), 50 * rate, rtol=0.08)
@@ -101,7 +102,7 @@ def test_globular_cluster_negative_binomial_with_errors_recovers_truth():
                                  **FAST), mv, counts, x_err=e_mv, y_err=e_n)
     table = est.summary()
     assert table.loc["intercept", "5%"] < -8.0 < table.loc["intercept", "95%"]
-    assert table.loc["x0", "5%"] < -0.6 < table.loc["x0", "95%"]
+    assert table.loc["x1", "5%"] < -0.6 < table.loc["x1", "95%"]
     size = est._draws("size")
     assert np.quantile(size, 0.05) < 1.5 < np.quantile(size, 0.95)
     assert est.latent_x_.shape == (n, 1)
@@ -134,7 +135,7 @@ def test_sampling_latent_x_agrees_with_integrating_it_out():
     closed = _quiet_fit(ErrorsInVariablesRegression(random_state=2, **FAST), x, y,
                         x_err=x_err, y_err=y_err)
     a, b = sampled.summary(), closed.summary()
-    for name in ("intercept", "x0", "scatter"):
+    for name in ("intercept", "x1", "scatter"):
         mc = np.hypot(a.loc[name, "sd"] / np.sqrt(a.loc[name, "ess"]),
                       b.loc[name, "sd"] / np.sqrt(b.loc[name, "ess"]))
         assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * mc, (name, a.loc[name],

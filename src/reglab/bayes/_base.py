@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import validate_data
+
+from reglab._warn import user_stacklevel
 
 from . import _backend
 from ._checks import check_X
@@ -20,7 +25,9 @@ FORMAT_VERSION = 1
 
 class BayesianRegressorBase(RegressorMixin, BaseEstimator):
     """Common fitted state: ``samples_`` (site -> (chains, draws, ...)), ``coef_`` (n_features,),
-    ``intercept_``, ``feature_names_in_``, ``diagnostics_`` (problems in words), ``data_``."""
+    ``intercept_``, ``feature_names_`` (column labels: a DataFrame's columns, else x1 .. xp),
+    ``feature_names_in_`` (only when fitted on a DataFrame, as in scikit-learn: predict then
+    checks the names), ``diagnostics_`` (problems in words), ``data_``."""
 
     _main_sites: tuple[str, ...] = ("intercept", "coef")
 
@@ -51,16 +58,35 @@ class BayesianRegressorBase(RegressorMixin, BaseEstimator):
                 keep: tuple[str, ...], moments: tuple[str, ...] = (),
                 fixed: tuple[str, ...] = ()):
         cfg = self._sampler_config()
-        return run_nuts(model, key, kwargs, init, cfg, int(self.random_state or 0), dense,
-                        keep, moments, fixed)
+        return run_nuts(model, key, kwargs, init, cfg, self._seed(), dense, keep, moments, fixed)
 
-    def _finish(self, result: Any, names: list[str], state: dict) -> None:
+    def _seed(self) -> int:
+        """``random_state``: an int seeds the chains reproducibly; None draws fresh entropy (the
+        scikit-learn convention: a rerun is an independent run); a RandomState or Generator gives
+        the next integer from its stream."""
+        rs = self.random_state
+        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+            return int(rs)
+        if rs is None:
+            return int(np.random.SeedSequence().generate_state(1)[0])
+        if isinstance(rs, np.random.RandomState | np.random.Generator):
+            return int(rs.integers(2**31) if isinstance(rs, np.random.Generator)
+                       else rs.randint(2**31))
+        raise ValueError(f"random_state must be an int, None, a numpy RandomState or Generator, "
+                         f"got {rs!r}")
+
+    def _finish(self, result: Any, names: list[str], fnames: np.ndarray | None,
+                state: dict) -> None:
         """Set every fitted attribute at once (a fit that failed earlier changed nothing)."""
         samples = dict(result.samples)
         table = summary_table({k: samples[k] for k in self._main_sites if k in samples},
                               self._site_labels(samples, names, self._main_sites))
         self.samples_ = samples
-        self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.feature_names_ = list(names)
+        if fnames is not None:
+            self.feature_names_in_ = np.asarray(fnames, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.n_features_in_ = len(names)
         self.divergences_ = int(np.sum(result.divergences))
         self.sampling_seconds_ = result.seconds
@@ -104,16 +130,29 @@ class BayesianRegressorBase(RegressorMixin, BaseEstimator):
         ``all_parameters`` adds the latent-x prior parameters (mixture weights, means, widths)."""
         self._check_fitted()
         sites = tuple(self.samples_) if all_parameters else self._main_sites
-        labels = self._site_labels(self.samples_, list(self.feature_names_in_), sites)
+        labels = self._site_labels(self.samples_, self.feature_names_, sites)
         return summary_table({k: self.samples_[k] for k in labels}, labels, level)
 
     def _X(self, X: Any) -> np.ndarray:
+        """X checked against the fit as reglab's other models do (scikit-learn's validate_data):
+        the number of columns, and their names when fitted on a DataFrame; then finite values."""
         self._check_fitted()
-        arr, _ = check_X(X)
-        if arr.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {arr.shape[1]} features, the model was fitted with "
-                             f"{self.n_features_in_}")
-        return arr
+        if not hasattr(X, "columns") and np.ndim(X) == 1:  # a 1-D grid of the one covariate
+            X = np.asarray(X, dtype=float)[:, None]
+        arr = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        return check_X(arr, names=self.feature_names_)[0]
+
+    def _pick(self, rng: np.random.Generator, n_draws: int) -> np.ndarray:
+        """``n_draws`` distinct posterior draws (indices into the pooled chains); asking for more
+        than were kept warns and returns every kept draw once."""
+        total = self._draws("intercept").shape[0]
+        if int(n_draws) > total:
+            warnings.warn(
+                f"n_draws={int(n_draws)} is more than the {total} posterior draws kept "
+                f"(num_chains x num_samples); returning all {total}, each once",
+                UserWarning, stacklevel=user_stacklevel(),
+            )
+        return rng.choice(total, size=min(int(n_draws), total), replace=False)
 
     def _mean_draws(self, X: np.ndarray) -> np.ndarray:
         """Posterior draws of the regression mean at ``X``: (n_draws, n_samples)."""
@@ -159,7 +198,8 @@ class BayesianRegressorBase(RegressorMixin, BaseEstimator):
         return {
             "format": FORMAT, "version": FORMAT_VERSION, "class": type(self).__name__,
             "params": params,
-            "feature_names": [str(n) for n in self.feature_names_in_],
+            "feature_names": list(self.feature_names_),
+            "feature_names_in": hasattr(self, "feature_names_in_"),
             "samples": {k: np.asarray(v).tolist() for k, v in self.samples_.items()},
             "data": {k: np.asarray(v).tolist() for k, v in self.data_.items()},
             "fitted": {k: np.asarray(getattr(self, k)).tolist() for k in self._extra_fitted()},
@@ -187,7 +227,9 @@ class BayesianRegressorBase(RegressorMixin, BaseEstimator):
         est.data_ = {k: np.asarray(v, dtype=float) for k, v in d["data"].items()}
         for k, v in d.get("fitted", {}).items():
             setattr(est, k, np.asarray(v, dtype=float))
-        est.feature_names_in_ = np.asarray(d["feature_names"], dtype=object)
+        est.feature_names_ = [str(n) for n in d["feature_names"]]
+        if d.get("feature_names_in"):  # fitted on a DataFrame (files before this key: no check)
+            est.feature_names_in_ = np.asarray(est.feature_names_, dtype=object)
         est.n_features_in_ = len(d["feature_names"])
         est.divergences_ = int(d["divergences"])
         est.diagnostics_ = list(d["diagnostics"])

@@ -14,6 +14,7 @@ import pandas as pd
 from reglab._warn import user_stacklevel
 
 from . import _backend
+from ._diagnostics import effective_sample_size, split_rhat
 
 __all__ = ["SamplerConfig", "run_nuts", "diagnose", "summary_table", "SamplingWarning"]
 
@@ -199,17 +200,13 @@ class _progress:
 
 
 def _rhat_ess(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split R-hat and effective sample size (Geyer) per element; draws (chains, samples, ...)."""
-    from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+    """Split R-hat and effective sample size (Geyer) per element; draws (chains, samples, ...).
 
+    NumPy only (:mod:`._diagnostics`): a loaded model summarises without JAX."""
     if draws.shape[1] < 4:
         nan = np.full(draws.shape[2:], np.nan)
         return nan, nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = np.asarray(split_gelman_rubin(draws))
-        ess = np.asarray(effective_sample_size(draws))
-    return rhat, ess
+    return split_rhat(draws), effective_sample_size(draws)
 
 
 def summary_table(samples: dict[str, np.ndarray], names: dict[str, list[str]],
@@ -259,6 +256,30 @@ def diagnose(table: pd.DataFrame, divergences: np.ndarray, num_chains: int,
             f"effective sample size below {ess_min:g} for {', '.join(low)} "
             f"(lowest {table['ess'].min():.0f}): intervals are noisy; draw more samples"
         )
+    problems += _undefined(table)
     for msg in problems:
         warnings.warn(msg, SamplingWarning, stacklevel=user_stacklevel())
     return problems
+
+
+def _undefined(table: pd.DataFrame) -> list[str]:
+    """NaN R-hat or ESS (``x > limit`` is False for NaN, so the checks above pass it silently):
+    constant draws, a chain that never left its start; or fewer than 4 draws per chain."""
+    nan = table["r_hat"].isna() | table["ess"].isna()
+    if not nan.any():
+        return []
+    sd = table["sd"] if "sd" in table else pd.Series(0.0, index=table.index)
+    stuck = nan & ~(sd > 0)  # sd 0 (or NaN for a single draw): the draws never changed
+    out = []
+    if stuck.any():
+        out.append(
+            f"R-hat and ESS are undefined (NaN) for {', '.join(table.index[stuck])}: their draws "
+            "are constant, the chain(s) never moved from the starting point, so the summary "
+            "describes that point, not the posterior; check the data against the priors' supports"
+        )
+    if (nan & ~stuck).any():
+        out.append(
+            f"R-hat or ESS is undefined (NaN) for {', '.join(table.index[nan & ~stuck])}: too few "
+            "draws per chain (at least 4 are needed); draw more samples"
+        )
+    return out

@@ -18,7 +18,7 @@ import math
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
-from jax.nn import log_softmax
+from jax.nn import log_sigmoid, log_softmax, sigmoid
 from jax.scipy.linalg import solve_triangular
 from jax.scipy.special import logsumexp
 
@@ -176,6 +176,8 @@ def _latent_x(xt, xerr_t, s, priors: Priors) -> jnp.ndarray:
     Covariates are stored transposed, (p, n): points on the contiguous axis (XLA on CPU handles
     (n, 1) arrays several times slower)."""
     p, n = xt.shape
+    if priors.latent_x is not None and priors.latent_x.support != "real":
+        return _bounded_latent_x(xt, xerr_t, s, priors.latent_x)
     z = numpyro.sample("x_noise", dist.Normal(0.0, 1.0).expand([p, n]).to_event(2))
     xi = xt + xerr_t * z
     if priors.latent_x is not None:
@@ -188,6 +190,39 @@ def _latent_x(xt, xerr_t, s, priors: Priors) -> jnp.ndarray:
         lp = lp + jnp.sum(dist.Normal(m[:, None], tau[:, None]).log_prob(xi))
     numpyro.factor("prior_latent", lp)
     return xi
+
+
+def _bounded_latent_x(xt, xerr_t, s, prior: Prior) -> jnp.ndarray:
+    """Latent x under a bounded prior (Uniform(low, high), or one on (0, inf)), sampled as a free
+    u with x_true = low + (high - low) sigmoid(u) (x_true = exp(u)): NUTS never meets the prior's
+    wall, where the z of :func:`_latent_x` has log prior -inf and every trajectory that reaches it
+    diverges (hundreds of divergences for one observation near or beyond the edge).
+
+    Density in u: log N(x_obs; x_true, x_err) + log prior(x_true) + log |dx_true / du|. A row
+    measured exactly (x_err = 0) keeps x_true = x_obs (inside the support, checked before
+    sampling); its u is a proper logistic (or Gumbel) nuisance. ``x_noise`` records
+    z = (x_true - x_obs) / x_err, as in the unbounded model. Shapes (p, n)."""
+    p, n = xt.shape
+    u = free("x_latent_u", (p, n))
+    xbar, xsd = s["xbar"][:, None], s["xsd"][:, None]
+    if prior.support == "interval":
+        low, high = prior.params
+        x_true = low + (high - low) * sigmoid(u)
+        log_jac = math.log(high - low) + log_sigmoid(u) + log_sigmoid(-u)
+    else:
+        x_true = jnp.exp(u)
+        log_jac = u
+    x_obs = xbar + xsd * xt
+    err = xsd * xerr_t
+    measured = err > 0
+    z = jnp.where(measured, (x_true - x_obs) / jnp.where(measured, err, 1.0), 0.0)
+    x_true = jnp.where(measured, x_true, x_obs)
+    # the prior's density without its support mask: x_true is inside by construction (sigmoid
+    # can round to exactly 1 far out in u, where a mask would be a wall again)
+    lp = log_jac - 0.5 * z**2 + prior.to_numpyro(dist).log_prob(x_true)
+    numpyro.factor("prior_latent", jnp.sum(lp))
+    numpyro.deterministic("x_noise", z)
+    return (x_true - xbar) / xsd
 
 
 def _count_mean(eta, yerr, has_y_err: bool) -> jnp.ndarray:

@@ -102,12 +102,12 @@ class ErrorsInVariablesRegression(BayesianRegressorBase):
     def fit(self, X: Any, y: Any, x_err: Any = None, y_err: Any = None, xy_cov: Any = None):
         """Sample the posterior. X (n, p) or (n,); y (n,); x_err (n, p) or (n,) and y_err (n,)
         are measurement standard deviations (0 = exact); xy_cov (n, p) the x-y error covariance."""
-        X, names = check_X(X)
+        X, names, fnames = check_X(X)
         n, p = X.shape
         y = check_y(y, n)
-        x_err = check_errors(x_err, n, p, "x_err")
+        x_err = check_errors(x_err, n, p, "x_err", names, fnames)
         y_err = check_errors(y_err, n, None, "y_err")
-        xy_cov = check_xy_cov(xy_cov, x_err, y_err)
+        xy_cov = check_xy_cov(xy_cov, x_err, y_err, names, fnames)
         K = int(self.n_components)
         if K < 1:
             raise ValueError(f"n_components must be >= 1, got {self.n_components}")
@@ -133,7 +133,7 @@ class ErrorsInVariablesRegression(BayesianRegressorBase):
                 "mix_corr_chol")
         result = self._sample(model, ("eiv_marginal", p, K, priors), kwargs, init, True, keep)
         data = {"X": X, "y": y, "x_err": x_err, "y_err": y_err, "xy_cov": xy_cov}
-        self._finish(result, names, {"data_": data, "n_components_": K if learned else 1})
+        self._finish(result, names, fnames, {"data_": data, "n_components_": K if learned else 1})
         return self
 
     def _set_point_estimates(self) -> None:
@@ -168,10 +168,6 @@ class ErrorsInVariablesRegression(BayesianRegressorBase):
         self._check_fitted()
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
         return self._latent_at(self._pick(rng, n_draws), rng)
-
-    def _pick(self, rng: np.random.Generator, n_draws: int) -> np.ndarray:
-        total = self._draws("intercept").shape[0]
-        return rng.choice(total, size=min(int(n_draws), total), replace=False)
 
     def _latent_at(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         w, mu, cov = self._latent_prior_draws(idx)

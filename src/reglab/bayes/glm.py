@@ -23,7 +23,7 @@ from scipy.special import expit, logit
 
 from . import _backend
 from ._base import BayesianRegressorBase
-from ._checks import check_errors, check_exposure, check_response, check_X, check_y
+from ._checks import check_errors, check_exposure, check_response, check_X, check_y, latent_start
 from .eiv import standardisation
 
 __all__ = ["BayesianGLM", "FAMILIES"]
@@ -96,11 +96,11 @@ class BayesianGLM(BayesianRegressorBase):
         measurement standard deviations (0 = exact); exposure (n,) > 0 for counts observed over
         different times or populations (``log(exposure)`` is the offset)."""
         fam = _family_name(self.family)
-        X, names = check_X(X)
+        X, names, fnames = check_X(X)
         n, p = X.shape
         y = check_y(y, n)
         check_response(y, fam)
-        x_err = check_errors(x_err, n, p, "x_err")
+        x_err = check_errors(x_err, n, p, "x_err", names, fnames)
         y_err = check_errors(y_err, n, None, "y_err")
         ex = self._exposure(exposure, n)
         expo = np.ones(n) if ex is None else ex
@@ -109,6 +109,8 @@ class BayesianGLM(BayesianRegressorBase):
         priors = self._priors()
         s = self._centre(y, X, names, fam, expo)
         has_x, has_y = bool(np.any(x_err > 0)), bool(np.any(y_err > 0)) and fam != "gaussian"
+        # a bounded latent-x prior: its latent x start inside the support (see latent_start)
+        u0 = latent_start(X, x_err, priors.latent_x, names) if has_x else None
         # covariates transposed to (p, n) inside the model (see _models._latent_x)
         kwargs = {"xt": ((X - s["xbar"]) / s["xsd"]).T, "y": y, "xerr_t": (x_err / s["xsd"]).T,
                   "yerr": y_err, "offset": np.log(expo), "s": s}
@@ -117,7 +119,7 @@ class BayesianGLM(BayesianRegressorBase):
 
         model = partial(glm_model, p=p, family=fam, priors=priors, has_x_err=has_x,
                         has_y_err=has_y)
-        init, fixed = self._initial_point(n, p, fam, priors, has_x, has_y)
+        init, fixed = self._initial_point(n, p, fam, priors, has_x, has_y, u0)
         globals_ = tuple(sorted(k for k in init if k not in fixed))
         dense = [globals_] if (has_x or has_y) else True
         keep = ("intercept", "coef", "scatter", "dispersion", "size")
@@ -132,11 +134,14 @@ class BayesianGLM(BayesianRegressorBase):
             z_mean, z_var = result.moments["x_noise"]
             state["latent_x_"] = X + x_err * z_mean.T
             state["latent_x_sd_"] = x_err * np.sqrt(np.maximum(z_var, 0.0)).T
-        self._finish(result, names, state)
+        self._finish(result, names, fnames, state)
         return self
 
     @staticmethod
-    def _initial_point(n: int, p: int, fam: str, priors: Any, has_x: bool, has_y: bool):
+    def _initial_point(n: int, p: int, fam: str, priors: Any, has_x: bool, has_y: bool,
+                       u0: np.ndarray | None):
+        """Standardised start (chains are jittered around it); the per-point latent sites
+        (``fixed``) are not jittered. ``u0`` (p, n): the latent x under a bounded prior."""
         init: dict[str, Any] = {"intercept_std": 0.0, "coef_std": np.zeros(p)}
         if fam == "gaussian":
             init["log_scatter_std"] = 0.0
@@ -144,8 +149,9 @@ class BayesianGLM(BayesianRegressorBase):
             init["log_dispersion_std"] = 0.0
         fixed = []
         if has_x:
-            init["x_noise"] = np.zeros((p, n))
-            fixed.append("x_noise")
+            site = "x_noise" if u0 is None else "x_latent_u"
+            init[site] = np.zeros((p, n)) if u0 is None else u0
+            fixed.append(site)
             if priors.latent_x is None:
                 init["latent_mean_std"] = np.zeros(p)
                 init["log_latent_sd_std"] = np.zeros(p)
@@ -193,7 +199,7 @@ class BayesianGLM(BayesianRegressorBase):
         ex = self._exposure(exposure, mu_all.shape[1])
         if ex is not None:
             mu_all = mu_all * ex
-        idx = rng.choice(mu_all.shape[0], size=min(int(n_draws), mu_all.shape[0]), replace=False)
+        idx = self._pick(rng, n_draws)
         mu = mu_all[idx]
         fam = _family_name(self.family)
         if fam == "gaussian":

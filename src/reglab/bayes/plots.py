@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = ["plot_fit", "plot_trace", "plot_pairs", "scalar_draws"]
@@ -13,7 +14,7 @@ __all__ = ["plot_fit", "plot_trace", "plot_pairs", "scalar_draws"]
 def scalar_draws(est: Any, all_parameters: bool = False) -> dict[str, np.ndarray]:
     """Label -> draws (num_chains, num_samples) for every scalar element of the main sites."""
     sites = tuple(est.samples_) if all_parameters else est._main_sites
-    labels = est._site_labels(est.samples_, list(est.feature_names_in_), sites)
+    labels = est._site_labels(est.samples_, est.feature_names_, sites)
     out = {}
     for site, names in labels.items():
         d = est.samples_[site]
@@ -24,7 +25,7 @@ def scalar_draws(est: Any, all_parameters: bool = False) -> dict[str, np.ndarray
 
 
 def _feature_index(est: Any, feature: int | str) -> int:
-    names = [str(n) for n in est.feature_names_in_]
+    names = list(est.feature_names_)
     if isinstance(feature, str):
         if feature not in names:
             raise ValueError(f"unknown feature {feature!r}; the model has {names}")
@@ -52,6 +53,8 @@ def plot_fit(est: Any, feature: int | str = 0, level: float = 0.9, ax: Any = Non
     grid = np.linspace(grid[0] - pad, grid[-1] + pad, 200)
     Xg = np.tile(xbar, (grid.size, 1))
     Xg[:, j] = grid
+    if hasattr(est, "feature_names_in_"):  # fitted on a DataFrame: predict checks the names
+        Xg = pd.DataFrame(Xg, columns=est.feature_names_in_)
     mean, lo, hi = est.predict(Xg, return_interval=True, level=level)
     if ax is None:
         fig = Figure(figsize=(6, 4.5))
@@ -67,7 +70,7 @@ def plot_fit(est: Any, feature: int | str = 0, level: float = 0.9, ax: Any = Non
                 fmt="o", ms=3, color="0.3", ecolor="0.7", elinewidth=0.8, label="data")
     ax.fill_between(grid, lo, hi, color="C0", alpha=0.3, label=f"{100 * level:g}% credible band")
     ax.plot(grid, mean, color="C0", lw=2, label="posterior mean")
-    ax.set_xlabel(str(est.feature_names_in_[j]))
+    ax.set_xlabel(est.feature_names_[j])
     ax.set_ylabel("y / exposure" if rate else
                   "y" + (" (partial residual)" if linear and others.any() else ""))
     ax.legend(loc="best", fontsize="small")
