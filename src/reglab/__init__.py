@@ -46,6 +46,7 @@ from .core import (
 )
 from .core import NegativeBinomial as NegativeBinomialFamily
 from .inference import coef_table
+from .inference.anova import anova
 from .models import (
     GAM,
     GLM,
@@ -89,5 +90,5 @@ __all__ = [
     "MLPRegressor", "MLPClassifier", "Perceptron",
     "ErrorsInVariablesRegression", "BayesianGLM",
     # networks and inference
-    "Sequential", "build_network", "check_gradients", "coef_table",
+    "Sequential", "build_network", "check_gradients", "coef_table", "anova",
 ]

@@ -360,6 +360,15 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         d0, _ = gs.null_deviance(y, self.family_, sw, off, self.fit_intercept)
         return float(1 - d1 / d0) if d0 > 0 else float(d1 == 0)
 
+    def influence(self, X, y=None, sample_weight=None, offset=None, trials=None,
+                  exposure=None) -> pd.DataFrame:
+        """R's ``influence.measures`` per row on the fit's own data (pass the fit arguments
+        again); see :mod:`reglab.inference.influence`."""
+        from reglab.inference.influence import glm_influence
+
+        check_is_fitted(self, "params_")
+        return glm_influence(self, X, y, sample_weight, offset, trials, exposure)
+
     def summary(self, level: float = 0.95) -> str:
         """R's ``summary(glm(...))`` as text, plus log-likelihood, BIC and the IRLS diagnostics."""
         check_is_fitted(self, "params_")

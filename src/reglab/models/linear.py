@@ -330,6 +330,15 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
             tab.iloc[:, 2:] = np.nan
         return tab
 
+    def influence(self, X, y=None, sample_weight=None) -> pd.DataFrame:
+        """R's ``influence.measures`` per row (hat, std_resid, student_resid, cooks_d, dffits,
+        cov_ratio, influential) on the data the model was fitted on (a formula model: its
+        DataFrame, y from the formula); see :mod:`reglab.inference.influence`."""
+        from reglab.inference.influence import lm_influence
+
+        check_is_fitted(self, "params_")
+        return lm_influence(self, X, y, sample_weight)
+
     def summary(self, level: float = 0.95) -> str:
         """R's ``summary(lm(...))`` as text."""
         check_is_fitted(self, "params_")
