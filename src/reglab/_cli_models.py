@@ -215,7 +215,8 @@ def interval_bounds(model, X, kind: str, level: float, extra: dict, name: str | 
         if kind == "confidence":
             _, lo, hi = model.predict(X, return_interval=True, level=level, **extra)
             return lo, hi
-        draws = model.sample_posterior_predictive(X, n_draws=4000, **extra)
+        kept = int(np.prod(next(iter(model.samples_.values())).shape[:2]))  # chains x draws
+        draws = model.sample_posterior_predictive(X, n_draws=min(4000, kept), **extra)
         # quantiles that are draws (counts stay whole numbers), not interpolations between them
         lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0,
                              method="inverted_cdf")

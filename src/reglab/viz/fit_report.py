@@ -49,13 +49,13 @@ def _bayesian(rep: Report, model: Any, data: Prepared, exposure_name: str) -> No
         model.data_["y_err"].any() else ""
     rep.text(sec, f"The observations{errors}, the posterior mean relation and its 90% credible "
                   "band against each feature, the other features at their mean.")
-    for j in range(min(len(model.feature_names_in_), MAX_BAYES_PANELS)):
+    for j in range(min(len(model.feature_names_), MAX_BAYES_PANELS)):
         fig = model.plot_fit(feature=j)
         ax = fig.axes[0]
         if ax.get_ylabel().startswith("y"):  # "y", "y (partial residual)", "y / exposure"
             label = data.target + ax.get_ylabel()[1:]
             ax.set_ylabel(label.replace("/ exposure", f"/ {exposure_name}"))
-        rep.figure(sec, fig, f"posterior fit: {model.feature_names_in_[j]}")
+        rep.figure(sec, fig, f"posterior fit: {model.feature_names_[j]}")
     rep.text(sec, "Trace plot: the draws of each chain (left) and their histogram (right). "
                   "Chains that wander apart or stick are a warning.")
     rep.figure(sec, model.plot_trace(), "trace plot")
