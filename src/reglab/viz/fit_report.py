@@ -3,7 +3,8 @@
 The sections are the compare report's, for a single model and with in-sample predictions in
 place of out-of-fold ones: data, the model's summary, the fit (a curve for one regression
 feature, decision regions for two-feature classes, else observed vs fitted or calibration),
-residual diagnostics with the model's own variance, partial effects (not for one regression
+residual diagnostics with the model's own variance, the influential rows (models with R's
+influence measures: linear models and GLMs), partial effects (not for one regression
 feature: the curve is its partial effect) and the loss curve. A Bayesian model adds its
 posterior relation with the error bars (``plot_fit``), the trace plot, and the sampler's
 warnings as notes.
@@ -20,6 +21,7 @@ import pandas as pd
 from reglab.compare import Comparison, RungResult, _proba, design
 from reglab.data.tabular import Prepared
 from reglab.viz import compare_report as cr
+from reglab.viz._influence import influence_section
 from reglab.viz.report import Report
 
 __all__ = ["build_fit_report", "write_fit_report"]
@@ -82,6 +84,7 @@ def build_fit_report(model: Any, data: Prepared, name: str, source: str = "",
         cr.fits_section(rep, comp, data, [res], cr.IN_SAMPLE)  # (else the posterior plot shows it)
     _bayesian(rep, model, data, comp.exposure_name)
     cr.diagnostics_section(rep, data, [res], cr.IN_SAMPLE, comp.weights)
+    influence_section(rep, model, design(data), data.y, data.frame, expo, w)
     if data.X.shape[1] > 1 or data.classes:  # one regression feature: the curve above is it
         cr.partial_section(rep, comp, data, [res])
     cr.curves_section(rep, [res])

@@ -39,8 +39,8 @@ def gradient_descent_line(rep: Report, sec: Section, quick: bool, out: Path) -> 
                   f"{ls.intercept_:.3f}; truth: y = 0.5 x + 2.")
     rep.figure(sec, plots.gd_snapshots(df["x"], df["y"], path,
                                        ((1, 10), (1, 50), (51, n)), unit="step"),
-               "snapshots after 1-10, 1-50 and 51-%s random-point steps (the lecture's "
-               "'epochs'; the trajectory's epoch column counts passes over the 30 points)" % f"{n:,}")
+               f"snapshots after 1-10, 1-50 and 51-{n:,} random-point steps (the lecture's "
+               "'epochs'; the trajectory's epoch column counts passes over the 30 points)")
     files = plots.gd_animation(df["x"], df["y"], path, out / "gd_line.gif",
                                n_frames=20 if quick else 40, unit="step")
     if files[0].suffix == ".gif":
