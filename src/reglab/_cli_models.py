@@ -1,7 +1,9 @@
 """The models ``reglab fit`` can build, and the columns it and ``predict`` read besides the
-features (exposures; which rows are complete). Parsing lives in ``cli.py``."""
+features (exposures; which rows are complete), and ``reglab anova``. Parsing lives in ``cli.py``."""
 
 from __future__ import annotations
+
+import warnings
 
 from reglab._cli_io import (
     STATE,
@@ -263,3 +265,31 @@ def spread(values, keep):
     full = np.full(keep.shape[0], np.nan)
     full[keep] = values
     return full
+
+
+ANOVA_TESTS = {"default": None, "F": "F", "Chisq": "Chisq", "LRT": "LRT", "none": False}
+
+
+def anova_text(files: list, test: str) -> str:
+    """``reglab anova``: R's ``anova(m1, m2, ...)`` of saved linear models or GLMs (nested
+    fits of one target on the same rows), as text; anything else is a UserError."""
+    from reglab._ladder import Exposed
+    from reglab.inference.anova import anova
+    from reglab.io import load_model
+
+    if test not in ANOVA_TESTS:
+        raise UserError(f"--test must be one of {', '.join(ANOVA_TESTS)}, got {test!r}")
+    models = []
+    for f in files:
+        m = load_model(f).model
+        models.append(m.regressor_ if isinstance(m, Exposed) and m.offset else m)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = anova(*models, test=ANOVA_TESTS[test])
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"anova: {exc}") from None
+    for w in caught:
+        note(f"warning: {w.message}")
+    files_part = ", ".join(f"{k} = {f}" for k, f in enumerate(files, 1))
+    return f"files: {files_part}\n\n{table}"

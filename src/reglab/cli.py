@@ -328,6 +328,17 @@ def summary(model_file: Annotated[Path, typer.Argument(help="A .reglab model fil
 
 
 @app.command()
+def anova(model_files: Annotated[list[Path], typer.Argument(help="Two or more .reglab files.")],
+          test: Annotated[str, typer.Option(help="default (Chisq for fixed dispersion, F "
+                                            "otherwise), F, Chisq, LRT or none")] = "default"
+          ) -> None:
+    """Compare nested saved models of one target (R's anova(m1, m2, ...)): linear, GLM, NB."""
+    from reglab._cli_models import anova_text
+
+    out.print(anova_text([str(f) for f in model_files], test), markup=False)
+
+
+@app.command()
 def datasets() -> None:
     """List the built-in data sets (use them as builtin:NAME)."""
     from reglab.data import DATASETS
