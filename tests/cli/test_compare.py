@@ -189,11 +189,16 @@ def test_forest_rung_uses_every_core_and_fewer_trees_on_large_data():
     from reglab._ladder import FOREST_LARGE
 
     rung = next(r for r in ladder("continuous") if r.name == "random forest")
-    for n, trees in [(500, 200), (FOREST_LARGE + 1, 100)]:
+    for n, trees in [(500, 200), (FOREST_LARGE + 1, 100), (4 * FOREST_LARGE, 100)]:
         data = SimpleNamespace(task="continuous", classes=None, y=np.zeros(n))
         est, note = rung.build(data, seed=0, fast=False, errors=None)
         assert est.n_estimators == trees and est.n_jobs == -1
         assert (note == "") == (trees == 200)
+        # large data: each tree on a bootstrap sample of ~FOREST_LARGE rows (a fraction, so a
+        # CV fold's smaller training set works too)
+        assert est.max_samples == (None if n <= FOREST_LARGE else FOREST_LARGE / n)
+    assert note == "100 trees, each on a bootstrap sample of 25% of the rows (more than 20,000 " \
+        "rows)"
 
 
 def _exposure_counts(n=300, seed=0):

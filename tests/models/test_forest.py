@@ -146,3 +146,24 @@ def test_forest_with_another_node_layout_is_refused():
     d["node_fields"] = d["node_fields"][:-1]  # as if written by a scikit-learn without a field
     with pytest.raises(ValueError, match="cannot be rebuilt by scikit-learn"):
         RandomForestRegressor.from_dict(d)
+
+
+def test_max_samples_subsamples_each_tree_and_round_trips(tmp_path):
+    """``max_samples`` (R's sampsize) reaches scikit-learn's forest: the same predictions as
+    sklearn with the same seed, and a saved model keeps it."""
+    from sklearn.ensemble import RandomForestRegressor as SkForest
+
+    from reglab.io import load_model, save_model
+    from reglab.models.forest import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = X[:, 0] + rng.normal(size=400)
+    rf = RandomForestRegressor(n_estimators=20, max_samples=0.25, random_state=0).fit(X, y)
+    sk = SkForest(n_estimators=20, max_samples=0.25, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(rf.predict(X), sk.predict(X))
+    assert rf.forest_.estimators_[0].tree_.weighted_n_node_samples[0] == 100  # 25% of 400
+    save_model(rf, tmp_path / "rf.reglab", X_check=X)
+    back = load_model(tmp_path / "rf.reglab").model
+    assert back.max_samples == 0.25
+    np.testing.assert_array_equal(back.predict(X), rf.predict(X))

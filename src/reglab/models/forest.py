@@ -63,7 +63,8 @@ class _ForestShell(BaseEstimator):
                 f"max_nodes must be a positive integer or None, got {self.max_nodes!r}")
         params = dict(n_estimators=self.n_estimators, max_features=self.max_features,
                       min_samples_leaf=self.min_samples_leaf, bootstrap=self.bootstrap,
-                      oob_score=self.oob_score, n_jobs=self.n_jobs, random_state=self.random_state)
+                      oob_score=self.oob_score, n_jobs=self.n_jobs, random_state=self.random_state,
+                      max_samples=self.max_samples)
         if self.max_nodes == 1:
             params["min_impurity_decrease"] = _NO_SPLIT
         else:
@@ -190,8 +191,9 @@ class RandomForestRegressor(RegressorMixin, _ForestShell):
         Maximum number of leaves per tree (R randomForest's ``maxnodes``; scikit-learn's
         ``max_leaf_nodes``). ``1`` gives single-leaf trees (the bootstrap mean); None grows
         trees until the leaves hold ``min_samples_leaf`` samples.
-    max_features, min_samples_leaf, bootstrap, oob_score, n_jobs, random_state
-        Passed to :class:`sklearn.ensemble.RandomForestRegressor` unchanged. scikit-learn's
+    max_features, min_samples_leaf, bootstrap, oob_score, n_jobs, random_state, max_samples
+        Passed to :class:`sklearn.ensemble.RandomForestRegressor` unchanged (``max_samples``:
+        the bootstrap sample of each tree, rows or a fraction; R's ``sampsize``). scikit-learn's
         defaults, not R's: ``max_features=1.0`` tries every feature at each split (bagging; R's
         ``mtry = floor(p/3)`` is ``max_features=1/3``) and leaves down to one row (R's
         regression trees have a minimum node size, ``nodesize = 5``).
@@ -205,7 +207,9 @@ class RandomForestRegressor(RegressorMixin, _ForestShell):
     _sk_forest = ensemble.RandomForestRegressor
 
     def __init__(self, n_estimators=100, *, max_nodes=None, max_features=1.0, min_samples_leaf=1,
-                 bootstrap=True, oob_score=False, n_jobs=None, random_state=None):
+                 bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
+                 max_samples=None):
+        self.max_samples = max_samples
         self.n_estimators = n_estimators
         self.max_nodes = max_nodes
         self.max_features = max_features
@@ -233,7 +237,8 @@ class RandomForestClassifier(ClassifierMixin, _ForestShell):
 
     def __init__(self, n_estimators=100, *, max_nodes=None, max_features="sqrt",
                  min_samples_leaf=1, bootstrap=True, oob_score=False, n_jobs=None,
-                 random_state=None):
+                 random_state=None, max_samples=None):
+        self.max_samples = max_samples
         self.n_estimators = n_estimators
         self.max_nodes = max_nodes
         self.max_features = max_features
