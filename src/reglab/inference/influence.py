@@ -20,7 +20,7 @@ IRLS working weights ``w mu'(eta)^2 / V(mu)``), with ``p`` the rank and ``n`` th
 - ``cooks_d`` (``cooks.distance``): ``(e_i / (s (1-h_i)))^2 h_i / p``; GLM
   ``(r_i / (1-h_i))^2 h_i / (phi p)`` (Pearson residuals);
 - ``dffits``: ``e_i sqrt(h_i) / (s_(i) (1-h_i))``; ``cov_ratio``: ``(s_(i)/s)^{2p} / (1-h_i)``;
-- ``influential``: R's ``influence.measures`` star (any of |dfbetas| > 1 (lm only), |dffit| >
+- ``influential``: R's ``influence.measures`` star (any of |dfbetas| > 1, |dffit| >
   3 sqrt(p/(n-p)), |1 - cov.r| > 3p/(n-p), ``pf(cook.d, p, n-p) > 0.5``, hat > 3p/n).
 
 R's ``rstudent.glm`` etc. use the QR of glm's *last IRLS step*, whose weights lag the returned mu
@@ -49,10 +49,15 @@ REPRODUCE_RTOL = 1e-8
 
 def influence_frame(A: np.ndarray, e: np.ndarray, pos: np.ndarray, *, scale: float,
                     df_resid: int, pearson: np.ndarray | None = None,
-                    divide_student: bool = True, index: Any = None) -> pd.DataFrame:
+                    divide_student: bool = True, index: Any = None,
+                    shift: np.ndarray | None = None,
+                    terms: list[str] | None = None) -> pd.DataFrame:
     """The per-row table from the weighted design ``A`` (n_pos, p), weighted residuals ``e``
     (n_pos,), and ``pos`` (n,) the positive-weight rows; ``scale`` is ``s^2`` (lm) or ``phi``
-    (GLM, which also passes its ``pearson`` residuals (n_pos,) and selects the GLM formulas)."""
+    (GLM, which also passes its ``pearson`` residuals (n_pos,) and selects the GLM formulas).
+    ``shift`` (p - 1,): the means the non-intercept columns of ``A`` were centred at (column 0
+    the intercept), so that dfbetas are those of R's uncentred coefficients; ``terms`` (p,)
+    name the ``dfb_<term>`` columns (R's ``dfb.<term>``)."""
     n, p = A.shape
     Q, R = sla.qr(A, mode="economic", check_finite=False)
     hat = np.einsum("ij,ij->i", Q, Q)
@@ -79,13 +84,19 @@ def influence_frame(A: np.ndarray, e: np.ndarray, pos: np.ndarray, *, scale: flo
         # R's influence.measures: s from the weighted residuals over df.residual
         s_im = np.sqrt(np.sum(e**2) / df_resid)
         cov_r = (sigma_i / s_im) ** (2 * p) / omh
-        dfbetas = None if glm else _dfbetas(Q, R, e, omh, sigma_i)
+        # R's influence.measures computes dfbetas for glm fits too, from the deviance
+        # residuals that lm.influence takes as a glm's weighted residuals (e here)
+        dfbetas = _dfbetas(Q, R, e, omh, sigma_i, shift)
     cols = {"hat": hat, "std_resid": std, "student_resid": stud, "cooks_d": cook,
             "dffits": dffits, "cov_ratio": cov_r}
     for v in cols.values():
         v[np.isinf(v)] = np.nan
     flag = _influential(cols, dfbetas, p, int((hat > 0).sum()))
     out = {k: _place(v, pos, 0.0 if k == "hat" else np.nan) for k, v in cols.items()}
+    for j, term in enumerate(terms if terms is not None else range(p)):
+        col = dfbetas[:, j].copy()
+        col[np.isinf(col)] = np.nan
+        out[f"dfb_{term}"] = _place(col, pos, np.nan)
     out["influential"] = _place(flag, pos, False)
     return pd.DataFrame(out, index=index)
 
@@ -101,12 +112,19 @@ def _loo_sigma(e: np.ndarray, hat: np.ndarray, denom: int) -> np.ndarray:
     return np.sqrt(np.clip(total - drop, 0.0, None) / denom)
 
 
-def _dfbetas(Q, R, e, omh, sigma_i) -> np.ndarray:
+def _dfbetas(Q, R, e, omh, sigma_i, shift: np.ndarray | None = None) -> np.ndarray:
     """(n, p) R's dfbetas: the change of each coefficient when row i is left out,
-    ``R^{-1} Q_i e_i / (1 - h_i)``, over ``s_(i) sqrt(diag((A'A)^{-1}))``."""
+    ``R^{-1} Q_i e_i / (1 - h_i)``, over ``s_(i) sqrt(diag((A'A)^{-1}))``. With the columns
+    centred at ``shift``, the coefficients are mapped back to R's uncentred ones first
+    (``T``: the intercept is ``b_0 - shift . b``; the slopes are unchanged)."""
     Rinv = sla.solve_triangular(R, np.eye(R.shape[0]), check_finite=False)
-    dfbeta = (Q @ Rinv.T) * (e / omh)[:, None]
-    return dfbeta / np.outer(sigma_i, np.sqrt(np.einsum("ij,ij->i", Rinv, Rinv)))
+    M = Rinv  # coefficients = M Q' (weighted response); (A'A)^{-1} = M M'
+    if shift is not None and np.any(shift):
+        T = np.eye(R.shape[0])
+        T[0, 1:] = -shift
+        M = T @ Rinv
+    dfbeta = (Q @ M.T) * (e / omh)[:, None]
+    return dfbeta / np.outer(sigma_i, np.sqrt(np.einsum("ij,ij->i", M, M)))
 
 
 def _influential(cols: dict, dfbetas, k: int, n: int) -> np.ndarray:
@@ -165,14 +183,18 @@ def formula_rows(model: Any, X: Any, y: Any, fit_args: dict) -> tuple[Any, Any, 
     return X.iloc[kept], yv.to_numpy(), args, X.index[kept]
 
 
-def _centred(D: np.ndarray, sw: np.ndarray, intercept: bool) -> np.ndarray:
+def _centred(D: np.ndarray, sw: np.ndarray,
+             intercept: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """``W^{1/2} D`` with the non-intercept columns centred at their weighted means when the
-    intercept is kept (same column span, so the same hat matrix; better conditioned)."""
+    intercept is kept (same column span, so the same hat matrix; better conditioned), and
+    those means (None when not centred)."""
     if intercept and D.shape[1] > 1:
         w = sw**2
         D = D.copy()
-        D[:, 1:] -= (w @ D[:, 1:]) / w.sum()
-    return D * sw[:, None]
+        means = (w @ D[:, 1:]) / w.sum()
+        D[:, 1:] -= means
+        return D * sw[:, None], means
+    return D * sw[:, None], None
 
 
 def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -> pd.DataFrame:
@@ -194,10 +216,10 @@ def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -
     pos = w > 0
     sw = np.sqrt(w[pos])
     intercept = bool(kept[0]) and model.params_.index[0] == "Intercept"
-    A = _centred(D[pos][:, kept], sw, intercept)
+    A, shift = _centred(D[pos][:, kept], sw, intercept)
     e = sw * (y - fitted)[pos]
     return influence_frame(A, e, pos, scale=float(model.scale_), df_resid=int(model.df_resid_),
-                           index=index)
+                           index=index, shift=shift, terms=list(model.params_.index[kept]))
 
 
 def glm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None,
@@ -235,8 +257,9 @@ def glm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None,
     pos = prior > 0
     ww = prior[pos] * np.asarray(fam.link.inverse_derivative(eta[pos])) ** 2 \
         / np.asarray(fam.variance(mu[pos]))
-    A = _centred(D[pos], np.sqrt(ww), bool(model.fit_intercept))
+    A, shift = _centred(D[pos], np.sqrt(ww), bool(model.fit_intercept))
     divide = fam.name not in ("binomial", "poisson")
     return influence_frame(A, dev[pos], pos, scale=float(model.dispersion_),
                            df_resid=int(model.df_resid_), pearson=pear[pos],
-                           divide_student=divide, index=index)
+                           divide_student=divide, index=index, shift=shift,
+                           terms=list(model.params_.index))

@@ -113,5 +113,8 @@ def influence_section(rep: Any, model: Any, X: Any, y: np.ndarray, frame: pd.Dat
                                           for i in order]})
     rep.table(sec, table)
     n_flag = int(infl["influential"].sum())
-    rep.text(sec, f"{n_flag} of {len(infl)} rows are flagged influential by R's rules "
-                  "(|dffits|, covariance ratio, Cook's distance or hat value beyond its bound).")
+    n_pos = int(np.isfinite(d).sum())  # rows of weight 0 have no measures (R drops them)
+    rep.text(sec, f"{n_flag} of {n_pos} rows are flagged influential by R's rules (a |dfbetas|, "
+                  "|dffits|, the covariance ratio, Cook's distance or the hat value beyond its "
+                  "bound)." + (f" The {len(infl) - n_pos} rows of weight 0 have no measures."
+                               if n_pos < len(infl) else ""))
