@@ -200,7 +200,7 @@ def _bounded_latent_x(xt, xerr_t, s, prior: Prior) -> jnp.ndarray:
 
     Density in u: log N(x_obs; x_true, x_err) + log prior(x_true) + log |dx_true / du|. A row
     measured exactly (x_err = 0) keeps x_true = x_obs (inside the support, checked before
-    sampling); its u is a proper logistic (or Gumbel) nuisance. ``x_noise`` records
+    sampling); its u, unused, is a standard normal nuisance. ``x_noise`` records
     z = (x_true - x_obs) / x_err, as in the unbounded model. Shapes (p, n)."""
     p, n = xt.shape
     u = free("x_latent_u", (p, n))
@@ -218,8 +218,11 @@ def _bounded_latent_x(xt, xerr_t, s, prior: Prior) -> jnp.ndarray:
     z = jnp.where(measured, (x_true - x_obs) / jnp.where(measured, err, 1.0), 0.0)
     x_true = jnp.where(measured, x_true, x_obs)
     # the prior's density without its support mask: x_true is inside by construction (sigmoid
-    # can round to exactly 1 far out in u, where a mask would be a wall again)
-    lp = log_jac - 0.5 * z**2 + prior.to_numpyro(dist).log_prob(x_true)
+    # can round to exactly 1 far out in u, where a mask would be a wall again). A row measured
+    # exactly does not use its u: a standard normal keeps that u proper (the Jacobian alone
+    # would be e^u on (0, inf), improper, and every transition diverged).
+    lp = jnp.where(measured, log_jac - 0.5 * z**2, -0.5 * u**2) \
+        + prior.to_numpyro(dist).log_prob(x_true)
     numpyro.factor("prior_latent", jnp.sum(lp))
     numpyro.deterministic("x_noise", z)
     return (x_true - xbar) / xsd
