@@ -102,7 +102,21 @@ def _family_spec(f: Any) -> dict | None:
 
     if not isinstance(f, Family):
         return None
-    return {"name": f.name, "link": f.link.name, **dict(getattr(f, "params", {}) or {})}
+    spec = {"name": f.name, "link": f.link.name, **dict(getattr(f, "params", {}) or {})}
+    if f.name == "poisson" and getattr(f, "alpha", None) is not None:
+        spec["nb_alpha"] = float(f.alpha)  # NegativeBinomial at its Poisson limit (alpha 0)
+    return spec
+
+
+def _family_from_spec(spec: dict) -> Any:
+    from reglab.core.families import get_family
+
+    spec = dict(spec)
+    nb_alpha = spec.pop("nb_alpha", None)
+    fam = get_family(spec)
+    if nb_alpha is not None:
+        fam.alpha = float(nb_alpha)
+    return fam
 
 
 def _encodable(v: Any) -> Any:
@@ -147,12 +161,10 @@ def _generic_to_dict(model: Any) -> dict:
 
 def _generic_from_dict(cls: type) -> Callable[[dict], Any]:
     def build(d: dict) -> Any:
-        from reglab.core.families import get_family
-
         model = cls(**d["params"])
         for name, value in d["fitted"].items():
             if isinstance(value, dict) and "__family__" in value:
-                value = get_family(dict(value["__family__"]))
+                value = _family_from_spec(value["__family__"])
             elif isinstance(value, dict) and "__separation__" in value:
                 from reglab.inference.separation import Separation
 

@@ -54,3 +54,35 @@ def test_anova_refuses_one_file_and_other_model_kinds(tmp_path, run):
     code, _, err = run("anova", tmp_path / "a.reglab", tmp_path / "a.reglab", "--test", "t")
     assert code == 1 and err.strip() == (
         "error: --test must be one of default, F, Chisq, LRT, none, got 't'")
+
+
+def test_anova_of_negative_binomial_files_at_the_poisson_limit(tmp_path, run):
+    """Counts that are not overdispersed: alpha by ML is 0 and the NB family_ is Poisson. The
+    saved file keeps that limit (family_.alpha 0; before, load_model lost it), and anova
+    gives MASS's LR table with theta Inf: the same numbers as the in-memory fits."""
+    from reglab import NegativeBinomial, anova
+    from reglab.io import load_model
+
+    rng = np.random.default_rng(3)
+    n = 80
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n)})
+    df["c"] = rng.poisson(np.exp(0.5 + 0.3 * df.x))
+    df.to_csv(tmp_path / "d.csv", index=False)
+    for name, feats in (("n1", "x"), ("n2", "x,g")):
+        code, _, err = run("fit", tmp_path / "d.csv", "--target", "c", "--model",
+                           "negative_binomial", "--features", feats, "--save",
+                           tmp_path / f"{name}.reglab", "-q")
+        assert code == 0, err
+    m1 = load_model(tmp_path / "n1.reglab").model
+    assert m1.alpha_nb_ == 0.0 and m1.family_.alpha == 0.0
+    code, out, err = run("anova", tmp_path / "n1.reglab", tmp_path / "n2.reglab")
+    assert code == 0, err
+    X = pd.get_dummies(df[["x", "g"]], drop_first=True, dtype=float)
+    f1 = NegativeBinomial().fit(df[["x"]], df.c)
+    f2 = NegativeBinomial().fit(X, df.c)
+    assert f1.alpha_nb_ == 0.0 and f2.alpha_nb_ == 0.0
+    assert m1.summary() == f1.summary()  # the loaded file says what the fit says
+    table = anova(f1, f2)
+    lr = 2 * (f2.llf_ - f1.llf_)
+    np.testing.assert_allclose(table["LR stat."].iloc[1], lr, rtol=1e-10)
+    assert "Inf" in out and f"{lr:.5g}"[:5] in out

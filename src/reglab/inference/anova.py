@@ -228,7 +228,7 @@ def _anova_negbin(models, test) -> AnovaTable:
     ms = [models[i] for i in order]
     dfs = np.array([float(m.df_resid_) for m in ms])
     lls = np.array([2.0 * float(m.llf_) for m in ms])
-    alphas = [float(m.family_.alpha) for m in ms]
+    alphas = [m.alpha_nb_ for m in ms]
     df = np.r_[np.nan, -np.diff(dfs)]
     x2 = np.r_[np.nan, np.diff(lls)]
     with np.errstate(invalid="ignore"):

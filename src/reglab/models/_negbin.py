@@ -74,7 +74,8 @@ class NegativeBinomial(GLM):
     def alpha_nb_(self) -> float:
         """The NB2 dispersion of the fit (estimated or fixed); 0 is the Poisson limit."""
         check_is_fitted(self, "params_")
-        return float(self.family_.alpha)
+        # a Poisson family_ without alpha: a model file written before the limit was recorded
+        return float(getattr(self.family_, "alpha", 0.0))
 
     def _irls_at(self, alpha, X, y, sw, off, names, start, tol=None):
         fam = self._make_family(alpha)
