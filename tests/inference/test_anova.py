@@ -92,6 +92,23 @@ def test_poisson_chisq_default(data):
                                rtol=1e-12)
 
 
+def test_exposure_offset_against_a_free_log_exposure_coefficient(data):
+    """R: anova(glm(c ~ x1, offset = log(t)), glm(c ~ x1 + log(t))), the test of whether the
+    exposure's coefficient is 1. The null deviances differ (the first null model has the
+    offset), which is no reason to refuse: R checks only the response."""
+    t_exp = np.exp(np.random.default_rng(7).uniform(0, 1.5, len(data)))
+    X = data[["x1"]].assign(lt=np.log(t_exp))
+    m1 = GLM(family="poisson", tol=1e-12).fit(data[["x1"]], data.c, exposure=t_exp)
+    m2 = GLM(family="poisson", tol=1e-12).fit(X, data.c)
+    tab = anova(m1, m2)
+    s1 = sm.GLM(data.c, sm.add_constant(data[["x1"]]), family=sm.families.Poisson(),
+                offset=np.log(t_exp)).fit(tol=1e-13)
+    s2 = sm.GLM(data.c, sm.add_constant(X), family=sm.families.Poisson()).fit(tol=1e-13)
+    dev = s1.deviance - s2.deviance
+    np.testing.assert_allclose(tab["Deviance"].iloc[1], dev, rtol=1e-7)
+    np.testing.assert_allclose(tab["Pr(>Chi)"].iloc[1], stats.chi2.sf(dev, 1), rtol=1e-6)
+
+
 def test_gamma_f_default_and_weighted(data):
     fs = ["pos ~ x1", "pos ~ x1 + x2 + x3"]
     fam = sm.families.Gamma(sm.families.links.Log())

@@ -117,8 +117,11 @@ def _check_same_data(models) -> None:
         if lhs0 is not None and lhs is not None and lhs0 != lhs:
             raise ValueError(f"model {i} has response {lhs!r} but model 1 has {lhs0!r}: anova "
                              "compares models of one response")
-        # (an NB fit's null deviance is at its own alpha: not comparable across fits)
-        if _has_intercept(m) == _has_intercept(first) and not (_nb_ml(m) or _nb_ml(first)):
+        # (an NB fit's null deviance is at its own alpha, and a fit with an offset has its
+        # null model with that offset: neither is comparable across fits; R checks only the
+        # response, e.g. to test an exposure offset against a free log-exposure coefficient)
+        if _has_intercept(m) == _has_intercept(first) and not (_nb_ml(m) or _nb_ml(first)) \
+                and not (_offset(m) or _offset(first)):
             d0, d = float(first.null_deviance_), float(m.null_deviance_)
             if not math.isclose(d0, d, rel_tol=1e-8, abs_tol=1e-300):
                 raise ValueError(f"models were fitted to different responses or weights: the "
@@ -128,6 +131,10 @@ def _check_same_data(models) -> None:
 def _response(m: Any) -> str | None:
     formula = getattr(m, "formula_", None)
     return formula.split("~")[0].strip() if formula and "~" in formula else None
+
+
+def _offset(m: Any) -> bool:
+    return bool(getattr(m, "offset_used_", False))
 
 
 def _has_intercept(m: Any) -> bool:
@@ -228,7 +235,8 @@ def _anova_negbin(models, test) -> AnovaTable:
     ms = [models[i] for i in order]
     dfs = np.array([float(m.df_resid_) for m in ms])
     lls = np.array([2.0 * float(m.llf_) for m in ms])
-    alphas = [m.alpha_nb_ for m in ms]
+    # a loaded NB file at its Poisson limit may have a Poisson family_ without alpha: alpha 0
+    alphas = [float(getattr(m.family_, "alpha", 0.0)) for m in ms]
     df = np.r_[np.nan, -np.diff(dfs)]
     x2 = np.r_[np.nan, np.diff(lls)]
     with np.errstate(invalid="ignore"):

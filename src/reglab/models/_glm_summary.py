@@ -50,7 +50,8 @@ def _overdispersion_note(m: Any) -> list[str]:
     from scipy.stats import chi2
 
     df = m.df_resid_
-    if m.family_.name != "poisson" or getattr(m, "alpha_nb_", None) is not None or df < 10:
+    nb_limit = getattr(m.family_, "alpha", None) is not None or hasattr(m, "alpha_nb_")
+    if m.family_.name != "poisson" or nb_limit or df < 10:
         return []
     if getattr(m, "weighted_", False):  # prior weights: R's df (rows - p) need not be the
         return []  # chi-square's (frequency weights count each row that many times)
