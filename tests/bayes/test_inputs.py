@@ -36,8 +36,9 @@ def _capture(monkeypatch, cls, seen: dict):
     monkeypatch.setattr(cls, "_sample", fake)
 
 
-def _fitted(names, from_frame: bool) -> ErrorsInVariablesRegression:
-    """A fitted two-covariate model without sampling: from_dict of synthetic draws."""
+def _fitted(names, from_frame: bool | None) -> ErrorsInVariablesRegression:
+    """A fitted two-covariate model without sampling: from_dict of synthetic draws
+    (``from_frame=None``: a file from before the feature_names_in key)."""
     rng = np.random.default_rng(0)
     samples = {"intercept": rng.normal(size=(1, 8)), "coef": rng.normal(size=(1, 8, 2)),
                "scatter": rng.uniform(0.5, 1, (1, 8))}
@@ -48,7 +49,24 @@ def _fitted(names, from_frame: bool) -> ErrorsInVariablesRegression:
          "data": {"X": zeros.tolist(), "y": [0.0] * 5, "x_err": zeros.tolist(),
                   "y_err": [0.0] * 5, "xy_cov": zeros.tolist()},
          "divergences": 0, "diagnostics": [], "sampling_seconds": 0.0}
+    if from_frame is None:
+        del d["feature_names_in"]
     return ErrorsInVariablesRegression.from_dict(d)
+
+
+def test_files_before_the_names_key_check_names_without_a_warning():
+    """A file written before feature_names_in existed: named columns (a DataFrame fit) check
+    the names of a DataFrame at predict, silently when they match (scikit-learn warned "X has
+    feature names, but ... fitted without" on every reglab predict); NumPy-era names x0, x1
+    keep no name check."""
+    old_df = _fitted(["a", "b"], None)
+    assert list(old_df.feature_names_in_) == ["a", "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old_df.predict(pd.DataFrame({"a": [0.1], "b": [0.2]}))
+    with pytest.raises(ValueError, match="feature names"):
+        old_df.predict(pd.DataFrame({"b": [0.1], "a": [0.2]}))
+    assert not hasattr(_fitted(["x0", "x1"], None), "feature_names_in_")
 
 
 # ---- 1. bounded latent-x prior, observation outside its support ------------------------------

@@ -228,8 +228,12 @@ class BayesianRegressorBase(RegressorMixin, BaseEstimator):
         for k, v in d.get("fitted", {}).items():
             setattr(est, k, np.asarray(v, dtype=float))
         est.feature_names_ = [str(n) for n in d["feature_names"]]
-        if d.get("feature_names_in"):  # fitted on a DataFrame (files before this key: no check)
-            est.feature_names_in_ = np.asarray(est.feature_names_, dtype=object)
+        names = est.feature_names_
+        # fitted on a DataFrame; a file from before this key was, unless it has the NumPy names
+        # of its time (x0, x1, ...): its DataFrame predictions then keep their name check
+        old_numpy = names == [f"x{j}" for j in range(len(names))]
+        if d.get("feature_names_in", "feature_names_in" not in d and not old_numpy):
+            est.feature_names_in_ = np.asarray(names, dtype=object)
         est.n_features_in_ = len(d["feature_names"])
         est.divergences_ = int(d["divergences"])
         est.diagnostics_ = list(d["diagnostics"])
