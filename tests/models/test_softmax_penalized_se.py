@@ -6,17 +6,10 @@ the unpenalized fit (alpha -> 0), relabelled classes, and a model-file round tri
 import numpy as np
 import pytest
 from scipy.special import logsumexp
+from test_logistic import _three_classes  # the unpenalized softmax tests' data (same dir)
 
 from reglab.io import load_model, save_model
 from reglab.models.logistic import LogisticRegression, SoftmaxRegression
-
-
-def _three_classes(n=400, seed=7):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 3)) * [1.0, 3.0, 0.5] + [0.0, 5.0, 0.0]
-    Z = 0.5 * X @ rng.normal(size=(3, 3))
-    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
-    return X, np.array([rng.choice(3, p=p) for p in P])
 
 
 def _sum_to_zero_basis(q, k):
