@@ -62,6 +62,16 @@ def test_gd_animation_writes_a_gif(tmp_path):
         assert im.format == "GIF" and im.n_frames >= 5
 
 
+def test_animation_frame_holds_a_start_line_far_from_the_data():
+    """The tour's random start (y = -0.13 x + 0.15 under data in 1..9) was drawn outside the
+    frame: the first GIF frame showed no line."""
+    y = np.array([1.0, 9.0])
+    lines = np.array([[0.15, -0.13], [1.8, 0.5]])
+    lo, hi = plots.frame_ylim(y, lines, np.array([0.0, 10.0]))
+    assert lo < 0.15 - 1.3 and hi > 9.0  # the start's end at x = 10 is -1.15
+    assert (lo, hi) == pytest.approx((-1.15 - 1.015, 9 + 1.015))
+
+
 def test_square_error_titles_carry_the_sum_of_squares():
     x, y = np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 4.0])
     fig = plots.square_error(x, y, {"flat": (2.0, 0.0)})

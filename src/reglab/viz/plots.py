@@ -74,6 +74,15 @@ def gd_snapshots(x: np.ndarray, y: np.ndarray, path: np.ndarray,
     return fig
 
 
+def frame_ylim(y: np.ndarray, lines: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    """y limits holding the data and every line ``(intercept, slope)`` of ``lines`` over ``xs``
+    (a random starting line can lie far from the data), padded by 10%."""
+    ends = lines[:, 0][:, None] + lines[:, 1][:, None] * np.asarray(xs, float)
+    lo, hi = min(np.min(y), np.min(ends)), max(np.max(y), np.max(ends))
+    pad = 0.1 * (hi - lo)
+    return float(lo - pad), float(hi + pad)
+
+
 @styled
 def gd_animation(x: np.ndarray, y: np.ndarray, path: np.ndarray, filename: str | Path,
                  n_frames: int = 40, fps: int = 8, unit: str = "epoch") -> list[Path]:
@@ -91,8 +100,7 @@ def gd_animation(x: np.ndarray, y: np.ndarray, path: np.ndarray, filename: str |
     xs = np.array([np.min(x), np.max(x)])
     (ln,) = ax.plot(xs, path[0, 0] + path[0, 1] * xs, color=PALETTE[1], lw=2)
     label = ax.set_title("")
-    pad = 0.1 * np.ptp(y)
-    ax.set_ylim(np.min(y) - pad, np.max(y) + pad)
+    ax.set_ylim(*frame_ylim(y, path[epochs], xs))
 
     def draw(e: int) -> None:
         ln.set_ydata(path[e, 0] + path[e, 1] * xs)

@@ -48,7 +48,7 @@ def gradient_descent_line(rep: Report, sec: Section, quick: bool, out: Path) -> 
     else:
         rep.text(sec, f"animation frames written to {files[0].parent} (Pillow not installed)")
     rep.figure(sec, plots.loss_curves({"square trick": tr.loss}, ylabel="half mean squared "
-                                      "error"), "loss along the path")
+                                      "error", xlabel="step"), "loss along the path")
 
 
 def square_errors(rep: Report, sec: Section, quick: bool, out: Path) -> None:
