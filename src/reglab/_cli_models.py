@@ -272,13 +272,18 @@ ANOVA_TESTS = {"default": None, "F": "F", "Chisq": "Chisq", "LRT": "LRT", "none"
 
 def anova_text(files: list, test: str) -> str:
     """``reglab anova``: R's ``anova(m1, m2, ...)`` of saved linear models or GLMs (nested
-    fits of one target on the same rows), as text; anything else is a UserError."""
+    fits of one target on the same rows), as text; anything else is a UserError (one file
+    too: a saved model keeps no data for its sequential table)."""
     from reglab._ladder import Exposed
     from reglab.inference.anova import anova
     from reglab.io import load_model
 
     if test not in ANOVA_TESTS:
         raise UserError(f"--test must be one of {', '.join(ANOVA_TESTS)}, got {test!r}")
+    if len(files) < 2:  # a saved model keeps no data, which one model's table would need
+        raise UserError(f"anova: pass two or more model files to compare; got {len(files)} "
+                        "(the sequential table of one model, R's anova(fit), needs its data: "
+                        "in Python, reglab.anova(model, data=df))")
     models = []
     for f in files:
         m = load_model(f).model

@@ -47,8 +47,8 @@ def test_anova_refuses_one_file_and_other_model_kinds(tmp_path, run):
         tmp_path / "f.reglab")
     code, _, err = run("anova", tmp_path / "a.reglab")
     assert code == 1 and err.strip() == (
-        "error: anova: anova compares two or more fitted models; got 1 (the sequential table "
-        "of one model is not implemented)")
+        "error: anova: pass two or more model files to compare; got 1 (the sequential table of "
+        "one model, R's anova(fit), needs its data: in Python, reglab.anova(model, data=df))")
     code, _, err = run("anova", tmp_path / "a.reglab", tmp_path / "f.reglab")
     assert code == 1 and "model 2 is a RandomForestRegressor" in err
     code, _, err = run("anova", tmp_path / "a.reglab", tmp_path / "a.reglab", "--test", "t")

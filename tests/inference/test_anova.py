@@ -158,9 +158,9 @@ def test_errors(data):
     with pytest.raises(ValueError, match=r"^anova compares models of one kind; got GLM, "
                        r"LinearRegression$"):
         anova(lm1, pois)
-    with pytest.raises(ValueError, match=r"^anova compares two or more fitted models; got 1 "
-                       r"\(the sequential table of one model is not implemented\)$"):
-        anova(lm1)
+    with pytest.raises(ValueError, match=r"^the sequential table of one model \(R's "
+                       r"anova\(fit\)\) needs the data it was fitted on"):
+        anova(lm1)  # one model: tests/inference/test_anova_seq.py
     with pytest.raises(ValueError, match=r"^test must be None, False, 'F', 'Chisq' or 'LRT'; "
                        r"got 'Wald'$"):
         anova(lm1, lm2, test="Wald")

@@ -24,6 +24,11 @@ and an NA test; a negative statistic (models not nested) gives NA. Rows of the t
 models (1, 2, ...). The tests use each model's own deviance (RSS), so weighted fits and offsets
 need nothing special. R drops models whose response differs from the first with a warning; here
 that is an error, as are different kinds, families, links or numbers of observations.
+
+One model, ``anova(fit, data=df)``: R's sequential (type I) table ``anova(fit)``, see
+:mod:`reglab.inference._anova_seq`. The model keeps no data, so ``data`` (the DataFrame of a
+formula fit; X of a plain fit, with ``y=``) and the fit's ``sample_weight``, ``offset``,
+``trials``, ``exposure`` are passed again; ``fit.anova(data)`` is the same.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
+from reglab._warn import user_stacklevel
 from reglab.inference.table import (
     SIGNIF_LEGEND,
     _format_column,
@@ -65,14 +71,24 @@ class AnovaTable(pd.DataFrame):
         return format_anova(self)
 
 
-def anova(*models: Any, test: Any = None) -> AnovaTable:
+def anova(*models: Any, test: Any = None, data: Any = None, y: Any = None,
+          sample_weight: Any = None, offset: Any = None, trials: Any = None,
+          exposure: Any = None) -> AnovaTable:
     """Compare two or more fitted models of one kind (see the module docstring): R's
-    ``anova(m1, m2, ..., test=test)``. Returns an :class:`AnovaTable` (a DataFrame)."""
+    ``anova(m1, m2, ..., test=test)``; or, for one model, its sequential table on ``data``
+    (R's ``anova(fit)``). Returns an :class:`AnovaTable` (a DataFrame)."""
     if test not in _TESTS:
         raise ValueError(f"test must be None, False, 'F', 'Chisq' or 'LRT'; got {test!r}")
-    if len(models) < 2:
-        raise ValueError(f"anova compares two or more fitted models; got {len(models)} (the "
-                         "sequential table of one model is not implemented)")
+    fit_args = {k: v for k, v in {"sample_weight": sample_weight, "offset": offset,
+                                  "trials": trials, "exposure": exposure}.items()
+                if v is not None}
+    if not models:
+        raise ValueError("anova takes one fitted model (its sequential table) or two or more "
+                         "(compared); got none")
+    if len(models) > 1 and (data is not None or y is not None or fit_args):
+        raise ValueError("data, y, sample_weight, offset, trials and exposure are for the "
+                         "sequential table of one model; anova of several models uses each "
+                         "model's own deviance")
     from reglab.models.glm import GLM
     from reglab.models.linear import LinearRegression
 
@@ -81,6 +97,10 @@ def anova(*models: Any, test: Any = None) -> AnovaTable:
             raise TypeError(f"model {i} is a {type(m).__name__}; anova compares "
                             "LinearRegression or GLM (LogisticRegression, NegativeBinomial) fits")
         check_is_fitted(m, "params_")
+    if len(models) == 1:
+        from reglab.inference._anova_seq import sequential_anova
+
+        return sequential_anova(models[0], test, data, y, fit_args)
     kinds = {type(m).__name__ for m in models}
     if len({isinstance(m, LinearRegression) for m in models}) > 1:
         raise ValueError(f"anova compares models of one kind; got {', '.join(sorted(kinds))}")
@@ -177,10 +197,12 @@ def _diff_table(resdf, resdev, names) -> pd.DataFrame:
                         index=pd.RangeIndex(1, len(resdf) + 1))
 
 
-def _add_test(table: pd.DataFrame, test: str, scale: float, df_scale: float) -> pd.DataFrame:
-    """R's ``stat.anova`` for "Chisq"/"LRT" and "F" (the deviance column is the 4th)."""
+def _add_test(table: pd.DataFrame, test: str, scale: float, df_scale: float,
+              dev_col: int = 3) -> pd.DataFrame:
+    """R's ``stat.anova`` for "Chisq"/"LRT" and "F" (``dev_col``: position of the deviance
+    column)."""
     dfs = table["Df"].to_numpy()
-    dev = table.iloc[:, 3].to_numpy()
+    dev = table.iloc[:, dev_col].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         if test in ("Chisq", "LRT"):
             vals = dev / scale * np.sign(dfs)
@@ -205,27 +227,33 @@ def _anova_lm(models, test) -> AnovaTable:
     if test is not False:
         big = int(np.argmin(resdf))  # R: order(resdf)[1], the first of ties
         table = _add_test(table, test, resdev[big] / resdf[big], resdf[big])
-    return _finish(table, _heading("Analysis of Variance Table", models))
+    return finish(table, _heading("Analysis of Variance Table", models))
 
 
 def _anova_glm(models, test) -> AnovaTable:
     resdf = [int(m.df_resid_) for m in models]
     table = _diff_table(resdf, [float(m.deviance_) for m in models],
                         ["Resid. Df", "Resid. Dev", "Df", "Deviance"])
-    big = models[int(np.argmin(resdf))]
+    table = glm_test(table, test, models[int(np.argmin(resdf))])
+    return finish(table, _heading("Analysis of Deviance Table", models))
+
+
+def glm_test(table: pd.DataFrame, test: Any, big: Any, dev_col: int = 3) -> pd.DataFrame:
+    """R's ``anova.glm`` test of a deviance table: the dispersion and residual df of ``big``
+    (the largest model); the default Chisq when the dispersion is known, else F."""
     fixed = bool(big.family_.scale_fixed)
     if test is None:
         test = "Chisq" if fixed else "F"
-    if test is not False:
-        if test == "F" and fixed:
-            fam = big.family_.name
-            msg = (f"using F test with a '{fam}' family is inappropriate"
-                   if fam in ("binomial", "poisson")
-                   else "using F test with a fixed dispersion is inappropriate")
-            warnings.warn(msg, UserWarning, stacklevel=3)
-        scale = 1.0 if fixed else float(big.dispersion_)
-        table = _add_test(table, test, scale, math.inf if fixed else min(resdf))
-    return _finish(table, _heading("Analysis of Deviance Table", models))
+    if test is False:
+        return table
+    if test == "F" and fixed:
+        fam = big.family_.name
+        msg = (f"using F test with a '{fam}' family is inappropriate"
+               if fam in ("binomial", "poisson")
+               else "using F test with a fixed dispersion is inappropriate")
+        warnings.warn(msg, UserWarning, stacklevel=user_stacklevel())
+    scale = 1.0 if fixed else float(big.dispersion_)
+    return _add_test(table, test, scale, math.inf if fixed else int(big.df_resid_), dev_col)
 
 
 def _anova_negbin(models, test) -> AnovaTable:
@@ -250,10 +278,10 @@ def _anova_negbin(models, test) -> AnovaTable:
     resp = _response(ms[0])
     heading = ["Likelihood ratio tests of Negative Binomial Models"]
     heading += ["", f"Response: {resp}"] if resp else []
-    return _finish(table, heading)
+    return finish(table, heading)
 
 
-def _finish(table: pd.DataFrame, heading: list[str]) -> AnovaTable:
+def finish(table: pd.DataFrame, heading: list[str]) -> AnovaTable:
     out = AnovaTable(table)
     out.heading = heading
     return out

@@ -369,6 +369,15 @@ class GLM(FormulaMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         return glm_influence(self, X, y, sample_weight, offset, trials, exposure)
 
+    def anova(self, X, y=None, sample_weight=None, offset=None, trials=None, exposure=None,
+              test=None):
+        """R's sequential analysis of deviance ``anova(fit)`` on the fit's data (pass the fit
+        arguments again); see :mod:`reglab.inference._anova_seq`."""
+        from reglab.inference.anova import anova
+
+        return anova(self, test=test, data=X, y=y, sample_weight=sample_weight, offset=offset,
+                     trials=trials, exposure=exposure)
+
     def summary(self, level: float = 0.95) -> str:
         """R's ``summary(glm(...))`` as text, plus log-likelihood, BIC and the IRLS diagnostics."""
         check_is_fitted(self, "params_")

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
 from reglab._warn import user_stacklevel
 from reglab.core._xp import plain
+from reglab.inference._anova_seq import lm_anova
 from reglab.inference.table import coef_table, format_summary
 from reglab.models._design import (
     check_finite_X,
@@ -338,6 +339,8 @@ class LinearRegression(FormulaMixin, RegressorMixin, BaseEstimator):
 
         check_is_fitted(self, "params_")
         return lm_influence(self, X, y, sample_weight)
+
+    anova = lm_anova  # R's anova(fit) on the fit's data (X, y=None, sample_weight=None, test)
 
     def summary(self, level: float = 0.95) -> str:
         """R's ``summary(lm(...))`` as text."""
