@@ -185,6 +185,14 @@ def test_errors_name_the_problem(macro):
     with pytest.raises(ValueError, match=r"^the data have 10 rows but the model was fitted on "
                        r"202; pass the data the model was fitted on$"):
         m.influence(X[:10], y[:10])
+    # a weighted fit given without its weights: fitted values and residuals agree, the
+    # weighted residual sum of squares does not
+    w = np.linspace(0.5, 2.0, len(y))
+    mw = LinearRegression().fit(X, y, sample_weight=w)
+    with pytest.raises(ValueError, match=r"^the data differ from the fit's: the weighted "
+                       r"residual sum of squares differ from deviance_ by [0-9.e+-]+ \(more than "
+                       r"1e-08 relative\); pass the X, y and weights"):
+        mw.influence(X, y)
     with pytest.raises(ValueError, match=r"^influence needs y \(only a model fitted by "
                        r"from_formula finds it in the data\)$"):
         m.influence(X)

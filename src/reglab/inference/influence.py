@@ -159,8 +159,9 @@ def check_reproduces(new: np.ndarray, fitted: np.ndarray | None, what: str, attr
     tol = REPRODUCE_RTOL * max(float(np.max(np.abs(fitted), initial=0.0)), 1e-300)
     if not np.all(diff <= tol):  # NaN fails too
         i = int(np.nanargmax(np.where(np.isnan(diff), np.inf, diff)))
+        where = f" at row {i}" if new.size > 1 else ""  # a total (RSS, deviance) has no row
         raise ValueError(f"the data differ from the fit's: the {what} differ from {attr} by "
-                         f"{diff[i]:.3g} at row {i} (more than {REPRODUCE_RTOL:g} relative); "
+                         f"{diff[i]:.3g}{where} (more than {REPRODUCE_RTOL:g} relative); "
                          "pass the X, y and weights (offset, exposure, trials) the model was "
                          "fitted on")
 
@@ -218,6 +219,9 @@ def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -
     intercept = bool(kept[0]) and model.params_.index[0] == "Intercept"
     A, shift = _centred(D[pos][:, kept], sw, intercept)
     e = sw * (y - fitted)[pos]
+    # the residuals alone do not see the weights: the weighted RSS does (forgotten weights)
+    check_reproduces(np.array([float(e @ e)]), np.array([float(model.deviance_)]),
+                     "weighted residual sum of squares", "deviance_")
     return influence_frame(A, e, pos, scale=float(model.scale_), df_resid=int(model.df_resid_),
                            index=index, shift=shift, terms=list(model.params_.index[kept]))
 
