@@ -189,9 +189,9 @@ def test_errors_name_the_problem(macro):
     # weighted residual sum of squares does not
     w = np.linspace(0.5, 2.0, len(y))
     mw = LinearRegression().fit(X, y, sample_weight=w)
-    with pytest.raises(ValueError, match=r"^the data differ from the fit's: the weighted "
-                       r"residual sum of squares differ from deviance_ by [0-9.e+-]+ \(more than "
-                       r"1e-08 relative\); pass the X, y and weights"):
+    with pytest.raises(ValueError, match=r"^the data differ from the fit's: the residual sum "
+                       r"of squares from y and the weights differ from deviance_ by [0-9.e+-]+ "
+                       r"\(more than 1e-08 relative\); pass the X, y and weights"):
         mw.influence(X, y)
     with pytest.raises(ValueError, match=r"^influence needs y \(only a model fitted by "
                        r"from_formula finds it in the data\)$"):

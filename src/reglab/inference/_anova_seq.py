@@ -35,7 +35,7 @@ from scipy import stats
 
 from reglab._warn import user_stacklevel
 from reglab.inference.anova import AnovaTable, _nb_ml, _response, finish, glm_test
-from reglab.inference.influence import check_reproduces, formula_rows
+from reglab.inference.influence import check_reproduces, formula_rows, lm_training_data
 
 __all__ = ["sequential_anova", "lm_anova"]
 
@@ -91,25 +91,13 @@ def _response_name(model: Any, y: Any) -> str:
 
 
 def _lm_table(model: Any, data: Any, y: Any, sample_weight: Any, test: Any) -> AnovaTable:
-    from reglab.models.linear import _check_weights, _qr_aliased
+    from reglab.models.linear import _qr_aliased
 
     resp = _response_name(model, y)
-    X, y, args, _ = formula_rows(model, data, y, {"sample_weight": sample_weight})
+    X, D, _, y, w, fitted, _ = lm_training_data(model, data, y, sample_weight)
     terms = _terms(model, X)
-    D = model._design(X)
     lead = D.shape[1] - model.n_features_in_
-    beta = model.params_.to_numpy()
-    ok = ~np.isnan(beta)
-    fitted = D[:, ok] @ beta[ok]
-    check_reproduces(fitted, getattr(model, "fitted_values_", None), "fitted values from X",
-                     "fitted_values_")
-    y = np.asarray(y, dtype=float).reshape(-1)
-    if y.shape[0] != D.shape[0]:
-        raise ValueError(f"y has {y.shape[0]} entries but X has {D.shape[0]} rows")
-    w = _check_weights(args.get("sample_weight"), D.shape[0])
     rss = float(np.sum(w * (y - fitted) ** 2))
-    check_reproduces(np.array([rss]), np.array([float(model.deviance_)]),
-                     "residual sum of squares from y and the weights", "deviance_")
     Xa = D[:, lead:]
     sw = np.sqrt(w)
     center = (w @ Xa) / w.sum() if lead else np.zeros(Xa.shape[1])

@@ -40,7 +40,7 @@ import pandas as pd
 import scipy.linalg as sla
 from scipy import stats
 
-__all__ = ["influence_frame", "lm_influence", "glm_influence"]
+__all__ = ["influence_frame", "lm_influence", "glm_influence", "lm_training_data"]
 
 _EPS = np.finfo(float).eps
 # the data must give back the fit's own fitted values and residuals to this relative precision
@@ -198,8 +198,11 @@ def _centred(D: np.ndarray, sw: np.ndarray,
     return D * sw[:, None], None
 
 
-def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -> pd.DataFrame:
-    """Influence table of a fitted ``LinearRegression`` on its training data (see module doc)."""
+def lm_training_data(model: Any, X: Any, y: Any = None, sample_weight: Any = None):
+    """A fitted ``LinearRegression``'s training data given again, checked to reproduce the fit
+    (fitted values, residuals, and the weighted RSS, which sees forgotten weights): the
+    rows ``X`` used, the design ``D``, its non-aliased columns ``kept``, ``y``, the weights
+    ``w``, the fitted values and the row index (a formula model's kept rows)."""
     from reglab.models.linear import _check_weights
 
     X, y, args, index = formula_rows(model, X, y, {"sample_weight": sample_weight})
@@ -214,14 +217,20 @@ def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -
     w = _check_weights(args.get("sample_weight"), D.shape[0])
     check_reproduces(y - fitted, getattr(model, "resid_", None), "residuals from y",
                      "resid_")
+    check_reproduces(np.array([float(w @ (y - fitted) ** 2)]),
+                     np.array([float(model.deviance_)]),
+                     "residual sum of squares from y and the weights", "deviance_")
+    return X, D, kept, y, w, fitted, index
+
+
+def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -> pd.DataFrame:
+    """Influence table of a fitted ``LinearRegression`` on its training data (see module doc)."""
+    _, D, kept, y, w, fitted, index = lm_training_data(model, X, y, sample_weight)
     pos = w > 0
     sw = np.sqrt(w[pos])
     intercept = bool(kept[0]) and model.params_.index[0] == "Intercept"
     A, shift = _centred(D[pos][:, kept], sw, intercept)
     e = sw * (y - fitted)[pos]
-    # the residuals alone do not see the weights: the weighted RSS does (forgotten weights)
-    check_reproduces(np.array([float(e @ e)]), np.array([float(model.deviance_)]),
-                     "weighted residual sum of squares", "deviance_")
     return influence_frame(A, e, pos, scale=float(model.scale_), df_resid=int(model.df_resid_),
                            index=index, shift=shift, terms=list(model.params_.index[kept]))
 
