@@ -35,7 +35,7 @@ from scipy import stats
 
 from reglab._warn import user_stacklevel
 from reglab.inference.anova import AnovaTable, _nb_ml, _response, finish, glm_test
-from reglab.inference.influence import check_reproduces, formula_rows, lm_training_data
+from reglab.inference.influence import glm_training_data, lm_training_data
 
 __all__ = ["sequential_anova", "lm_anova"]
 
@@ -127,25 +127,12 @@ def _lm_table(model: Any, data: Any, y: Any, sample_weight: Any, test: Any) -> A
 
 
 def _glm_table(model: Any, data: Any, y: Any, fit_args: dict, test: Any) -> AnovaTable:
-    from reglab.models.glm import GLM, binomial_response, check_vector
+    from reglab.models.glm import GLM
 
     resp = _response_name(model, y)
-    X, y, args, _ = formula_rows(model, data, y, dict(fit_args))
+    X, y, args, _, _, D, _, _, _ = glm_training_data(model, data, y, fit_args)
     terms = _terms(model, X)
-    eta, D = model._linear_predictor(X, args.get("offset"), args.get("exposure"))
     fam = model.family_
-    mu = np.asarray(fam.link.inverse(eta), dtype=float)
-    check_reproduces(mu, getattr(model, "fitted_values_", None), "fitted means from X",
-                     "fitted_values_")
-    classes = getattr(model, "classes_", None)
-    if classes is not None:  # LogisticRegression: labels to 0/1 as its fit does
-        y = (np.asarray(y).reshape(-1) == classes[1]).astype(float)
-    y = np.asarray(y, dtype=float)
-    n = D.shape[0]
-    sw = check_vector(args.get("sample_weight"), n, "sample_weight", positive=True)
-    yp, swp = binomial_response(y, check_vector(args.get("trials"), n, "trials", True), sw)
-    check_reproduces(np.array([float(fam.deviance(yp, mu, sample_weight=swp))]),
-                     np.array([float(model.deviance_)]), "deviance from y", "deviance_")
     if _nb_ml(model):
         warnings.warn("tests made without re-estimating 'theta'", UserWarning,
                       stacklevel=user_stacklevel())

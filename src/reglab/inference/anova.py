@@ -258,7 +258,8 @@ def glm_test(table: pd.DataFrame, test: Any, big: Any, dev_col: int = 3) -> pd.D
 
 def _anova_negbin(models, test) -> AnovaTable:
     if test not in (None, False, "Chisq", "LRT"):
-        warnings.warn("only Chi-squared LR tests are implemented", UserWarning, stacklevel=3)
+        warnings.warn("only Chi-squared LR tests are implemented", UserWarning,
+                      stacklevel=user_stacklevel())
     order = sorted(range(len(models)), key=lambda i: -int(models[i].df_resid_))  # stable
     ms = [models[i] for i in order]
     dfs = np.array([float(m.df_resid_) for m in ms])

@@ -40,7 +40,8 @@ import pandas as pd
 import scipy.linalg as sla
 from scipy import stats
 
-__all__ = ["influence_frame", "lm_influence", "glm_influence", "lm_training_data"]
+__all__ = ["influence_frame", "lm_influence", "glm_influence", "lm_training_data",
+           "glm_training_data"]
 
 _EPS = np.finfo(float).eps
 # the data must give back the fit's own fitted values and residuals to this relative precision
@@ -235,18 +236,14 @@ def lm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None) -
                            index=index, shift=shift, terms=list(model.params_.index[kept]))
 
 
-def glm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None,
-                  offset: Any = None, trials: Any = None, exposure: Any = None) -> pd.DataFrame:
-    """Influence table of a fitted GLM on its training data (see module doc)."""
-    from reglab.inference.residuals import glm_residuals
+def glm_training_data(model: Any, X: Any, y: Any = None, fit_args: dict | None = None):
+    """A fitted GLM's training data given again, checked to reproduce the fit (fitted means and
+    deviance): ``(X, y, args, index, eta, D, mu, yb, sw)`` with ``y`` the response as the fit
+    takes it (a classifier's labels as 0/1), ``args`` the fit arguments on the rows used, and
+    ``yb``, ``sw`` the binomial-with-trials response and prior weights the deviance uses."""
     from reglab.models.glm import binomial_response, check_vector
 
-    if getattr(model, "alpha", 0):
-        raise ValueError(f"influence measures need an unpenalized fit; this one has alpha = "
-                         f"{model.alpha!r} (R's glm has no penalty)")
-    fit_args = {"sample_weight": sample_weight, "offset": offset, "trials": trials,
-                "exposure": exposure}
-    X, y, args, index = formula_rows(model, X, y, fit_args)
+    X, y, args, index = formula_rows(model, X, y, dict(fit_args or {}))
     eta, D = model._linear_predictor(X, args.get("offset"), args.get("exposure"))
     fam = model.family_
     mu = np.asarray(fam.link.inverse(eta), dtype=float)
@@ -260,12 +257,26 @@ def glm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None,
     if y.shape[0] != n:
         raise ValueError(f"y has {y.shape[0]} rows but X has {n}")
     sw = check_vector(args.get("sample_weight"), n, "sample_weight", positive=True)
-    y, sw = binomial_response(y, check_vector(args.get("trials"), n, "trials", True), sw)
+    yb, sw = binomial_response(y, check_vector(args.get("trials"), n, "trials", True), sw)
+    check_reproduces(np.array([float(fam.deviance(yb, mu, sample_weight=sw))]),
+                     np.array([float(model.deviance_)]), "deviance from y", "deviance_")
+    return X, y, args, index, eta, D, mu, yb, sw
+
+
+def glm_influence(model: Any, X: Any, y: Any = None, sample_weight: Any = None,
+                  offset: Any = None, trials: Any = None, exposure: Any = None) -> pd.DataFrame:
+    """Influence table of a fitted GLM on its training data (see module doc)."""
+    from reglab.inference.residuals import glm_residuals
+
+    if getattr(model, "alpha", 0):
+        raise ValueError(f"influence measures need an unpenalized fit; this one has alpha = "
+                         f"{model.alpha!r} (R's glm has no penalty)")
+    fit_args = {"sample_weight": sample_weight, "offset": offset, "trials": trials,
+                "exposure": exposure}
+    _, _, _, index, eta, D, mu, y, sw = glm_training_data(model, X, y, fit_args)
+    fam, n = model.family_, D.shape[0]
     prior = np.ones(n) if sw is None else sw
     dev = glm_residuals(fam, y, mu, "deviance", sw)
-    dev_sum = np.array([float(dev @ dev)])
-    check_reproduces(dev_sum, np.array([float(model.deviance_)]), "deviance from y",
-                     "deviance_")
     pear = glm_residuals(fam, y, mu, "pearson", sw)
     pos = prior > 0
     ww = prior[pos] * np.asarray(fam.link.inverse_derivative(eta[pos])) ** 2 \
