@@ -94,11 +94,30 @@ def test_divergence_names_epoch_and_keeps_last_good_weights():
     X = rng.normal(size=(64, 3)).astype(np.float32) * 100
     y = rng.normal(size=64).astype(np.float32) * 1000
     net = build_network(3, (8,), 1, random_state=0)
-    trainer = Trainer(net, loss="gaussian", optimizer="sgd", learning_rate=10.0, batch_size=8)
-    with pytest.raises(DivergenceError, match=r"epoch \d+.*smaller learning rate"):
+    # a step size growing 1.2x per step: training diverges in epoch 4 (8 steps per epoch)
+    trainer = Trainer(net, loss="gaussian", optimizer="momentum",
+                      learning_rate=lambda step: 1e-7 * 1.2**step, batch_size=8)
+    good = [(net.get_flat(), _state_arrays(trainer.opt_state))]
+    trainer.callbacks = [LambdaCallback(on_epoch_end=lambda t, logs: good.append(
+        (net.get_flat(), _state_arrays(t.opt_state))))]
+    with pytest.raises(DivergenceError, match="smaller learning rate") as info:
         trainer.fit(X, y, epochs=50)
-    assert np.all(np.isfinite(net.get_flat()))
-    assert len(trainer.history) >= 0
+    k = len(trainer.history)  # the epochs that ended well
+    assert k == 3 and "diverged in epoch 4:" in str(info.value)
+    assert trainer.epoch == k and len(good) == k + 1
+    # weights and optimizer state (the momentum trace, the step count) as after epoch k
+    np.testing.assert_array_equal(net.get_flat(), good[-1][0])
+    for a, b in zip(_state_arrays(trainer.opt_state), good[-1][1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _state_arrays(state) -> list:
+    """Every array and number in a (nested) optimizer state, copied, in a fixed order."""
+    if isinstance(state, dict):
+        return [x for key in sorted(state) for x in _state_arrays(state[key])]
+    if isinstance(state, list | tuple):
+        return [x for s in state for x in _state_arrays(s)]
+    return [np.array(state, copy=True)]
 
 
 def test_reduce_on_plateau_is_fed_each_epoch():

@@ -30,12 +30,18 @@ class GradientTransformation(NamedTuple):
     is ``update`` followed by :func:`apply_updates` done in one sweep over NumPy leaves (the
     same operations in the same order, so the result is bitwise the same); call it through
     :func:`apply_step`.
+
+    ``steps(state, n) -> (b1, b2, c1, c2)``, when present (Adam with its step size folded in),
+    advances the state's step count by ``n`` and returns the per-step constants of those ``n``
+    updates (``c1``, ``c2`` float64 arrays), so that a compiled training loop
+    (:mod:`reglab.nn._fused`) can make them itself on the state's ``m`` and ``v``.
     """
 
     init: Callable[[Leaves], Any]
     update: Callable[..., tuple[Leaves, Any]]
     observe: Callable[[Any, float], Any] = _noop_observe
     apply: Callable[..., Any] | None = None
+    steps: Callable[[Any, int], tuple] | None = None
 
 
 def _is_np(x: Any) -> bool:
@@ -69,7 +75,7 @@ def _as_schedule(value: float | Schedule) -> Schedule:
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
     """Apply ``transforms`` in order; the state is the list of their states. A chain of one
-    transform keeps that transform's fused ``apply``."""
+    transform keeps that transform's fused ``apply`` and ``steps``."""
 
     def init(params: Leaves) -> Any:
         return [t.init(params) for t in transforms]
@@ -84,7 +90,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             state[i] = t.observe(state[i], value)
         return state
 
-    apply = None
+    apply = steps = None
     if len(transforms) == 1 and transforms[0].apply is not None:
         inner = transforms[0].apply
 
@@ -92,7 +98,13 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             state[0] = inner(grads, state[0], params)
             return state
 
-    return GradientTransformation(init, update, observe, apply)
+    if len(transforms) == 1 and transforms[0].steps is not None:
+        inner_steps = transforms[0].steps
+
+        def steps(state: Any, n: int) -> tuple:
+            return inner_steps(state[0], n)
+
+    return GradientTransformation(init, update, observe, apply, steps)
 
 
 def apply_updates(params: Leaves, updates: Leaves) -> Leaves:

@@ -115,7 +115,8 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
     leaf is still in cache (the network hands over its parameter vector in ~128 KB leaves).
     With numba (:mod:`reglab.core._jit`) ``apply`` runs the nine passes as one compiled loop,
     with parameters and state identical to the NumPy passes (the consumed ``grads`` are left as
-    they were, where the NumPy passes overwrite them with the update).
+    they were, where the NumPy passes overwrite them with the update). With ``learning_rate``
+    its ``steps`` hands the constants of the next updates to the compiled training loop.
     """
     schedule = None if learning_rate is None else _as_schedule(learning_rate)
 
@@ -159,7 +160,11 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
                 p += _adam_leaf(m, v, tmp, g, b1, b2, c1, c2)
         return state
 
+    def steps(state: dict, n: int) -> tuple[float, float, np.ndarray, np.ndarray]:
+        c = np.array([constants(state) for _ in range(n)], dtype=np.float64).reshape(n, 2)
+        return b1, b2, c[:, 0], c[:, 1]
+
     return GradientTransformation(
         lambda params: {"count": 0, "m": _zeros_like(params), "v": _zeros_like(params),
                         "tmp": _zeros_like(params), "scale": 1.0, "last_lr": None}, update,
-        apply=apply)
+        apply=apply, steps=steps if schedule is not None else None)

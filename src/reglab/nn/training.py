@@ -17,6 +17,7 @@ canonical link that is ``(mu - y) s / sum(s)``, so softmax + cross-entropy needs
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from reglab.core.optimizers import (
     apply_updates,
     get_optimizer,
 )
+from reglab.nn import _fused
 from reglab.nn._checks import check_learning_rate, check_training_data
 from reglab.nn._epochs import epoch_logs, holdout
 from reglab.nn._fastgrad import numpy_gradient
@@ -222,11 +224,15 @@ class Trainer:
         xp = namespace(A)
         return xp.take(A, xp.asarray(idx), axis=0)
 
-    def _next_batch(self, n: int) -> tuple[Any, bool]:
-        """Indices (array, or a slice when not shuffling) of the next batch; True at epoch end."""
+    def _start_epoch(self, n: int) -> None:
+        """A new shuffled order (None when not shuffling) once the last one is used up."""
         if self._cursor >= n or self._n_seen != n:
             self._order = self.rng.permutation(n) if self.shuffle else None
             self._cursor, self._n_seen = 0, n
+
+    def _next_batch(self, n: int) -> tuple[Any, bool]:
+        """Indices (array, or a slice when not shuffling) of the next batch; True at epoch end."""
+        self._start_epoch(n)
         start, stop = self._cursor, min(self._cursor + self.batch_size, n)
         self._cursor = stop
         idx = slice(start, stop) if self._order is None else self._order[start:stop]
@@ -246,7 +252,9 @@ class Trainer:
         n = X.shape[0]
         if n == 0:
             raise ValueError("cannot train on 0 samples")
-        snapshot = [np.array(to_numpy(p), copy=True) for p in self.network.parameters()]
+        # what a diverging call gives back: the weights, the optimizer state, the epoch count
+        snapshot = ([np.array(to_numpy(p), copy=True) for p in self.network.parameters()],
+                    copy.deepcopy(self.opt_state), self.epoch)
         if self._fast is not None and isinstance(y, np.ndarray):
             # the kernel does not validate labels (the family's general route does): check y
             # once per call, and compare the kernel with the family again on its first batch
@@ -254,12 +262,23 @@ class Trainer:
             self._fast_checked = False
         per_batch = any(type(c).on_batch_end is not Callback.on_batch_end or
                         "on_batch_end" in c.__dict__ for c in self.callbacks)
+        fused = self._fused_route(X, y, sample_weight) if not per_batch else None
         visited: list[Any] = []
         etas: list[Any] = []
         penalty, done = 0.0, 0
         # overflow on the way to a NaN is expected when training diverges; it is reported below
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while n_batches is None or done < n_batches:
+                if fused is not None:
+                    # the rest of the epoch (or of n_batches) in one compiled call
+                    k, pen, epoch_end = self._fused_steps(fused, X, n, n_batches, done, visited,
+                                                          etas)
+                    done, penalty = done + k, penalty + pen
+                    if epoch_end:
+                        self.epoch += 1
+                        if n_batches is None:
+                            break
+                    continue
                 idx, epoch_end = self._next_batch(n)
                 Xb, yb, sb = self._batch(X, y, sample_weight, idx)
                 if self.alpha:
@@ -284,6 +303,33 @@ class Trainer:
             self._diverged(snapshot, loss, etas)
         return loss
 
+    def _fused_route(self, X: Any, y: Any, sample_weight: Any) -> tuple | None:
+        """``(plan, targets)`` of the compiled route (:mod:`reglab.nn._fused`) for this call's
+        data, or None; the plan is made again whenever the kernels were loaded or dropped."""
+        if not _fused.usable(self, X, y, sample_weight):
+            return None
+        key = _jit.kernels()
+        if self.__dict__.get("_fused_key", False) is not key:
+            self._fused_plan, self._fused_key = _fused.plan(self, y), key
+        if self._fused_plan is None:
+            return None
+        return self._fused_plan, _fused.targets(self, y)
+
+    def _fused_steps(self, fused: tuple, X: np.ndarray, n: int, n_batches: int | None,
+                     done: int, visited: list, etas: list) -> tuple[int, float, bool]:
+        """Up to the end of the epoch (at most ``n_batches - done`` steps) on the compiled
+        route; returns the steps made, their penalty sum and whether the epoch ended."""
+        self._start_epoch(n)
+        order = self._order if self._order is not None else np.arange(n)
+        k = -(-(n - self._cursor) // self.batch_size)
+        if n_batches is not None:
+            k = min(k, n_batches - done)
+        eta, pen = _fused.run(self, fused[0], X, fused[1], order, self._cursor, k)
+        visited.append(order[self._cursor:self._cursor + eta.shape[0]])
+        etas.append(eta)
+        self._cursor += eta.shape[0]
+        return k, pen, self._cursor >= n
+
     def _batch(self, X: Any, y: Any, sample_weight: Any, idx: Any) -> tuple[Any, Any, Any]:
         if isinstance(idx, slice):
             return X[idx], y[idx], None if sample_weight is None else sample_weight[idx]
@@ -305,17 +351,22 @@ class Trainer:
             sv = None if sample_weight is None else xp.take(sample_weight, r, axis=0)
         return self._data_loss(yv, eta, sv)
 
-    def _diverged(self, snapshot: list[np.ndarray], loss: float, etas: list) -> None:
+    def _diverged(self, snapshot: tuple, loss: float, etas: list) -> None:
+        params, self.opt_state, epoch = snapshot
         self.network.set_flat(np.concatenate([s.reshape(-1).astype(np.float64)
-                                              for s in snapshot]))
+                                              for s in params]))
+        # the epochs this call trained in (the count went up at each epoch end it reached)
+        last = self.epoch + (0 if self._cursor >= (self._n_seen or 0) else 1)
+        when = f"epoch {epoch + 1}" if last <= epoch + 1 else f"epochs {epoch + 1}-{last}"
+        self.epoch = epoch
         self._cursor = self._n_seen or 0  # the next call starts a fresh epoch
         lr = self.learning_rate if not callable(self.learning_rate) else "a schedule"
         # a mean outside the family's range (a head whose link allows it) is not the step size
         eta = np.concatenate(etas) if all(isinstance(e, np.ndarray) for e in etas) else None
         note = mean_range_note(self.head, eta) if loss != loss and eta is not None else ""
         raise DivergenceError(
-            f"training diverged in epoch {self.epoch + 1}: the loss became {loss}; the network "
-            f"keeps its weights from before that epoch." +
+            f"training diverged in {when}: the loss became {loss}; the network keeps its "
+            f"weights (and the optimizer its state) from before." +
             (note or f" Try a smaller learning rate (now {lr})."))
 
     # ------------------------------------------------------------------ full training -----------
