@@ -15,7 +15,9 @@ peer's fraction is taken against the peak of the round that gave its best time.
 reglab's default initialisation matches the activation (He for ReLU); the rows reglab-ginit and
 reglab-tinit are the same engine from scikit-learn's (init="glorot") and PyTorch's
 (init="torch") schemes, for accuracy comparisons at equal initialisation; reglab-numpy is the
-default without the compiled kernels (REGLAB_JIT=0: the NumPy route, bitwise the same numbers);
+default without the compiled kernels (REGLAB_JIT=0: the NumPy route, the same numbers to
+rounding) and reglab-layers the default with the kernels but without the fused route (every
+step through the layers; on the small tanh workload that is the default's route anyway);
 torch-fused is PyTorch with torch.optim.Adam(fused=True), its fastest CPU Adam (not the default).
 
     python benchmarks/mlp.py [--threads 2] [--epochs-large 2] [--epochs-small 5] [--repeats 2]
@@ -86,7 +88,7 @@ os.environ.setdefault("REGLAB_JIT", "1")
 
 
 def run_reglab_numpy(X, y, Xt, yt, spec, epochs, threads):
-    """reglab without the compiled kernels (the NumPy route; the same numbers, bitwise)."""
+    """reglab without the compiled kernels (the NumPy route; the same numbers to rounding)."""
     from reglab.core import _jit
 
     before = os.environ["REGLAB_JIT"]
@@ -97,6 +99,19 @@ def run_reglab_numpy(X, y, Xt, yt, spec, epochs, threads):
     finally:
         os.environ["REGLAB_JIT"] = before
         _jit.reset()
+
+
+def run_reglab_layers(X, y, Xt, yt, spec, epochs, threads):
+    """reglab with the compiled kernels but every step through the layers (the fused route of
+    reglab.nn._fused, whole epochs in one compiled call for ReLU networks, switched off)."""
+    from reglab.nn import _fused
+
+    usable = _fused.usable
+    _fused.usable = lambda *a: False
+    try:
+        return run_reglab(X, y, Xt, yt, spec, epochs, threads)
+    finally:
+        _fused.usable = usable
 
 
 def run_reglab(X, y, Xt, yt, spec, epochs, threads, init=None):
@@ -171,7 +186,8 @@ WORKLOADS = {
 # reglab from each peer's initialisation scheme (its default matches the activation: He for
 # ReLU), so that accuracy is compared from the same starting distribution; the speed is the same
 PEERS = {"reglab": run_reglab, "reglab-ginit": partial(run_reglab, init="glorot"),
-         "reglab-tinit": partial(run_reglab, init="torch"), "reglab-numpy": run_reglab_numpy,
+         "reglab-tinit": partial(run_reglab, init="torch"), "reglab-layers": run_reglab_layers,
+         "reglab-numpy": run_reglab_numpy,
          "sklearn": run_sklearn, "torch": run_torch,
          "torch-fused": partial(run_torch, fused=True)}
 
@@ -182,8 +198,8 @@ def main() -> None:
     ap.add_argument("--epochs-large", type=int, default=2)
     ap.add_argument("--epochs-small", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--peers", default="reglab,reglab-ginit,reglab-tinit,reglab-numpy,sklearn,"
-                                       "torch,torch-fused")
+    ap.add_argument("--peers", default="reglab,reglab-ginit,reglab-tinit,reglab-layers,"
+                                       "reglab-numpy,sklearn,torch,torch-fused")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args()
     peers = args.peers.split(",")
@@ -255,8 +271,9 @@ def main() -> None:
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"\nwrote {args.out}  ('vs reglab' = reglab's best throughput / the peer's best; "
           "'by round' = the median over rounds of the same ratio within a round; reglab-ginit / "
-          "-tinit = reglab with init='glorot' (scikit-learn's) / 'torch'; reglab-numpy = "
-          "without the compiled kernels; torch-fused = PyTorch with Adam(fused=True))")
+          "-tinit = reglab with init='glorot' (scikit-learn's) / 'torch'; reglab-layers = "
+          "without the fused route; reglab-numpy = without the compiled kernels; torch-fused = "
+          "PyTorch with Adam(fused=True))")
 
 
 if __name__ == "__main__":

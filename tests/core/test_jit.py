@@ -159,9 +159,8 @@ def _fit(activation, jit_on, monkeypatch, dtype, hidden):
     """Fit a classifier and a regressor (with dropout and sample weights) and return every
     weight array, with the number of fused Dense+Activation passes that ran."""
     from reglab.models.mlp import MLPClassifier, MLPRegressor
-    from reglab.nn.layers import Activation
-
     from reglab.nn import _fused
+    from reglab.nn.layers import Activation
 
     monkeypatch.setenv("REGLAB_JIT", "1" if jit_on else "0")
     _jit.reset()

@@ -144,12 +144,13 @@ def train_steps(X, Y, labels, use_labels, head, order, start, n_steps, batch, th
     """``n_steps`` Adam steps on the batches of ``order`` from ``start``; returns the rows used.
 
     ``theta``/``dtheta``: the flat ``[W_1 .. W_L | b_1 .. b_L]`` parameters and gradients;
-    ``sizes`` the layer widths ``(n_in, h_1, ..., n_out)``, ``relu`` whether each layer's
-    activation is ReLU (else the identity; the output layer's is); ``acts`` room for the batch and every layer's output, ``d_a``/``d_b``
-    for the backward deltas; ``eta_out`` receives each batch's ``eta`` (for the epoch loss),
-    ``pen_out`` the penalty ``alpha/2 ||W||^2`` before each step; ``c1``/``c2`` the Adam
-    constants of each step (``steps`` of :func:`reglab.core._optim_scaling.scale_by_adam`);
-    ``inv[k - 1] = 1 / k`` in the arrays' dtype (the mean over a batch of ``k`` rows).
+    ``sizes`` the layer widths ``(n_in, h_1, ..., n_out)``; ``relu`` whether each layer's
+    activation is ReLU (else the identity; the output layer's is); ``acts`` room for the batch
+    and every layer's output, ``d_a``/``d_b`` for the backward deltas; ``eta_out`` receives
+    each batch's ``eta`` (for the epoch loss), ``pen_out`` the penalty ``alpha/2 ||W||^2``
+    before each step; ``c1``/``c2`` the Adam constants of each step (``steps`` of
+    :func:`reglab.core._optim_scaling.scale_by_adam`); ``inv[k - 1] = 1 / k`` in the arrays'
+    dtype (the mean over a batch of ``k`` rows).
     """
     n_layers = sizes.shape[0] - 1
     n_w = 0
