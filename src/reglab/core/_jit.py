@@ -12,8 +12,10 @@ When they are used: numba's import and first kernel call cost ~0.8 s per process
 short training would not win back, so by default (``REGLAB_JIT`` unset or ``auto``) a training
 run loads them when its expected work, epochs x rows x parameters, is at least
 :data:`MIN_WORK` (or when they are already loaded); ``REGLAB_JIT=1`` loads them for every
-training run and ``REGLAB_JIT=0`` never. Results are the same either way. Without numba every
-caller keeps its NumPy route: the JIT is a speed-up, never a requirement.
+training run and ``REGLAB_JIT=0`` never. Results are the same either way: bit for bit for the
+kernels here, to rounding for the whole-epoch kernel they also enable for ReLU networks
+(:mod:`reglab.nn._fused`). Without numba every caller keeps its NumPy route: the JIT is a
+speed-up, never a requirement.
 
 No ``fastmath``: results stay IEEE-exact (NaN propagates as in NumPy, no reciprocal
 approximations); ``error_model="numpy"`` lets LLVM vectorise the divisions (the default Python

@@ -150,7 +150,8 @@ class _BaseMLP(BaseEstimator):
         if incremental:
             return self._run_partial(X, y, sw)
         # load the compiled kernels before the trainer is built if this fit is long enough to
-        # repay it (reglab.core._jit.load_for; the results are the same either way)
+        # repay it (reglab.core._jit.load_for; the results are the same either way, to
+        # rounding where the fused route of reglab.nn._fused takes over)
         _jit.load_for(float(self.max_iter) * X.shape[0] * sum(
             d.n_params for d in self.network_.dense))
         return self._run_fit(X, y, sw)
