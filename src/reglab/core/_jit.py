@@ -114,19 +114,9 @@ def _build() -> SimpleNamespace | None:
 
 
 def _compile(numba: Any) -> SimpleNamespace:
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+    from reglab.core._jit_adam import adam_apply  # imports numba (shared with the fused route)
 
-    @jit
-    def adam_apply(p, g, m, v, b1, b2, c1, c2):  # pragma: no cover - compiled
-        # M = b1 M + g, V = b2 V + g^2, p += M / (sqrt(V) c1 + c2): the scaled state and folded
-        # constants of reglab.core._optim_scaling.scale_by_adam, one pass instead of nine
-        for i in range(p.shape[0]):
-            gi = g[i]
-            mi = b1 * m[i] + gi
-            vi = b2 * v[i] + gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] += mi / (np.sqrt(vi) * c1 + c2)
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 
     # Python float literals would be float64 inside a kernel and turn float32 arithmetic into
     # float64 (half the vector width): constants come in as arguments of the arrays' dtype

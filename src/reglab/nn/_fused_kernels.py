@@ -21,6 +21,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from reglab.core._jit_adam import adam_apply
+
 HEAD_IDENTITY, HEAD_LOGIT, HEAD_LOG, HEAD_SOFTMAX = 0, 1, 2, 3  # canonical inverse links
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
@@ -113,18 +115,6 @@ def _column_sums(g, out, zero):  # pragma: no cover - compiled
 
 
 @_jit
-def _adam(p, g, m, v, b1, b2, c1, c2):  # pragma: no cover - compiled
-    # the scaled state and folded constants of scale_by_adam (see reglab.core._jit.adam_apply)
-    for i in range(p.shape[0]):
-        gi = g[i]
-        mi = b1 * m[i] + gi
-        vi = b2 * v[i] + gi * gi
-        m[i] = mi
-        v[i] = vi
-        p[i] += mi / (np.sqrt(vi) * c1 + c2)
-
-
-@_jit
 def _penalty(theta, n_w):  # pragma: no cover - compiled
     s = 0.0
     for i in range(n_w):
@@ -195,6 +185,6 @@ def train_steps(X, Y, labels, use_labels, head, order, start, n_steps, batch, th
                             _views(dtheta, sizes, layer, ow), alpha, d_prev, db_prev,
                             relu[layer - 1] if layer > 0 else False, zero)
             delta = d_prev
-        _adam(theta, dtheta, m, v, b1, b2, c1[step], c2[step])
+        adam_apply(theta, dtheta, m, v, b1, b2, c1[step], c2[step])
         done += nr
     return done
