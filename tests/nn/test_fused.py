@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reglab.core import _jit
-from reglab.core.optimizers import exponential_decay
+from reglab.core.optimizers import adam, exponential_decay
 from reglab.nn import _fused
 from reglab.nn.callbacks import Callback
 from reglab.nn.network import build_network
@@ -24,12 +24,17 @@ N, D = 101, 5
 
 
 @pytest.fixture(autouse=True)
-def kernels():
-    """The compiled kernels loaded for each test here, and the module state restored after
-    (so that later test modules keep the NumPy route they expect)."""
+def kernels(monkeypatch):
+    """REGLAB_JIT=1 (every training run on the fused route where it applies) and the kernels
+    loaded for each test here; the module state restored after (so that later test modules
+    keep the route they expect)."""
     saved = dict(_jit._STATE)
+    if _jit.mode() == "off":
+        pytest.skip("the compiled kernels are switched off here (REGLAB_JIT=0)")
+    monkeypatch.setenv("REGLAB_JIT", "1")
+    _jit.reset()
     if _jit.load() is None:
-        pytest.skip("the compiled kernels are unavailable here (REGLAB_JIT=0)")
+        pytest.skip("the compiled kernels are unavailable here")
     yield
     _jit._STATE.clear()
     _jit._STATE.update(saved)
@@ -136,7 +141,7 @@ def test_chunked_optimizer_leaves_are_joined(layer_route):
 
 
 @pytest.mark.parametrize("case", ["tanh", "dropout", "weights", "callback", "clip", "adamw",
-                                  "dtype", "fortran"])
+                                  "transform", "dtype", "fortran"])
 def test_other_trainings_keep_the_layer_route(monkeypatch, case):
     X, y, k = _data("binomial")
     kw, sw = {}, None
@@ -150,8 +155,8 @@ def test_other_trainings_keep_the_layer_route(monkeypatch, case):
     if case == "weights":
         sw = np.ones(N)
     kw = {"callback": {"callbacks": [Batch()]}, "clip": {"clip_norm": 1.0}}.get(case, {})
-    tr = Trainer(net, "binomial", "adamw" if case == "adamw" else "adam", 1e-2, batch_size=16,
-                 **kw)
+    opt = {"adamw": "adamw", "transform": adam(1e-2)}.get(case, "adam")
+    tr = Trainer(net, "binomial", opt, 1e-2, batch_size=16, **kw)
     if case == "dtype":
         X = X.astype(np.float32)
     if case == "fortran":
@@ -182,8 +187,10 @@ def test_bad_label_is_named_and_nothing_changes():
     np.testing.assert_array_equal(tr.network.get_flat(), before)
     assert tr.opt_state[0]["count"] == 0
     # the kernel indexes without bounds checks: its own guard names the row as well
-    with pytest.raises(ValueError, match="class label 3 in row 40 is outside 0..2"):
+    with pytest.raises(ValueError, match="class label 3 in row 40 is not one of 0..2"):
         _fused.targets(tr, y)
+    with pytest.raises(ValueError, match="class label 1.5 in row 2 is not one of 0..2"):
+        _fused.targets(tr, np.array([0.0, 1.0, 1.5]))
 
 
 def test_divergence_restores_the_weights():
@@ -215,3 +222,87 @@ def test_estimator_fit_on_the_fused_route_matches(layer_route):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(fits[0].loss_curve_, fits[1].loss_curve_, rtol=1e-5)
     assert fits[0].n_iter_ == fits[1].n_iter_ == 5
+
+
+def test_float_labels_after_integer_labels(layer_route):
+    # a categorical y of float (or bool) labels is read as labels, whatever the first call's y
+    X, y, k = _data("categorical")
+    out = []
+    for layers in (False, True):
+        layer_route(layers)
+        tr = _trainer("float64", "categorical", k)
+        tr.train_batches(X, y)
+        tr.train_batches(X, y.astype(float))
+        tr.train_batches(X, (y == 1))
+        out.append(tr.network.get_flat())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12, atol=1e-15)
+
+
+def test_a_call_after_a_divergence_with_joined_leaves():
+    # the chunked Adam state is joined before the snapshot: a diverging call gives back the
+    # joined layout, and the next call (no bounds checks in the kernel) runs on it
+    X = np.random.default_rng(0).standard_normal((64, 200)).astype(np.float32)
+    y = np.random.default_rng(1).standard_normal(64)
+    saved = _jit._STATE.pop("compiled")
+    try:
+        tr = Trainer(build_network(200, (200,), 1, random_state=0), "gaussian", "adam", 1e30,
+                     batch_size=16, random_state=0)
+    finally:
+        _jit._STATE["compiled"] = saved
+    assert len(tr._params) == 2
+    with pytest.raises(DivergenceError):
+        tr.train_batches(X, y)
+    state = tr.opt_state[0]
+    assert len(tr._params) == len(state["m"]) == len(state["v"]) == 1
+    assert state["m"][0].shape == tr.network._theta.shape and state["count"] == 0
+    before = tr.network.get_flat()
+    with pytest.raises(DivergenceError):  # again, in the same layout (once wrote past m, v)
+        tr.train_batches(X, y)
+    np.testing.assert_array_equal(tr.network.get_flat(), before)
+    assert tr.opt_state[0]["m"][0].shape == tr.network._theta.shape
+
+
+def test_several_calls_per_epoch_and_an_interrupt(layer_route, monkeypatch):
+    # at most max_steps steps per compiled call (Ctrl-C waits for the call): the same numbers
+    # in 7 calls of one step as in one call of seven
+    monkeypatch.setattr(_fused, "CALL_WORK", 1.0)
+    (fused, lf), (layers, ll) = _train_both(layer_route, "float64", "gaussian", alpha=0.1)
+    np.testing.assert_allclose(fused.network.get_flat(), layers.network.get_flat(),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(lf, ll, rtol=1e-12)
+    # an interrupt raised when a call returns finds the trainer's place matching its weights
+    layer_route(False)
+    X, y, k = _data("gaussian")
+    tr = _trainer("float64", "gaussian", k)
+    run = _fused.run
+    calls = []
+
+    def interrupted(*a):
+        out = run(*a)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(_fused, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tr.train_batches(X, y)
+    assert tr._cursor == 3 * 16 and tr.opt_state[0]["count"] == 3 and tr.epoch == 0
+
+
+def test_auto_mode_takes_the_fused_route_for_long_runs_only(monkeypatch):
+    # REGLAB_JIT unset: a short fit stays on the layer route even with the kernels loaded (so
+    # its numbers do not depend on what ran before in the process); a long one is fused
+    monkeypatch.setenv("REGLAB_JIT", "auto")
+    _jit.reset()
+    X, y, k = _data("categorical")
+    runs = []
+    monkeypatch.setattr(_fused, "run", lambda *a, _r=_fused.run: runs.append(1) or _r(*a))
+    tr = _trainer("float64", "categorical", k)
+    tr.fit(X, y, epochs=2)
+    assert runs == [] and _jit.kernels() is not None
+    monkeypatch.setattr(_jit, "MIN_WORK", 1.0)
+    tr.fit(X, y, epochs=2)
+    assert len(runs) == 2
+    tr.train_batches(X, y)  # after a long fit, as part of it (the playground's way)
+    assert len(runs) == 3

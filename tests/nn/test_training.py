@@ -111,6 +111,14 @@ def test_divergence_names_epoch_and_keeps_last_good_weights():
         np.testing.assert_array_equal(a, b)
 
 
+def test_n_batches_must_be_positive():
+    X, y = spiral(10)
+    trainer = Trainer(build_network(2, (3,), 1, random_state=0), loss="binomial")
+    for bad in (0, -2):
+        with pytest.raises(ValueError, match=f"n_batches must be a positive .* got {bad}"):
+            trainer.train_batches(X, y, n_batches=bad)
+
+
 def _state_arrays(state) -> list:
     """Every array and number in a (nested) optimizer state, copied, in a fixed order."""
     if isinstance(state, dict):

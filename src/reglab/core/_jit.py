@@ -33,7 +33,8 @@ import numpy as np
 
 from reglab._warn import user_stacklevel
 
-__all__ = ["kernels", "load", "load_for", "mode", "reset", "usable", "JIT_DTYPES", "MIN_WORK"]
+__all__ = ["kernels", "load", "load_for", "long_run", "mode", "reset", "usable", "JIT_DTYPES",
+           "MIN_WORK"]
 
 JIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SOFTMAX_MAX_K = 128  # softmax_finish sums rows of at most this many classes
@@ -76,10 +77,17 @@ def load() -> SimpleNamespace | None:
     return _STATE["compiled"]
 
 
+def long_run(work: float) -> bool:
+    """True when a training run of ``work`` = epochs x rows x parameters is one the kernels are
+    for: always with ``REGLAB_JIT=1``, in auto mode when ``work >= MIN_WORK``, never when off.
+    It depends on the run alone, never on what ran before in the process."""
+    return mode() == "on" or (mode() == "auto" and work >= MIN_WORK)
+
+
 def load_for(work: float) -> SimpleNamespace | None:
     """The kernels for a training run of ``work`` = epochs x rows x parameters: loaded if
-    ``REGLAB_JIT=1``, or in auto mode when ``work >= MIN_WORK``; else whatever is loaded."""
-    if mode() == "on" or (mode() == "auto" and work >= MIN_WORK):
+    :func:`long_run`; else whatever is loaded."""
+    if long_run(work):
         return load()
     return kernels()
 

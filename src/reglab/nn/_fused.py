@@ -8,15 +8,21 @@ batch gather): ~0.4 ms of a ~4 ms step of the large MLP benchmark. When a
   ``Dense -> identity``) pairs and a linear output ``Dense``, no dropout,
 - on a canonical-link head (gaussian/identity, binomial/logit, poisson/log,
   categorical/softmax: the heads of :mod:`reglab.nn._fastgrad`),
-- with the named Adam and no penalty other than ``alpha`` (no L1, clipping, weight decay or
-  reduce-on-plateau; any step-size schedule),
+- with the named Adam (``optimizer="adam"``; not a transform built by the caller) and no
+  penalty other than ``alpha`` (no L1, clipping, weight decay or reduce-on-plateau; any
+  step-size schedule),
 - without sample weights or per-batch callbacks, ``X`` C-contiguous in the network's dtype,
 
-and the compiled kernels are loaded (:mod:`reglab.core._jit`), ``train_batches`` runs its
-steps in :func:`reglab.nn._fused_kernels.train_steps`: the same formulas on the same parameter
-vector and optimizer state, so the route may change between calls (a ``partial_fit`` on one,
-the next on the other) and nothing else sees a difference. Results agree with the layer route
-to rounding (``tests/nn/test_fused.py``).
+in a long run (:func:`reglab.core._jit.long_run`: ``Trainer.fit`` over enough epochs x rows x
+parameters, which also loads the compiled kernels) or with ``REGLAB_JIT=1``,
+``train_batches`` runs its steps in :func:`reglab.nn._fused_kernels.train_steps`: the same
+formulas on the same parameter vector and optimizer state, up to :func:`max_steps` steps per
+call. Results agree with the layer route to rounding (``tests/nn/test_fused.py``); which route
+a run takes depends on that run alone (never on kernels an earlier run happened to load), so a
+script gives the same numbers in every process. The route may change between calls (a short
+``partial_fit`` on the layer route, a long ``fit`` on this one). Planning it joins a named
+Adam's state, when it is cut in chunks (a trainer built before the kernels were loaded), into
+one leaf: Adam is elementwise, so the numbers are the same.
 
 Why ReLU only: numba compiles ``tanh`` and ``exp`` to scalar C-library calls (no SIMD without
 Intel's SVML, which the llvmlite wheels do not carry), ~25x slower than NumPy's loops: a
@@ -37,9 +43,10 @@ import numpy as np
 from reglab.core import _jit
 from reglab.nn.layers import Activation, Dense
 
-__all__ = ["plan", "usable", "targets", "run"]
+__all__ = ["plan", "usable", "targets", "max_steps", "run", "CALL_WORK"]
 
 _HEADS = {"identity": 0, "logit": 1, "log": 2, "multinomial_logit": 3}
+CALL_WORK = 2e10  # batch rows x parameters x steps per compiled call (~1 s of training)
 
 
 def usable(trainer: Any, X: Any, y: Any, sample_weight: Any) -> bool:
@@ -119,18 +126,30 @@ def _head_agrees(trainer: Any, fused: dict, y: np.ndarray) -> bool:
 
 
 def targets(trainer: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``(Y, labels, use_labels)`` for the kernel: integer class labels as they are (checked
-    against the number of classes), anything else as float rows of the network's dtype."""
+    """``(Y, labels, use_labels)`` for the kernel, which indexes without bounds checks: a 1-D
+    ``y`` of a network with several outputs as class labels (integers, or floats and booleans
+    holding integers; checked against the number of classes), anything else as ``(n, n_out)``
+    float rows of the network's dtype. Both C-contiguous and writable (numba compiles the
+    kernel again for every other layout)."""
     k, dtype = trainer.network.n_out, trainer.network.dtype
-    if y.ndim == 1 and y.dtype.kind in "iu" and k > 1:
-        labels = y.astype(np.int64, copy=False)
-        bad = np.flatnonzero((labels < 0) | (labels >= k))
+    if y.ndim == 1 and k > 1:
+        labels = np.require(y, np.int64, ["C_CONTIGUOUS", "WRITEABLE"])
+        bad = np.flatnonzero((labels < 0) | (labels >= k) | (labels != y))
         if bad.size:
-            raise ValueError(f"class label {int(y[bad[0]])} in row {int(bad[0])} is outside "
-                             f"0..{k - 1}")
+            raise ValueError(f"class label {y[bad[0]].item()!r} in row {int(bad[0])} is not "
+                             f"one of 0..{k - 1}")
         return np.zeros((0, 0), dtype), labels, True
-    Y = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=dtype)
+    Y = np.require(y.reshape(y.shape[0], -1), dtype, ["C_CONTIGUOUS", "WRITEABLE"])
+    if Y.shape[1] != k:
+        raise ValueError(f"y has {Y.shape[1]} columns for a network with {k} outputs")
     return Y, np.zeros(0, np.int64), False
+
+
+def max_steps(trainer: Any) -> int:
+    """Steps per compiled call: about :data:`CALL_WORK` multiply-adds of the network's
+    layers (~1 s), so that Ctrl-C, which waits for the call to return, answers soon."""
+    per_step = trainer.batch_size * sum(d.n_params for d in trainer.network.dense)
+    return max(1, int(CALL_WORK // per_step))
 
 
 def run(trainer: Any, fused: dict, X: np.ndarray, data: tuple, order: np.ndarray, start: int,
@@ -148,6 +167,10 @@ def run(trainer: Any, fused: dict, X: np.ndarray, data: tuple, order: np.ndarray
     eta = np.empty((min(start + n_steps * B, order.shape[0]) - start, int(sizes[-1])), dtype)
     pen = np.zeros(n_steps, np.float64)
     state = trainer.opt_state[0]
+    for key in ("m", "v"):  # the kernel has no bounds checks: the state must cover theta
+        if len(state[key]) != 1 or state[key][0].shape != net._theta.shape:
+            raise RuntimeError(f"reglab: the Adam state's {key!r} does not match the parameter "
+                               "vector (a bug: please report it)")
     b1, b2, c1, c2 = trainer.optimizer.steps(trainer.opt_state, n_steps)
     fused["kernels"].train_steps(
         X, *data, fused["head"], order, start, n_steps, B, net._theta, net._dtheta,

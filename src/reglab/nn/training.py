@@ -35,7 +35,7 @@ from reglab.core.optimizers import (
 )
 from reglab.nn import _fused
 from reglab.nn._checks import check_learning_rate, check_training_data
-from reglab.nn._epochs import epoch_logs, holdout
+from reglab.nn._epochs import _state_dicts, epoch_logs, holdout
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
 from reglab.nn.heads import get_head, mean_range_note
@@ -83,6 +83,10 @@ class Trainer:
         # step the whole parameter vector in cache-sized chunks; a user-built transform sees the
         # documented leaves [weights, biases] (its own masks refer to those)
         named = isinstance(optimizer, str)
+        # the fused route (reglab.nn._fused) takes a named optimizer only, and a run that fit()
+        # found long enough (reglab.core._jit.long_run) or REGLAB_JIT=1: never because an
+        # earlier run in the process happened to load the kernels
+        self._named_optimizer, self._long_run = named, False
         split = not named or optimizer == "adamw" or bool(
             optimizer_kwargs.get("l1") or optimizer_kwargs.get("weight_decay"))
         # (chunks keep a multi-pass NumPy optimizer in cache; the compiled Adam makes one pass,
@@ -252,9 +256,8 @@ class Trainer:
         n = X.shape[0]
         if n == 0:
             raise ValueError("cannot train on 0 samples")
-        # what a diverging call gives back: the weights, the optimizer state, the epoch count
-        snapshot = ([np.array(to_numpy(p), copy=True) for p in self.network.parameters()],
-                    copy.deepcopy(self.opt_state), self.epoch)
+        if n_batches is not None and n_batches < 1:
+            raise ValueError(f"n_batches must be a positive number of updates, got {n_batches}")
         if self._fast is not None and isinstance(y, np.ndarray):
             # the kernel does not validate labels (the family's general route does): check y
             # once per call, and compare the kernel with the family again on its first batch
@@ -262,7 +265,12 @@ class Trainer:
             self._fast_checked = False
         per_batch = any(type(c).on_batch_end is not Callback.on_batch_end or
                         "on_batch_end" in c.__dict__ for c in self.callbacks)
+        # planned before the snapshot: planning the compiled route may join the optimizer's
+        # leaves, and a diverging call must give back the state in the layout now in use
         fused = self._fused_route(X, y, sample_weight) if not per_batch else None
+        # what a diverging call gives back: the weights, the optimizer state, the epoch count
+        snapshot = ([np.array(to_numpy(p), copy=True) for p in self.network.parameters()],
+                    _state_copy(self.opt_state), self.epoch)
         visited: list[Any] = []
         etas: list[Any] = []
         penalty, done = 0.0, 0
@@ -270,14 +278,12 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             while n_batches is None or done < n_batches:
                 if fused is not None:
-                    # the rest of the epoch (or of n_batches) in one compiled call
+                    # the rest of the epoch (or of n_batches) in compiled calls
                     k, pen, epoch_end = self._fused_steps(fused, X, n, n_batches, done, visited,
                                                           etas)
                     done, penalty = done + k, penalty + pen
-                    if epoch_end:
-                        self.epoch += 1
-                        if n_batches is None:
-                            break
+                    if epoch_end and n_batches is None:
+                        break
                     continue
                 idx, epoch_end = self._next_batch(n)
                 Xb, yb, sb = self._batch(X, y, sample_weight, idx)
@@ -306,7 +312,8 @@ class Trainer:
     def _fused_route(self, X: Any, y: Any, sample_weight: Any) -> tuple | None:
         """``(plan, targets)`` of the compiled route (:mod:`reglab.nn._fused`) for this call's
         data, or None; the plan is made again whenever the kernels were loaded or dropped."""
-        if not _fused.usable(self, X, y, sample_weight):
+        if not (self._long_run or _jit.mode() == "on") or not self._named_optimizer \
+                or not _fused.usable(self, X, y, sample_weight):
             return None
         key = _jit.kernels()
         if self.__dict__.get("_fused_key", False) is not key:
@@ -317,18 +324,24 @@ class Trainer:
 
     def _fused_steps(self, fused: tuple, X: np.ndarray, n: int, n_batches: int | None,
                      done: int, visited: list, etas: list) -> tuple[int, float, bool]:
-        """Up to the end of the epoch (at most ``n_batches - done`` steps) on the compiled
-        route; returns the steps made, their penalty sum and whether the epoch ended."""
+        """Up to the end of the epoch (at most ``n_batches - done`` steps, and at most
+        :func:`reglab.nn._fused.max_steps` per call) on the compiled route; returns the steps
+        made, their penalty sum and whether the epoch ended."""
         self._start_epoch(n)
         order = self._order if self._order is not None else np.arange(n)
-        k = -(-(n - self._cursor) // self.batch_size)
+        start = self._cursor
+        k = min(-(-(n - start) // self.batch_size), _fused.max_steps(self))
         if n_batches is not None:
             k = min(k, n_batches - done)
-        eta, pen = _fused.run(self, fused[0], X, fused[1], order, self._cursor, k)
-        visited.append(order[self._cursor:self._cursor + eta.shape[0]])
+        # the trainer's place moves first: an interrupt (Ctrl-C) is raised only once the
+        # compiled call has returned, and then the place must match the weights
+        self._cursor = stop = min(start + k * self.batch_size, n)
+        if stop >= n:
+            self.epoch += 1
+        visited.append(order[start:stop])
+        eta, pen = _fused.run(self, fused[0], X, fused[1], order, start, k)
         etas.append(eta)
-        self._cursor += eta.shape[0]
-        return k, pen, self._cursor >= n
+        return k, pen, stop >= n
 
     def _batch(self, X: Any, y: Any, sample_weight: Any, idx: Any) -> tuple[Any, Any, Any]:
         if isinstance(idx, slice):
@@ -380,8 +393,11 @@ class Trainer:
         ``metrics[name](y_val, eta_val) -> float``, ``val_<name>`` to every epoch's log.
         """
         if self.network.is_numpy:
-            # the compiled kernels when this run is long enough to repay loading them
-            _jit.load_for(float(epochs) * X.shape[0] * sum(d.n_params for d in self.network.dense))
+            # the compiled kernels when this run is long enough to repay loading them (and then
+            # the fused route, where it applies)
+            work = float(epochs) * X.shape[0] * sum(d.n_params for d in self.network.dense)
+            self._long_run = _jit.long_run(work)
+            _jit.load_for(work)
         if validation_data is not None:  # checked before the first epoch, not after it
             Xv, yv, *rest = validation_data
             try:
@@ -412,6 +428,16 @@ class Trainer:
             for c in callbacks:
                 c.on_train_end(self)
         return self.history
+
+
+def _state_copy(state: Any) -> Any:
+    """A deep copy of an optimizer state that shares its scratch buffers (the ``tmp`` leaves,
+    overwritten before every use), so that snapshotting Adam copies ``m`` and ``v`` only."""
+    memo: dict[int, Any] = {}
+    for d in _state_dicts(state):
+        for t in d.get("tmp", ()) if isinstance(d.get("tmp"), list) else ():
+            memo[id(t)] = t
+    return copy.deepcopy(state, memo)
 
 
 def _finite(a: Any) -> bool:
