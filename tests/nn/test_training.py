@@ -111,6 +111,16 @@ def test_divergence_names_epoch_and_keeps_last_good_weights():
         np.testing.assert_array_equal(a, b)
 
 
+def test_divergence_with_a_built_transform_points_at_it():
+    # the Trainer's own learning_rate is not used with a transform: the message must not quote it
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 3)), rng.normal(size=32)
+    trainer = Trainer(build_network(3, (4,), 1, dtype="float32", random_state=0),
+                      loss="gaussian", optimizer=O.adam(1e30), batch_size=8)
+    with pytest.raises(DivergenceError, match="learning rate in the optimizer transform passed"):
+        trainer.train_batches(X.astype(np.float32), y)
+
+
 def test_n_batches_must_be_positive():
     X, y = spiral(10)
     trainer = Trainer(build_network(2, (3,), 1, random_state=0), loss="binomial")

@@ -380,7 +380,8 @@ class Trainer:
         raise DivergenceError(
             f"training diverged in {when}: the loss became {loss}; the network keeps its "
             f"weights (and the optimizer its state) from before." +
-            (note or f" Try a smaller learning rate (now {lr})."))
+            (note or (f" Try a smaller learning rate (now {lr})." if self._named_optimizer else
+                      " Try a smaller learning rate in the optimizer transform passed.")))
 
     # ------------------------------------------------------------------ full training -----------
     def fit(self, X: Any, y: Any, sample_weight: Any = None, epochs: int = 200,
