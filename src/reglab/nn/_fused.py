@@ -146,8 +146,9 @@ def targets(trainer: Any, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def max_steps(trainer: Any) -> int:
-    """Steps per compiled call: about :data:`CALL_WORK` multiply-adds of the network's
-    layers (~1 s), so that Ctrl-C, which waits for the call to return, answers soon."""
+    """Steps per compiled call: :data:`CALL_WORK` batch rows x parameters in all (each a few
+    multiply-adds; ~1 s of the large benchmark network here), so that Ctrl-C, which waits for
+    the call to return, answers soon."""
     per_step = trainer.batch_size * sum(d.n_params for d in trainer.network.dense)
     return max(1, int(CALL_WORK // per_step))
 
