@@ -94,16 +94,16 @@ def test_divergence_names_epoch_and_keeps_last_good_weights():
     X = rng.normal(size=(64, 3)).astype(np.float32) * 100
     y = rng.normal(size=64).astype(np.float32) * 1000
     net = build_network(3, (8,), 1, random_state=0)
-    # a step size growing 1.2x per step: training diverges in epoch 4 or 5 (8 steps per epoch)
+    # a step size growing 1.2x per step: training diverges in epoch 4 (8 steps per epoch)
     trainer = Trainer(net, loss="gaussian", optimizer="momentum",
-                      learning_rate=lambda step: 1e-7 * 1.2**step, batch_size=8)
+                      learning_rate=lambda step: 1e-7 * 1.2**step, batch_size=8, random_state=0)
     good = [(net.get_flat(), _state_arrays(trainer.opt_state))]
     trainer.callbacks = [LambdaCallback(on_epoch_end=lambda t, logs: good.append(
         (net.get_flat(), _state_arrays(t.opt_state))))]
     with pytest.raises(DivergenceError, match="smaller learning rate") as info:
         trainer.fit(X, y, epochs=50)
-    # the epochs that ended well (3 or 4 here: where float32 overflows first depends on the BLAS
-    # build's rounding); the message names the next one (the old code named the one after)
+    # the epochs that ended well (3 with this seed; unseeded shuffling gave 3 or 4); the message
+    # names the next one (the old code named the one after it)
     k = len(trainer.history)
     assert k >= 2 and f"diverged in epoch {k + 1}:" in str(info.value)
     assert trainer.epoch == k and len(good) == k + 1
