@@ -1,16 +1,18 @@
 """Fit's per-epoch bookkeeping for :class:`~reglab.nn.training.Trainer`: the validation
-hold-out split, the epoch log, and the learning rate read back from the optimizer state.
+hold-out split, the epoch log, the learning rate read back from the optimizer state, and the
+copy of that state a diverging call gives back.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 
 from reglab.core._xp import namespace
 
-__all__ = ["holdout", "epoch_logs"]
+__all__ = ["holdout", "epoch_logs", "state_copy"]
 
 
 def holdout(X: Any, y: Any, sample_weight: Any, fraction: float, rng: np.random.Generator
@@ -67,3 +69,13 @@ def _state_dicts(state: Any) -> Any:
     elif isinstance(state, list | tuple):
         for s in state:
             yield from _state_dicts(s)
+
+
+def state_copy(state: Any) -> Any:
+    """A deep copy of an optimizer state that shares its scratch buffers (the ``tmp`` leaves,
+    overwritten before every use), so that snapshotting Adam copies ``m`` and ``v`` only."""
+    memo: dict[int, Any] = {}
+    for d in _state_dicts(state):
+        for t in d.get("tmp", ()) if isinstance(d.get("tmp"), list) else ():
+            memo[id(t)] = t
+    return copy.deepcopy(state, memo)

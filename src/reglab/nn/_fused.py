@@ -43,7 +43,7 @@ import numpy as np
 from reglab.core import _jit
 from reglab.nn.layers import Activation, Dense
 
-__all__ = ["plan", "usable", "targets", "max_steps", "run", "CALL_WORK"]
+__all__ = ["route", "steps", "plan", "usable", "targets", "max_steps", "run", "CALL_WORK"]
 
 _HEADS = {"identity": 0, "logit": 1, "log": 2, "multinomial_logit": 3}
 CALL_WORK = 2e10  # batch rows x parameters x steps per compiled call (~1 s of training)
@@ -55,6 +55,46 @@ def usable(trainer: Any, X: Any, y: Any, sample_weight: Any) -> bool:
     return (trainer._fast is not None and sample_weight is None and type(X) is np.ndarray
             and X.dtype == net.dtype and X.flags.c_contiguous and X.ndim == 2
             and type(y) is np.ndarray and X.shape[0] > 0)
+
+
+def route(trainer: Any, X: Any, y: Any, sample_weight: Any) -> tuple | None:
+    """``(plan, targets)`` of the fused route for this ``train_batches`` call, or None (the
+    layer route): a named optimizer, a long run (``trainer._long_run``, set by ``fit``) or
+    ``REGLAB_JIT=1``, and data the route takes. The plan is kept on the trainer and made again
+    whenever the kernels were loaded or dropped."""
+    if not (trainer._long_run or _jit.mode() == "on") or not trainer._named_optimizer \
+            or not usable(trainer, X, y, sample_weight):
+        return None
+    key = _jit.kernels()
+    if trainer.__dict__.get("_fused_key", False) is not key:
+        trainer._fused_plan, trainer._fused_key = plan(trainer, y), key
+    if trainer._fused_plan is None:
+        return None
+    return trainer._fused_plan, targets(trainer, y)
+
+
+def steps(trainer: Any, fused: tuple, X: np.ndarray, n_batches: int | None, done: int,
+          visited: list, etas: list) -> tuple[int, float, bool]:
+    """Up to the end of the epoch (at most ``n_batches - done`` steps, and at most
+    :func:`max_steps` in this call) on the fused route, the visited rows and their ``eta``
+    appended to ``visited`` and ``etas``; returns the steps made, their penalty sum and
+    whether the epoch ended."""
+    n = X.shape[0]
+    trainer._start_epoch(n)
+    order = trainer._order if trainer._order is not None else np.arange(n)
+    start = trainer._cursor
+    k = min(-(-(n - start) // trainer.batch_size), max_steps(trainer))
+    if n_batches is not None:
+        k = min(k, n_batches - done)
+    # the trainer's place moves first: an interrupt (Ctrl-C) is raised only once the compiled
+    # call has returned, and then the place must match the weights
+    trainer._cursor = stop = min(start + k * trainer.batch_size, n)
+    if stop >= n:
+        trainer.epoch += 1
+    visited.append(order[start:stop])
+    eta, pen = run(trainer, fused[0], X, fused[1], order, start, k)
+    etas.append(eta)
+    return k, pen, stop >= n
 
 
 def plan(trainer: Any, y: np.ndarray) -> dict | None:

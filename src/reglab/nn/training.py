@@ -17,7 +17,6 @@ canonical link that is ``(mu - y) s / sum(s)``, so softmax + cross-entropy needs
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from reglab.core.optimizers import (
 )
 from reglab.nn import _fused
 from reglab.nn._checks import check_learning_rate, check_training_data
-from reglab.nn._epochs import _state_dicts, epoch_logs, holdout
+from reglab.nn._epochs import epoch_logs, holdout, state_copy
 from reglab.nn._fastgrad import numpy_gradient
 from reglab.nn.callbacks import Callback, ProgressBar, progress_enabled
 from reglab.nn.heads import get_head, mean_range_note
@@ -267,10 +266,10 @@ class Trainer:
                         "on_batch_end" in c.__dict__ for c in self.callbacks)
         # planned before the snapshot: planning the compiled route may join the optimizer's
         # leaves, and a diverging call must give back the state in the layout now in use
-        fused = self._fused_route(X, y, sample_weight) if not per_batch else None
+        fused = _fused.route(self, X, y, sample_weight) if not per_batch else None
         # what a diverging call gives back: the weights, the optimizer state, the epoch count
         snapshot = ([np.array(to_numpy(p), copy=True) for p in self.network.parameters()],
-                    _state_copy(self.opt_state), self.epoch)
+                    state_copy(self.opt_state), self.epoch)
         visited: list[Any] = []
         etas: list[Any] = []
         penalty, done = 0.0, 0
@@ -279,8 +278,8 @@ class Trainer:
             while n_batches is None or done < n_batches:
                 if fused is not None:
                     # the rest of the epoch (or of n_batches) in compiled calls
-                    k, pen, epoch_end = self._fused_steps(fused, X, n, n_batches, done, visited,
-                                                          etas)
+                    k, pen, epoch_end = _fused.steps(self, fused, X, n_batches, done, visited,
+                                                     etas)
                     done, penalty = done + k, penalty + pen
                     if epoch_end and n_batches is None:
                         break
@@ -308,40 +307,6 @@ class Trainer:
         if not math.isfinite(loss) or not all(_finite(p) for p in self.network.parameters()):
             self._diverged(snapshot, loss, etas)
         return loss
-
-    def _fused_route(self, X: Any, y: Any, sample_weight: Any) -> tuple | None:
-        """``(plan, targets)`` of the compiled route (:mod:`reglab.nn._fused`) for this call's
-        data, or None; the plan is made again whenever the kernels were loaded or dropped."""
-        if not (self._long_run or _jit.mode() == "on") or not self._named_optimizer \
-                or not _fused.usable(self, X, y, sample_weight):
-            return None
-        key = _jit.kernels()
-        if self.__dict__.get("_fused_key", False) is not key:
-            self._fused_plan, self._fused_key = _fused.plan(self, y), key
-        if self._fused_plan is None:
-            return None
-        return self._fused_plan, _fused.targets(self, y)
-
-    def _fused_steps(self, fused: tuple, X: np.ndarray, n: int, n_batches: int | None,
-                     done: int, visited: list, etas: list) -> tuple[int, float, bool]:
-        """Up to the end of the epoch (at most ``n_batches - done`` steps, and at most
-        :func:`reglab.nn._fused.max_steps` per call) on the compiled route; returns the steps
-        made, their penalty sum and whether the epoch ended."""
-        self._start_epoch(n)
-        order = self._order if self._order is not None else np.arange(n)
-        start = self._cursor
-        k = min(-(-(n - start) // self.batch_size), _fused.max_steps(self))
-        if n_batches is not None:
-            k = min(k, n_batches - done)
-        # the trainer's place moves first: an interrupt (Ctrl-C) is raised only once the
-        # compiled call has returned, and then the place must match the weights
-        self._cursor = stop = min(start + k * self.batch_size, n)
-        if stop >= n:
-            self.epoch += 1
-        visited.append(order[start:stop])
-        eta, pen = _fused.run(self, fused[0], X, fused[1], order, start, k)
-        etas.append(eta)
-        return k, pen, stop >= n
 
     def _batch(self, X: Any, y: Any, sample_weight: Any, idx: Any) -> tuple[Any, Any, Any]:
         if isinstance(idx, slice):
@@ -429,16 +394,6 @@ class Trainer:
             for c in callbacks:
                 c.on_train_end(self)
         return self.history
-
-
-def _state_copy(state: Any) -> Any:
-    """A deep copy of an optimizer state that shares its scratch buffers (the ``tmp`` leaves,
-    overwritten before every use), so that snapshotting Adam copies ``m`` and ``v`` only."""
-    memo: dict[int, Any] = {}
-    for d in _state_dicts(state):
-        for t in d.get("tmp", ()) if isinstance(d.get("tmp"), list) else ():
-            memo[id(t)] = t
-    return copy.deepcopy(state, memo)
 
 
 def _finite(a: Any) -> bool:
