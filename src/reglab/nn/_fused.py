@@ -45,7 +45,11 @@ from reglab.nn.layers import Activation, Dense
 
 __all__ = ["route", "steps", "plan", "usable", "targets", "max_steps", "run", "CALL_WORK"]
 
-_HEADS = {"identity": 0, "logit": 1, "log": 2, "multinomial_logit": 3}
+# the head's inverse link, by link name, as the kernel's `head` argument (the kernels module
+# reads these constants too)
+HEAD_IDENTITY, HEAD_LOGIT, HEAD_LOG, HEAD_SOFTMAX = 0, 1, 2, 3
+_HEADS = {"identity": HEAD_IDENTITY, "logit": HEAD_LOGIT, "log": HEAD_LOG,
+          "multinomial_logit": HEAD_SOFTMAX}
 CALL_WORK = 2e10  # batch rows x parameters x steps per compiled call (~1 s of training)
 
 

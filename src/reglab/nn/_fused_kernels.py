@@ -22,8 +22,7 @@ import numba
 import numpy as np
 
 from reglab.core._jit_adam import adam_apply
-
-HEAD_IDENTITY, HEAD_LOGIT, HEAD_LOG, HEAD_SOFTMAX = 0, 1, 2, 3  # canonical inverse links
+from reglab.nn._fused import HEAD_IDENTITY, HEAD_LOGIT, HEAD_SOFTMAX
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 
